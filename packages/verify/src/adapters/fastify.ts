@@ -1,0 +1,48 @@
+import type { VerifiedToken } from '../create-verifier.ts';
+import type { RequestLike } from '../extract-token.ts';
+import { compileGuard, type GuardOptions } from './guard.ts';
+
+// Structural types: the adapter needs nothing from fastify at run time.
+interface FastifyRequestLike extends RequestLike {
+  auth?: VerifiedToken | null;
+}
+interface FastifyReplyLike {
+  code(status: number): FastifyReplyLike;
+  headers(values: Record<string, string>): FastifyReplyLike;
+  send(body: unknown): FastifyReplyLike;
+}
+interface FastifyInstanceLike {
+  decorateRequest(name: string, value: unknown): unknown;
+  hasRequestDecorator(name: string): boolean;
+  addHook(
+    name: 'onRequest',
+    hook: (request: FastifyRequestLike, reply: FastifyReplyLike) => Promise<FastifyReplyLike | undefined>,
+  ): unknown;
+}
+
+/**
+ * Fastify plugin: verifies in `onRequest`, before any body is read, and sets `request.auth`.
+ * Like every Fastify plugin it is encapsulated: it guards the routes registered in its scope.
+ *
+ * @example
+ * app.register(async (scope) => {
+ *   await scope.register(jwtGatePlugin, { verifier, require: { scopesAny: ['read'] } });
+ *   scope.get('/data', async (req) => req.auth.claims);
+ * });
+ */
+export async function jwtGatePlugin(fastify: FastifyInstanceLike, options: GuardOptions): Promise<void> {
+  const guard = compileGuard(options);
+  if (!fastify.hasRequestDecorator('auth')) fastify.decorateRequest('auth', null);
+  fastify.addHook('onRequest', async (request, reply) => {
+    try {
+      request.auth = await guard.check(request);
+      return undefined;
+    } catch (err) {
+      const { status, headers, body } = guard.deny(err, request);
+      return reply
+        .code(status)
+        .headers({ ...headers })
+        .send(body);
+    }
+  });
+}

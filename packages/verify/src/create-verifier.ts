@@ -1,0 +1,253 @@
+import type { Algorithm } from './algorithms.ts';
+import { type Authorizer, compileRequirement, type Requirement } from './authorize.ts';
+import { checkClaims } from './check-claims.ts';
+import { fail, type JwtGateError } from './errors.ts';
+import type { FetchFunction } from './keys/fetch-json.ts';
+import type { KeySet } from './keys/key-set.ts';
+import type { KeySourceState } from './keys/key-source.ts';
+import type { FetchEvent } from './keys/remote-jwks.ts';
+import type { TrustedKey } from './keys/trusted-key.ts';
+import { asNumber, asObject, onlyKeys, optionsError } from './lib/check-options.ts';
+import { TokenCache } from './lib/token-cache.ts';
+import { HeaderCache, type JwtClaims, type JwtHeader, type ParsedToken, parseToken } from './parse-token.ts';
+import { compileProvider, type Provider, type ProviderOptions } from './provider.ts';
+import { verifySignature } from './verify-signature.ts';
+
+/** Identifiers a revocation check may look at. */
+export interface RevocationSubject {
+  readonly jti?: unknown;
+  readonly sub?: unknown;
+  readonly client_id?: unknown;
+}
+
+export interface VerifierOptions {
+  /** Named providers; a token is matched to one by its `iss`. */
+  readonly providers: Readonly<Record<string, ProviderOptions>>;
+  /** Longest token accepted, checked before any decoding. Default 8192. */
+  readonly maxTokenBytes?: number;
+  /** Verified-token cache; off unless given. */
+  readonly cache?: { readonly maxEntries?: number; readonly maxBytes?: number };
+  /** Called for every token that passed every check (cached or not); true denies it as revoked. */
+  readonly isRevoked?: (claims: RevocationSubject) => boolean;
+  /** The clock, in milliseconds since the epoch. Default Date.now. */
+  readonly now?: () => number;
+  /** Used by remote key sources. Default: the global fetch. */
+  readonly fetch?: FetchFunction;
+  /** Where `secret: { env }` reads. Default process.env. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Reports every JWKS or discovery fetch, for metrics and logs. */
+  readonly onKeyFetch?: (provider: string, event: FetchEvent) => void;
+}
+
+/** What a successful verification returns. Treat as read-only: with the cache on it is shared. */
+export interface VerifiedToken {
+  readonly provider: string;
+  readonly alg: Algorithm;
+  readonly kid: string | undefined;
+  readonly header: JwtHeader;
+  readonly claims: JwtClaims;
+}
+
+export interface VerifyCallOptions {
+  /** Only these providers may accept the token. Default: all. */
+  readonly providers?: readonly string[];
+}
+
+/**
+ * A verifier: created once from options (validated at creation), then called per token.
+ *
+ * @example
+ * const verifier = createVerifier({
+ *   providers: { corp: { issuer: 'https://id.example', audiences: ['api'], algorithms: ['ES256'] } },
+ * });
+ * const { claims } = await verifier.verify(token);
+ */
+export interface Verifier {
+  /** Verifies a compact JWS; rejects with a JwtGateError carrying a stable code. */
+  verify(token: string, options?: VerifyCallOptions): Promise<VerifiedToken>;
+  /** Compiles a role/scope requirement against a provider's roles claim path. */
+  compileRequirement(provider: string, requirement: Requirement): Authorizer;
+  /** Drops a revoked token id from the cache (the revocation check still runs on every hit). */
+  forgetJti(jti: string): void;
+  /** Loads every provider's keys; resolves to their states (for readiness checks). */
+  load(): Promise<Record<string, KeySourceState>>;
+  /** Each provider's key source state, without waiting. */
+  status(): Record<string, KeySourceState>;
+  readonly providers: readonly string[];
+}
+
+interface CachedVerification {
+  readonly result: VerifiedToken;
+  readonly provider: Provider;
+  readonly key: TrustedKey;
+  readonly keySet: KeySet;
+}
+
+const VERIFIER_KEYS = [
+  'providers',
+  'maxTokenBytes',
+  'cache',
+  'isRevoked',
+  'now',
+  'fetch',
+  'env',
+  'onKeyFetch',
+];
+
+/** Creates a verifier; throws ERR_OPTIONS_INVALID naming the option path when options are wrong. */
+export function createVerifier(options: VerifierOptions): Verifier {
+  const o = asObject(options, 'options');
+  onlyKeys(o, 'options', VERIFIER_KEYS);
+  const now = options.now ?? Date.now;
+  const maxTokenBytes =
+    o.maxTokenBytes === undefined ? 8192 : asNumber(o.maxTokenBytes, 'options.maxTokenBytes', 16);
+  const providerMap = asObject(o.providers, 'options.providers');
+  const names = Object.keys(providerMap);
+  if (names.length === 0) throw optionsError('options.providers', 'expected at least one provider');
+  const byIssuer = new Map<string, Provider>();
+  const byName = new Map<string, Provider>();
+  for (const name of names) {
+    const path = `options.providers.${name}`;
+    const provider = compileProvider(name, providerMap[name], path, {
+      now,
+      fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+      env: options.env ?? process.env,
+      onFetch: options.onKeyFetch ? (event) => options.onKeyFetch?.(name, event) : undefined,
+    });
+    const clash = byIssuer.get(provider.policy.issuer);
+    if (clash) throw optionsError(`${path}.issuer`, `issuer already used by provider ${clash.name}`);
+    byIssuer.set(provider.policy.issuer, provider);
+    byName.set(name, provider);
+  }
+  let cache: TokenCache<CachedVerification> | undefined;
+  if (o.cache !== undefined) {
+    const c = asObject(o.cache, 'options.cache');
+    onlyKeys(c, 'options.cache', ['maxEntries', 'maxBytes']);
+    cache = new TokenCache({
+      maxEntries: c.maxEntries === undefined ? 10_000 : asNumber(c.maxEntries, 'options.cache.maxEntries', 1),
+      maxBytes:
+        c.maxBytes === undefined ? 32 * 1024 * 1024 : asNumber(c.maxBytes, 'options.cache.maxBytes', 1024),
+    });
+  }
+  const isRevoked = options.isRevoked;
+  const headers = new HeaderCache();
+
+  function selectProvider(claims: JwtClaims, allowed: readonly string[] | undefined): Provider {
+    const iss = claims.iss;
+    const provider = typeof iss === 'string' ? byIssuer.get(iss) : undefined;
+    if (provider === undefined || (allowed !== undefined && !allowed.includes(provider.name))) {
+      throw fail('ERR_ISSUER_MISMATCH');
+    }
+    return provider;
+  }
+
+  function finish(
+    token: string,
+    parsed: ParsedToken,
+    provider: Provider,
+    keys: KeySet,
+    mayRefresh: boolean,
+  ): VerifiedToken | Promise<VerifiedToken> {
+    const { header, claims } = parsed;
+    const candidates = keys.candidates(header.kid, header.alg);
+    if (candidates.length === 0) {
+      if (mayRefresh && header.kid !== undefined) {
+        // Maybe the issuer rotated: one refetch per cooldown, shared by every waiting request.
+        return provider.source.refreshForUnknownKid().then((fresh) => {
+          if (fresh === undefined || fresh === keys) throw fail('ERR_KEY_NOT_FOUND');
+          return finish(token, parsed, provider, fresh, false);
+        });
+      }
+      throw fail('ERR_KEY_NOT_FOUND');
+    }
+    let key: TrustedKey | undefined;
+    for (const candidate of candidates) {
+      if (verifySignature(header.alg, candidate, parsed.signingInput, parsed.signature)) {
+        key = candidate;
+        break;
+      }
+    }
+    if (key === undefined) throw fail('ERR_SIGNATURE_INVALID');
+    // Claims are only looked at once the signature is known good.
+    const nowMs = now();
+    const validUntil = checkClaims(provider.policy, header, claims, Math.floor(nowMs / 1000));
+    if (isRevoked?.(claims)) throw fail('ERR_TOKEN_REVOKED');
+    const result: VerifiedToken = {
+      provider: provider.name,
+      alg: header.alg,
+      kid: header.kid,
+      header,
+      claims,
+    };
+    if (cache !== undefined && Number.isFinite(validUntil)) {
+      Object.freeze(claims);
+      cache.set(token, {
+        value: { result: Object.freeze(result), provider, key, keySet: keys },
+        validUntilMs: validUntil * 1000,
+        jti: typeof claims.jti === 'string' ? claims.jti : undefined,
+        bytes: token.length * 3 + 256,
+      });
+    }
+    return result;
+  }
+
+  function fromCache(token: string, allowed: readonly string[] | undefined): VerifiedToken | undefined {
+    const entry = (cache as TokenCache<CachedVerification>).get(token, now());
+    if (entry === undefined) return undefined;
+    const { result, provider, key, keySet } = entry.value;
+    if (allowed !== undefined && !allowed.includes(provider.name)) throw fail('ERR_ISSUER_MISMATCH');
+    const current = provider.source.current();
+    if (current !== keySet && !current?.has(key)) {
+      // The key that verified this token is no longer published: verify afresh.
+      cache?.delete(token);
+      return undefined;
+    }
+    if (isRevoked?.(result.claims)) throw fail('ERR_TOKEN_REVOKED');
+    return result;
+  }
+
+  function verifyNow(
+    token: string,
+    allowed: readonly string[] | undefined,
+  ): VerifiedToken | Promise<VerifiedToken> {
+    if (typeof token !== 'string') throw fail('ERR_TOKEN_MALFORMED', 'not a string');
+    if (cache !== undefined) {
+      const hit = fromCache(token, allowed);
+      if (hit !== undefined) return hit;
+    }
+    const parsed = parseToken(token, maxTokenBytes, headers);
+    const provider = selectProvider(parsed.claims, allowed);
+    if (!provider.algorithms.has(parsed.header.alg)) throw fail('ERR_ALG_NOT_ALLOWED');
+    const keys = provider.source.current();
+    if (keys === undefined)
+      return provider.source.load().then((loaded) => finish(token, parsed, provider, loaded, true));
+    return finish(token, parsed, provider, keys, true);
+  }
+
+  const status = () => Object.fromEntries([...byName].map(([name, p]) => [name, p.source.describe()]));
+
+  return Object.freeze({
+    providers: Object.freeze(names),
+    verify(token: string, call?: VerifyCallOptions): Promise<VerifiedToken> {
+      try {
+        const out = verifyNow(token, call?.providers);
+        return out instanceof Promise ? out : Promise.resolve(out);
+      } catch (err) {
+        return Promise.reject(err as JwtGateError);
+      }
+    },
+    compileRequirement(provider: string, requirement: Requirement): Authorizer {
+      const p = byName.get(provider);
+      if (p === undefined) throw optionsError('provider', `unknown provider ${provider}`);
+      return compileRequirement(requirement, p.rolesClaim);
+    },
+    forgetJti(jti: string): void {
+      cache?.deleteJti(jti);
+    },
+    async load() {
+      await Promise.allSettled([...byName.values()].map((p) => p.source.load()));
+      return status();
+    },
+    status,
+  });
+}

@@ -1,0 +1,37 @@
+/**
+ * `@jwtgate/verify`: the one place that decides whether a JWT is valid.
+ *
+ * @example
+ * import { createVerifier, compileTokenExtractor, toErrorResponse } from '@jwtgate/verify';
+ * const verifier = createVerifier({ providers: { tutorial: {
+ *   issuer: 'jwtgo.io', audiences: ['billing.jwtgo.io'], algorithms: ['HS256'], secret: { env: 'SECRET_KEY' },
+ * } } });
+ * const { claims } = await verifier.verify(compileTokenExtractor([{ header: 'Token' }])(req));
+ */
+export { ALGORITHMS, type Algorithm } from './algorithms.ts';
+export { type Authorizer, compileRequirement, type Requirement, readRoles, readScopes } from './authorize.ts';
+export { type ClaimReader, compileClaimPath } from './claim-path.ts';
+export {
+  createVerifier,
+  type RevocationSubject,
+  type VerifiedToken,
+  type Verifier,
+  type VerifierOptions,
+  type VerifyCallOptions,
+} from './create-verifier.ts';
+export { type BearerError, ERROR_CODES, type ErrorCode, JwtGateError } from './errors.ts';
+export {
+  compileTokenExtractor,
+  DEFAULT_TOKEN_SOURCES,
+  type RequestLike,
+  type TokenExtractor,
+  type TokenSource,
+} from './extract-token.ts';
+export { type ErrorResponse, type ErrorResponseOptions, toErrorResponse } from './http-response.ts';
+export type { FetchFunction } from './keys/fetch-json.ts';
+export type { KeySourceState } from './keys/key-source.ts';
+export type { FetchEvent, RemoteOptions } from './keys/remote-jwks.ts';
+export type { SecretOption } from './keys/secret.ts';
+export type { StaticKeysOption } from './keys/static-keys.ts';
+export type { JwtClaims, JwtHeader } from './parse-token.ts';
+export type { ProviderOptions } from './provider.ts';

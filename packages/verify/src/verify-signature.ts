@@ -1,0 +1,49 @@
+import { constants, createHmac, verify as cryptoVerify, timingSafeEqual } from 'node:crypto';
+import { ALGORITHMS, type Algorithm, type AlgorithmSpec } from './algorithms.ts';
+import type { TrustedKey } from './keys/trusted-key.ts';
+
+/**
+ * Checks a JWS signature with node:crypto over input already parsed strictly by parseToken.
+ * The key was chosen from trusted keys and fits `alg` (keyFitsAlgorithm). Signature lengths are
+ * exact: DER-encoded ECDSA, truncated or padded signatures fail here before any math.
+ */
+export function verifySignature(
+  alg: Algorithm,
+  key: TrustedKey,
+  signingInput: string,
+  signature: Buffer,
+): boolean {
+  const spec: AlgorithmSpec = ALGORITHMS[alg];
+  if (spec.kind === 'oct') {
+    if (signature.length !== spec.signatureBytes) return false;
+    const expected = createHmac(spec.hash as string, key.key)
+      .update(signingInput)
+      .digest();
+    return timingSafeEqual(expected, signature);
+  }
+  // RSA signatures are exactly the modulus length (RFC 8017 8.2.2 step 1).
+  const length = spec.kind === 'RSA' ? key.bytes : spec.signatureBytes;
+  if (signature.length !== length) return false;
+  const data = Buffer.from(signingInput, 'latin1');
+  try {
+    if (spec.kind === 'EC') {
+      return cryptoVerify(spec.hash, data, { key: key.key, dsaEncoding: 'ieee-p1363' }, signature);
+    }
+    if (spec.pss) {
+      // RFC 7518 3.5: MGF1 with the same hash, salt as long as the hash output.
+      return cryptoVerify(
+        spec.hash,
+        data,
+        {
+          key: key.key,
+          padding: constants.RSA_PKCS1_PSS_PADDING,
+          saltLength: (spec.hash === 'sha256' ? 32 : spec.hash === 'sha384' ? 48 : 64) as number,
+        },
+        signature,
+      );
+    }
+    return cryptoVerify(spec.hash, data, key.key, signature);
+  } catch {
+    return false;
+  }
+}
