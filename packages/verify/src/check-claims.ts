@@ -75,7 +75,8 @@ export function checkClaims(
     if (iat === undefined) throw fail('ERR_CLAIM_MISSING', 'iat');
     const last = iat + policy.maxTokenAgeSeconds + leeway;
     if (nowSeconds > last) throw fail('ERR_TOKEN_TOO_OLD');
-    validUntil = Math.min(validUntil, last + 1);
+    // Accepted while floor(now) <= last, i.e. now < floor(last) + 1 (iat may be fractional).
+    validUntil = Math.min(validUntil, Math.floor(last) + 1);
   }
   checkAudience(policy, claims.aud);
   if (policy.tokenTypes.length > 0) {

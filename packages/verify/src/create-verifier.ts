@@ -7,7 +7,7 @@ import type { KeySet } from './keys/key-set.ts';
 import type { KeySourceState } from './keys/key-source.ts';
 import type { FetchEvent } from './keys/remote-jwks.ts';
 import type { TrustedKey } from './keys/trusted-key.ts';
-import { asNumber, asObject, onlyKeys, optionsError } from './lib/check-options.ts';
+import { asNumber, asObject, describe, onlyKeys, optionsError } from './lib/check-options.ts';
 import { TokenCache } from './lib/token-cache.ts';
 import { HeaderCache, type JwtClaims, type JwtHeader, type ParsedToken, parseToken } from './parse-token.ts';
 import { compileProvider, type Provider, type ProviderOptions } from './provider.ts';
@@ -98,6 +98,12 @@ const VERIFIER_KEYS = [
 export function createVerifier(options: VerifierOptions): Verifier {
   const o = asObject(options, 'options');
   onlyKeys(o, 'options', VERIFIER_KEYS);
+  for (const name of ['now', 'fetch', 'isRevoked', 'onKeyFetch']) {
+    if (o[name] !== undefined && typeof o[name] !== 'function') {
+      throw optionsError(`options.${name}`, `expected a function, got ${describe(o[name])}`);
+    }
+  }
+  if (o.env !== undefined) asObject(o.env, 'options.env');
   const now = options.now ?? Date.now;
   const maxTokenBytes =
     o.maxTokenBytes === undefined ? 8192 : asNumber(o.maxTokenBytes, 'options.maxTokenBytes', 16);

@@ -44,6 +44,8 @@ function fromBearer(request: RequestLike): string | undefined {
 function fromHeader(request: RequestLike, name: string, prefix: string | undefined): string | undefined {
   let value = single(request.headers[name]);
   if (value === undefined) return undefined;
+  // node joins a repeated header into one value with ", "; a token never contains a comma.
+  if (value.includes(',')) throw fail('ERR_INVALID_REQUEST', `${name} header repeated`);
   value = value.trim();
   if (prefix !== undefined) {
     if (!value.startsWith(prefix)) throw fail('ERR_INVALID_REQUEST', `${name} header without prefix`);

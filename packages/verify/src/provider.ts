@@ -20,6 +20,7 @@ import {
   asOneOf,
   asString,
   asStringList,
+  describe,
   onlyKeys,
   optionsError,
 } from './lib/check-options.ts';
@@ -131,6 +132,19 @@ export function compileProvider(
   const remote = compileRemote(o.remote, `${path}.remote`);
   let source: KeySource;
   if (given[0] === 'secret') {
+    if (typeof o.secret !== 'string') {
+      // Shape first, so a null, a number or an unknown encoding is a named option error, not a crash.
+      const spec = asObject(o.secret, `${path}.secret`);
+      onlyKeys(spec, `${path}.secret`, ['value', 'env', 'file', 'encoding']);
+      for (const k of ['value', 'env', 'file'] as const) {
+        if (spec[k] !== undefined && typeof spec[k] !== 'string') {
+          throw optionsError(`${path}.secret.${k}`, `expected a string, got ${describe(spec[k])}`);
+        }
+      }
+      if (spec.encoding !== undefined) {
+        asOneOf(spec.encoding, `${path}.secret.encoding`, ['utf8', 'base64', 'base64url', 'hex']);
+      }
+    }
     const key = loadSecret(o.secret as SecretOption, algorithms, context.env);
     if (typeof key === 'string') throw optionsError(`${path}.secret`, key);
     source = createStaticKeySource('secret', new KeySet([key]));

@@ -46,3 +46,7 @@ export async function jwtGatePlugin(fastify: FastifyInstanceLike, options: Guard
     }
   });
 }
+
+// Like fastify-plugin: without this Fastify would wrap the plugin in its own child context, and its
+// onRequest hook would guard no route at all (not even those registered next to it in the same scope).
+Object.defineProperty(jwtGatePlugin, Symbol.for('skip-override'), { value: true });

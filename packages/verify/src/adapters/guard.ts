@@ -45,7 +45,11 @@ export function compileGuard(options: GuardOptions): Guard {
     },
     deny(error, request) {
       const err = toJwtGateError(error);
-      onDenied?.(err, request);
+      try {
+        onDenied?.(err, request);
+      } catch {
+        // A failing log hook must not stop the denial from being sent (nor crash the process).
+      }
       return toErrorResponse(err, { ...(realm ? { realm } : {}), ...(scope ? { scope } : {}) });
     },
   };

@@ -187,14 +187,22 @@ export class RemoteJwksSource implements KeySource {
       this.#keys = new KeySet(keys);
       this.#lastFetchAt = now;
       this.#lastError = undefined;
-      this.#context.onFetch?.({ url, ok: true, keys: keys.length, durationMs: now - started });
+      this.#report({ url, ok: true, keys: keys.length, durationMs: now - started });
       return this.#keys;
     } catch (err) {
       const now = this.#context.now();
       this.#lastFailureAt = now;
       this.#lastError = (err as Error).message;
-      this.#context.onFetch?.({ url, ok: false, error: this.#lastError, durationMs: now - started });
+      this.#report({ url, ok: false, error: this.#lastError, durationMs: now - started });
       throw err;
+    }
+  }
+
+  #report(event: FetchEvent): void {
+    try {
+      this.#context.onFetch?.(event);
+    } catch {
+      // A failing metrics hook must not turn a fetch that worked into one that failed.
     }
   }
 }

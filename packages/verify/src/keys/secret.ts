@@ -48,7 +48,8 @@ export function loadSecret(
     origin = 'value';
   }
   if (text.length === 0) return `the secret from ${origin} is empty; ${HOW_TO}`;
-  if (/^-----BEGIN |^\s*\{\s*"kty"/.test(text)) {
+  // Leading whitespace and JWKs whose "kty" is not the first member (sorted JWKS output) count too.
+  if (/^\s*-----BEGIN |^\s*\{[\s\S]*"kty"\s*:/.test(text)) {
     // RS256->HS256 confusion starts with a public key used as an HMAC secret.
     return `the secret from ${origin} looks like a key, not a shared secret; configure keys for asymmetric algorithms`;
   }

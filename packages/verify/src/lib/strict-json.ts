@@ -1,11 +1,58 @@
 // RFC 7515 5.2 step 4 / RFC 7519 7.2 step 10: a JOSE header or claims set with duplicate member
 // names must be rejected (or only the last taken); JSON.parse silently keeps the last one, so a
 // token could show one value to us and another to a different parser. We reject.
+//
+// How: JSON.parse keeps one member per distinct name, so the text has a duplicate exactly when
+// it names more members than the parsed value holds. Every member name is followed by a ':'
+// outside a string, and no other ':' outside strings exists in JSON, so counting those colons
+// counts member names without building any string.
 
-/** Scans valid JSON text and reports whether any object repeats a member name. */
-export function hasDuplicateMemberNames(text: string): boolean {
+/** Counts member names in valid JSON text: the colons that are not inside a string. */
+function countMemberNames(text: string): number {
+  let names = 0;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x3a) names++;
+    else if (c === 0x22) {
+      // Jump to the closing quote: the next '"' preceded by an even number of backslashes.
+      let j = text.indexOf('"', i + 1);
+      for (;;) {
+        let k = j - 1;
+        while (text.charCodeAt(k) === 0x5c) k--;
+        if ((j - 1 - k) % 2 === 0) break;
+        j = text.indexOf('"', j + 1);
+      }
+      i = j;
+    }
+  }
+  return names;
+}
+
+/** Members held by a parsed JSON value, nested ones included. */
+function countMembers(value: unknown): number {
+  if (typeof value !== 'object' || value === null) return 0;
+  let members = 0;
+  if (Array.isArray(value)) {
+    for (const item of value) members += countMembers(item);
+    return members;
+  }
+  for (const key in value) {
+    members += 1 + countMembers((value as Record<string, unknown>)[key]);
+  }
+  return members;
+}
+
+/**
+ * Text with escapes: V8's JSON.parse can decode an escaped member name to another name once
+ * earlier input has shaped its map transitions (nodejs/node#63785; any token we parse can do
+ * that), so the parsed value cannot vouch for names. Scan the names from the text itself (each
+ * decoded alone, as a string), report a repeat in one object, or names the parse does not hold.
+ */
+function scanMemberNames(text: string, parsed: unknown): boolean {
   const stack: (Set<string> | null)[] = [];
   let top: Set<string> | null = null;
+  const all: string[] = [];
   const n = text.length;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
@@ -27,10 +74,10 @@ export function hasDuplicateMemberNames(text: string): boolean {
         j++;
       }
       if (text.charCodeAt(j) !== 0x3a) continue; // a value, not a member name
-      // Compare names as JSON means them: "a" and "\u0061" are the same name.
       const name: string = escaped ? JSON.parse(text.slice(start, i + 1)) : text.slice(start + 1, i);
       if (top.has(name)) return true;
       top.add(name);
+      all.push(name);
     } else if (c === 0x7b) {
       stack.push(top);
       top = new Set();
@@ -41,7 +88,30 @@ export function hasDuplicateMemberNames(text: string): boolean {
       top = stack.pop() ?? null;
     }
   }
-  return false;
+  const held: string[] = [];
+  const collect = (value: unknown): void => {
+    if (typeof value !== 'object' || value === null) return;
+    if (Array.isArray(value)) for (const item of value) collect(item);
+    else
+      for (const key in value) {
+        held.push(key);
+        collect((value as Record<string, unknown>)[key]);
+      }
+  };
+  collect(parsed);
+  if (held.length !== all.length) return true;
+  all.sort();
+  held.sort();
+  return all.some((name, k) => name !== held[k]);
+}
+
+/**
+ * Reports whether any object in valid JSON `text` repeats a member name (or, for text with
+ * escapes, whether `parsed` fails to hold exactly the names the text spells).
+ */
+export function hasDuplicateMemberNames(text: string, parsed: unknown = JSON.parse(text)): boolean {
+  if (text.includes('\\')) return scanMemberNames(text, parsed);
+  return countMemberNames(text) !== countMembers(parsed);
 }
 
 /** Parses JSON that must be an object without duplicate member names; undefined otherwise. */
@@ -53,6 +123,10 @@ export function parseJsonObject(text: string): Record<string, unknown> | undefin
     return undefined;
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  if (hasDuplicateMemberNames(text)) return undefined;
+  try {
+    if (hasDuplicateMemberNames(text, value)) return undefined;
+  } catch {
+    return undefined; // nested too deeply to walk (RangeError): not a token we accept
+  }
   return value as Record<string, unknown>;
 }

@@ -20,7 +20,8 @@ export interface TokenCacheLimits {
 export class TokenCache<T> {
   readonly #limits: TokenCacheLimits;
   readonly #entries = new Map<string, CacheEntry<T>>();
-  readonly #byJti = new Map<string, string>();
+  /** Every cached token carrying a jti (distinct tokens, e.g. of two issuers, may share one). */
+  readonly #byJti = new Map<string, Set<string>>();
   #bytes = 0;
 
   constructor(limits: TokenCacheLimits) {
@@ -42,7 +43,11 @@ export class TokenCache<T> {
     this.delete(token);
     this.#entries.set(token, entry);
     this.#bytes += entry.bytes;
-    if (entry.jti !== undefined) this.#byJti.set(entry.jti, token);
+    if (entry.jti !== undefined) {
+      const tokens = this.#byJti.get(entry.jti);
+      if (tokens) tokens.add(token);
+      else this.#byJti.set(entry.jti, new Set([token]));
+    }
     for (const oldest of this.#entries.keys()) {
       if (this.#entries.size <= this.#limits.maxEntries && this.#bytes <= this.#limits.maxBytes) break;
       this.delete(oldest);
@@ -54,13 +59,13 @@ export class TokenCache<T> {
     if (entry === undefined) return;
     this.#entries.delete(token);
     this.#bytes -= entry.bytes;
-    if (entry.jti !== undefined && this.#byJti.get(entry.jti) === token) this.#byJti.delete(entry.jti);
+    const tokens = entry.jti === undefined ? undefined : this.#byJti.get(entry.jti);
+    if (tokens?.delete(token) && tokens.size === 0) this.#byJti.delete(entry.jti as string);
   }
 
-  /** Drops the entry of a revoked token id. */
+  /** Drops the entries of a revoked token id. */
   deleteJti(jti: string): void {
-    const token = this.#byJti.get(jti);
-    if (token !== undefined) this.delete(token);
+    for (const token of [...(this.#byJti.get(jti) ?? [])]) this.delete(token);
   }
 
   clear(): void {

@@ -1,0 +1,20 @@
+import type { Server } from 'node:http';
+
+/** Listens, turning "address in use" into a message that names the port and the option to change it. */
+export function listen(server: Server, host: string, port: number, option: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      reject(
+        new Error(
+          err.code === 'EADDRINUSE'
+            ? `port ${port} on ${host} is already in use; stop what runs there or choose another with ${option}`
+            : `cannot listen on ${host}:${port}: ${err.code ?? err.message}`,
+        ),
+      );
+    });
+    server.listen(port, host, () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
+  });
+}

@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, test } from 'node:test';
+import { decodeBase64url, isCanonicalBase64url } from '../../src/lib/base64url.ts';
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/** Independent oracle: canonical means re-encoding the decoded bytes gives the same text. */
+function oracle(text: string): boolean {
+  if (!/^[A-Za-z0-9_-]*$/.test(text)) return false;
+  return Buffer.from(text, 'base64url').toString('base64url') === text;
+}
+
+describe('isCanonicalBase64url', () => {
+  test('the empty string is canonical (it encodes zero bytes)', () => {
+    assert.equal(isCanonicalBase64url(''), true);
+    assert.deepEqual(decodeBase64url(''), Buffer.alloc(0));
+  });
+
+  test('whatever Buffer encodes is canonical and decodes back, for every length 0..96', () => {
+    for (let n = 0; n <= 96; n++) {
+      const bytes = randomBytes(n);
+      const text = bytes.toString('base64url');
+      assert.equal(isCanonicalBase64url(text), true, text);
+      assert.deepEqual(decodeBase64url(text), bytes);
+    }
+  });
+
+  test('agrees with the re-encoding oracle on every 2- and 3-character string of the alphabet', () => {
+    let canonical2 = 0;
+    for (const a of ALPHABET)
+      for (const b of ALPHABET) {
+        const s = a + b;
+        const ok = isCanonicalBase64url(s);
+        assert.equal(ok, oracle(s), s);
+        if (ok) canonical2++;
+      }
+    // 2 characters carry 1 byte: exactly 256 of the 4096 strings are canonical.
+    assert.equal(canonical2, 256);
+    let canonical3 = 0;
+    for (const a of ALPHABET)
+      for (const b of ALPHABET)
+        for (const c of ALPHABET) {
+          const s = a + b + c;
+          const ok = isCanonicalBase64url(s);
+          if (ok !== oracle(s)) assert.fail(`disagrees on ${s}`);
+          if (ok) canonical3++;
+        }
+    // 3 characters carry 2 bytes: 65536 canonical strings.
+    assert.equal(canonical3, 65536);
+  });
+
+  test('a length that is 1 modulo 4 never encodes whole bytes', () => {
+    for (const s of ['A', 'AAAAA', '_', '-', 'AAAAAAAAA']) {
+      assert.equal(isCanonicalBase64url(s), false, s);
+      assert.equal(decodeBase64url(s), undefined);
+    }
+  });
+
+  test('non-zero trailing bits in the last character are refused, including for "-" and "_"', () => {
+    // 'AQ' = 0x01; 'AR'..'AZ', 'Ab' ... decode to the same byte with spare bits set.
+    assert.equal(isCanonicalBase64url('AQ'), true);
+    assert.equal(isCanonicalBase64url('AR'), false);
+    assert.equal(isCanonicalBase64url('Aw'), true); // 'w' = 48 = 0b110000
+    assert.equal(isCanonicalBase64url('A-'), false); // 62 = 0b111110
+    assert.equal(isCanonicalBase64url('A_'), false); // 63
+    assert.equal(isCanonicalBase64url('AAE'), true); // 'E' = 4 = 0b000100
+    assert.equal(isCanonicalBase64url('AAF'), false);
+    assert.equal(isCanonicalBase64url('AA-'), false);
+    assert.equal(isCanonicalBase64url('AA_'), false);
+    assert.equal(isCanonicalBase64url('AA8'), true); // '8' = 60 = 0b111100
+    assert.equal(isCanonicalBase64url('AA9'), false);
+    // Node decodes both the same way: that is exactly what must not be accepted twice.
+    assert.deepEqual(Buffer.from('AR', 'base64url'), Buffer.from('AQ', 'base64url'));
+    assert.equal(decodeBase64url('AR'), undefined);
+  });
+
+  test('padding, the base64 alphabet, whitespace and other characters are refused', () => {
+    const good = Buffer.from('hello world!?>').toString('base64url');
+    assert.ok(isCanonicalBase64url(good));
+    const bad = [
+      'AQ==',
+      'AQ=',
+      'AAE=',
+      `${good}=`,
+      'ab+c',
+      'ab/c',
+      '+/+/',
+      ' AAAA',
+      'AAAA ',
+      'AA AA',
+      'AA\nAA',
+      'AA\tAA',
+      'AA\rAA',
+      'AA.A',
+      'AAA\u0000',
+      'AAAé',
+      'ÀAAA',
+      'AAA\uff21', // fullwidth A
+      '%41AA',
+    ];
+    for (const s of bad) {
+      assert.equal(isCanonicalBase64url(s), false, JSON.stringify(s));
+      assert.equal(decodeBase64url(s), undefined, JSON.stringify(s));
+    }
+  });
+
+  test('random strings: canonical exactly when the oracle says so', () => {
+    const chars = `${ALPHABET}+/= .`;
+    let seed = 12345;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed;
+    };
+    let accepted = 0;
+    for (let i = 0; i < 20000; i++) {
+      const length = next() % 12;
+      let s = '';
+      for (let j = 0; j < length; j++) s += chars[next() % (next() % 4 === 0 ? chars.length : 64)];
+      const ok = isCanonicalBase64url(s);
+      assert.equal(ok, oracle(s), JSON.stringify(s));
+      if (ok) {
+        accepted++;
+        assert.equal(decodeBase64url(s)?.toString('base64url'), s);
+      }
+    }
+    assert.ok(accepted > 100, `only ${accepted} canonical strings generated`);
+  });
+});
