@@ -4,7 +4,13 @@
 //
 //   npm run bench:verify            (about 1 s per cell; BENCH_SECONDS=3 for steadier figures)
 
-import { createHmac, createPublicKey, createSecretKey, type KeyObject, verify as cryptoVerify } from 'node:crypto';
+import {
+  createHmac,
+  createPublicKey,
+  createSecretKey,
+  verify as cryptoVerify,
+  type KeyObject,
+} from 'node:crypto';
 import { createVerifier as createFastJwtVerifier } from 'fast-jwt';
 import { type CryptoKey, exportJWK, exportSPKI, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import { createVerifier } from '../../packages/verify/src/index.ts';
@@ -62,7 +68,12 @@ async function benchAlgorithm(alg: 'HS256' | 'RS256' | 'ES256' | 'EdDSA'): Promi
     fastKey = await exportSPKI(pair.publicKey);
   }
   const now = Math.floor(Date.now() / 1000);
-  const token = await new SignJWT({ sub: 'user-1', scope: 'read write', roles: ['billing'], client_id: 'bench' })
+  const token = await new SignJWT({
+    sub: 'user-1',
+    scope: 'read write',
+    roles: ['billing'],
+    client_id: 'bench',
+  })
     .setProtectedHeader({ alg, typ: 'at+jwt', ...(alg === 'HS256' ? {} : { kid: 'bench' }) })
     .setIssuer(ISSUER)
     .setAudience(AUDIENCE)
@@ -84,9 +95,14 @@ async function benchAlgorithm(alg: 'HS256' | 'RS256' | 'ES256' | 'EdDSA'): Promi
           ? () => cryptoVerify(null, input, verifyKeyObject, signature)
           : () => cryptoVerify('sha256', input, verifyKeyObject, signature);
 
-  const joseKey = alg === 'HS256' ? signKey : (await generateKeyPairPublic(providerKeys, alg));
+  const joseKey = alg === 'HS256' ? signKey : await generateKeyPairPublic(providerKeys, alg);
   const joseOptions = { algorithms: [alg], issuer: ISSUER, audience: AUDIENCE, typ: 'at+jwt' };
-  const fast = createFastJwtVerifier({ key: fastKey, algorithms: [alg], allowedIss: ISSUER, allowedAud: AUDIENCE });
+  const fast = createFastJwtVerifier({
+    key: fastKey,
+    algorithms: [alg],
+    allowedIss: ISSUER,
+    allowedAud: AUDIENCE,
+  });
   const fastCached = createFastJwtVerifier({
     key: fastKey,
     algorithms: [alg],
@@ -94,7 +110,13 @@ async function benchAlgorithm(alg: 'HS256' | 'RS256' | 'ES256' | 'EdDSA'): Promi
     allowedAud: AUDIENCE,
     cache: true,
   });
-  const provider = { issuer: ISSUER, audiences: [AUDIENCE], algorithms: [alg], tokenTypes: ['at+jwt'], ...providerKeys };
+  const provider = {
+    issuer: ISSUER,
+    audiences: [AUDIENCE],
+    algorithms: [alg],
+    tokenTypes: ['at+jwt'],
+    ...providerKeys,
+  };
   const ours = createVerifier({ providers: { bench: provider } });
   const oursCached = createVerifier({ providers: { bench: provider }, cache: {} });
   // Sanity: every contender accepts the token before anything is timed.
@@ -127,7 +149,9 @@ const x = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
 const rows: Row[] = [];
 for (const alg of ['HS256', 'RS256', 'ES256', 'EdDSA'] as const) rows.push(await benchAlgorithm(alg));
 
-console.log(`\n@jwtgate/verify, verifications per second (one core, ${SECONDS} s per cell, node ${process.version})\n`);
+console.log(
+  `\n@jwtgate/verify, verifications per second (one core, ${SECONDS} s per cell, node ${process.version})\n`,
+);
 console.log(
   '| alg | bare node:crypto | jose | fast-jwt | jwtgate | jwtgate / bare | jwtgate / jose | fast-jwt cached | jwtgate cached | cached / fast-jwt cached |',
 );

@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { JwtGateError } from '@jwtgate/verify';
 import { Command, InvalidArgumentError } from 'commander';
 import { runDemo } from './demo/run-demo.ts';
+import { ConfigError } from './gateway/errors.ts';
+import { runGateway } from './gateway/run-gateway.ts';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -45,8 +47,30 @@ program
     process.once('SIGTERM', stop);
   });
 
+program
+  .command('gateway')
+  .description('run the gateway: verify tokens, apply route rules, proxy to upstream services')
+  .option('-c, --config <file>', 'configuration file', 'jwtgate.yaml')
+  .option(
+    '-w, --workers <n>',
+    'processes sharing the port (node:cluster)',
+    (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number >= 1');
+      return n;
+    },
+    1,
+  )
+  .option('--watch', 'reload when the configuration file changes (SIGHUP always reloads)', false)
+  .action(async (opts) => {
+    await runGateway({ config: opts.config, workers: opts.workers, watch: opts.watch });
+  });
+
 program.parseAsync().catch((err: unknown) => {
   const message = err instanceof JwtGateError ? (err.detail ?? err.message) : (err as Error).message;
   process.stderr.write(`jwtgate: ${message}\n`);
-  process.exit(err instanceof JwtGateError && err.code === 'ERR_OPTIONS_INVALID' ? 78 : 1);
+  // 78 (EX_CONFIG): the configuration is wrong; 1: anything else.
+  const isConfig =
+    (err instanceof JwtGateError && err.code === 'ERR_OPTIONS_INVALID') || err instanceof ConfigError;
+  process.exit(isConfig ? 78 : 1);
 });

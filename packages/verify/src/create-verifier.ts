@@ -73,6 +73,8 @@ export interface Verifier {
   load(): Promise<Record<string, KeySourceState>>;
   /** Each provider's key source state, without waiting. */
   status(): Record<string, KeySourceState>;
+  /** Verified-token cache counters since creation (for metrics). */
+  stats(): { readonly hits: number; readonly misses: number; readonly entries: number };
   readonly providers: readonly string[];
 }
 
@@ -197,6 +199,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return result;
   }
 
+  let cacheHits = 0;
+  let cacheMisses = 0;
+
   function fromCache(token: string, allowed: readonly string[] | undefined): VerifiedToken | undefined {
     const entry = (cache as TokenCache<CachedVerification>).get(token, now());
     if (entry === undefined) return undefined;
@@ -219,7 +224,11 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (typeof token !== 'string') throw fail('ERR_TOKEN_MALFORMED', 'not a string');
     if (cache !== undefined) {
       const hit = fromCache(token, allowed);
-      if (hit !== undefined) return hit;
+      if (hit !== undefined) {
+        cacheHits++;
+        return hit;
+      }
+      cacheMisses++;
     }
     const parsed = parseToken(token, maxTokenBytes, headers);
     const provider = selectProvider(parsed.claims, allowed);
@@ -255,5 +264,6 @@ export function createVerifier(options: VerifierOptions): Verifier {
       return status();
     },
     status,
+    stats: () => ({ hits: cacheHits, misses: cacheMisses, entries: cache?.size ?? 0 }),
   });
 }

@@ -69,19 +69,57 @@ describe('isAlgorithm', () => {
   });
 
   test('false for none in any casing, other casings, padded names, and unimplemented algorithms', () => {
-    for (const value of ['none', 'None', 'NONE', 'nOnE', 'hs256', 'Hs256', 'HS256 ', ' HS256', 'HS256\u0000', 'eddsa', 'EDDSA', 'Ed25519', 'ES256K', 'HS1', 'RS1', 'PS1', 'RSA-OAEP', 'dir', 'A128KW', '']) {
+    for (const value of [
+      'none',
+      'None',
+      'NONE',
+      'nOnE',
+      'hs256',
+      'Hs256',
+      'HS256 ',
+      ' HS256',
+      'HS256\u0000',
+      'eddsa',
+      'EDDSA',
+      'Ed25519',
+      'ES256K',
+      'HS1',
+      'RS1',
+      'PS1',
+      'RSA-OAEP',
+      'dir',
+      'A128KW',
+      '',
+    ]) {
       assert.equal(isAlgorithm(value), false, JSON.stringify(value));
     }
   });
 
   test('false for names inherited from Object.prototype', () => {
-    for (const value of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf']) {
+    for (const value of [
+      '__proto__',
+      'constructor',
+      'toString',
+      'hasOwnProperty',
+      'valueOf',
+      'isPrototypeOf',
+    ]) {
       assert.equal(isAlgorithm(value), false, value);
     }
   });
 
   test('false for anything that is not a string', () => {
-    for (const value of [undefined, null, 0, 256, true, ['HS256'], { HS256: true }, Symbol('HS256'), new String('HS256')]) {
+    for (const value of [
+      undefined,
+      null,
+      0,
+      256,
+      true,
+      ['HS256'],
+      { HS256: true },
+      Symbol('HS256'),
+      new String('HS256'),
+    ]) {
       assert.equal(isAlgorithm(value), false, String(value));
     }
   });

@@ -57,8 +57,10 @@ const claims = (extra: Record<string, unknown> = {}) => ({
 });
 
 const hsVerifier = () => verifierWith({ algorithms: ['HS256'], secret: SECRET });
-const hs = (payload: Record<string, unknown> | string = claims(), header: Record<string, unknown> | string = { alg: 'HS256', typ: 'JWT' }) =>
-  forge(header, payload, SECRET);
+const hs = (
+  payload: Record<string, unknown> | string = claims(),
+  header: Record<string, unknown> | string = { alg: 'HS256', typ: 'JWT' },
+) => forge(header, payload, SECRET);
 
 let rsa: TestKeyPair; // the issuer's RS256 key, published with kid "good"
 let attackerRsa: TestKeyPair;
@@ -84,7 +86,10 @@ describe('sanity: the fixtures accept a good token', () => {
     const rs = forge({ alg: 'RS256', kid: 'good' }, claims(), rsa.privateKey);
     assert.equal((await jwksVerifier.verify(rs)).kid, 'good');
     assert.equal((await pemVerifier.verify(rs)).alg, 'RS256');
-    assert.equal((await esVerifier.verify(forge({ alg: 'ES256', kid: 'es' }, claims(), es256.privateKey))).alg, 'ES256');
+    assert.equal(
+      (await esVerifier.verify(forge({ alg: 'ES256', kid: 'es' }, claims(), es256.privateKey))).alg,
+      'ES256',
+    );
   });
 });
 
@@ -109,8 +114,14 @@ describe('alg none', () => {
   });
 
   test('none cannot even be configured', () => {
-    throwsWith(() => verifierWith({ algorithms: ['none' as Algorithm], secret: SECRET }), 'ERR_OPTIONS_INVALID');
-    throwsWith(() => verifierWith({ algorithms: ['NONE' as Algorithm], keys: { files: [rsaPemFile] } }), 'ERR_OPTIONS_INVALID');
+    throwsWith(
+      () => verifierWith({ algorithms: ['none' as Algorithm], secret: SECRET }),
+      'ERR_OPTIONS_INVALID',
+    );
+    throwsWith(
+      () => verifierWith({ algorithms: ['NONE' as Algorithm], keys: { files: [rsaPemFile] } }),
+      'ERR_OPTIONS_INVALID',
+    );
   });
 });
 
@@ -145,25 +156,42 @@ describe('RS256 -> HS256 key confusion', () => {
   });
 
   test('a provider allowing both RS256 and HS256 is refused at creation', () => {
-    throwsWith(() => verifierWith({ algorithms: ['RS256', 'HS256'], keys: { files: [rsaPemFile] } }), 'ERR_OPTIONS_INVALID');
+    throwsWith(
+      () => verifierWith({ algorithms: ['RS256', 'HS256'], keys: { files: [rsaPemFile] } }),
+      'ERR_OPTIONS_INVALID',
+    );
     throwsWith(
       () => verifierWith({ algorithms: ['HS256', 'RS256'], keys: { jwks: { keys: [rsa.publicJwk] } } }),
       'ERR_OPTIONS_INVALID',
     );
     throwsWith(() => verifierWith({ algorithms: ['RS256', 'HS256'], secret: SECRET }), 'ERR_OPTIONS_INVALID');
-    throwsWith(() => verifierWith({ algorithms: ['HS256'], keys: { files: [rsaPemFile] } }), 'ERR_OPTIONS_INVALID');
+    throwsWith(
+      () => verifierWith({ algorithms: ['HS256'], keys: { files: [rsaPemFile] } }),
+      'ERR_OPTIONS_INVALID',
+    );
   });
 
   test('a secret that looks like a PEM or a JWK is refused at creation', () => {
     for (const [name, bytes] of encodings()) {
       if (name.startsWith('DER')) continue; // binary: cannot be written as secret text
       const text = bytes.toString('utf8');
-      const err = throwsWith(() => verifierWith({ algorithms: ['HS256'], secret: text }), 'ERR_OPTIONS_INVALID', name);
+      const err = throwsWith(
+        () => verifierWith({ algorithms: ['HS256'], secret: text }),
+        'ERR_OPTIONS_INVALID',
+        name,
+      );
       assert.match(err.message, /looks like a key/);
       assert.equal(err.message.includes(text.slice(0, 60)), false, 'the key text is not echoed');
-      throwsWith(() => verifierWith({ algorithms: ['HS256'], secret: { env: 'K' } }, { env: { K: text } }), 'ERR_OPTIONS_INVALID');
       throwsWith(
-        () => verifierWith({ algorithms: ['HS256'], secret: { file: files.write(`secret-${name.replace(/\W/g, '')}`, text) } }),
+        () => verifierWith({ algorithms: ['HS256'], secret: { env: 'K' } }, { env: { K: text } }),
+        'ERR_OPTIONS_INVALID',
+      );
+      throwsWith(
+        () =>
+          verifierWith({
+            algorithms: ['HS256'],
+            secret: { file: files.write(`secret-${name.replace(/\W/g, '')}`, text) },
+          }),
         'ERR_OPTIONS_INVALID',
       );
     }
@@ -179,7 +207,10 @@ describe('keys named by the token (jwk, jku, x5u, x5c)', () => {
   };
 
   before(async () => {
-    evil = await startTestServer({ '/jwks.json': { body: { keys: [attackerRsa.publicJwk] } }, '/cert.pem': { body: 'x' } });
+    evil = await startTestServer({
+      '/jwks.json': { body: { keys: [attackerRsa.publicJwk] } },
+      '/cert.pem': { body: 'x' },
+    });
   });
   after(() => evil.close());
 
@@ -188,20 +219,39 @@ describe('keys named by the token (jwk, jku, x5u, x5c)', () => {
     const jku = `${evil.origin}/jwks.json`;
     const x5u = `${evil.origin}/cert.pem`;
     return [
-      { name: 'embedded jwk, attacker kid', header: { alg: 'RS256', kid: 'evil', jwk: attackerJwk }, code: 'ERR_KEY_NOT_FOUND' },
-      { name: 'embedded jwk, issuer kid', header: { alg: 'RS256', kid: 'good', jwk: attackerJwk }, code: 'ERR_SIGNATURE_INVALID' },
+      {
+        name: 'embedded jwk, attacker kid',
+        header: { alg: 'RS256', kid: 'evil', jwk: attackerJwk },
+        code: 'ERR_KEY_NOT_FOUND',
+      },
+      {
+        name: 'embedded jwk, issuer kid',
+        header: { alg: 'RS256', kid: 'good', jwk: attackerJwk },
+        code: 'ERR_SIGNATURE_INVALID',
+      },
       { name: 'jku, attacker kid', header: { alg: 'RS256', kid: 'evil', jku }, code: 'ERR_KEY_NOT_FOUND' },
       { name: 'jku, issuer kid', header: { alg: 'RS256', kid: 'good', jku }, code: 'ERR_SIGNATURE_INVALID' },
       { name: 'jku, no kid', header: { alg: 'RS256', jku }, code: 'ERR_SIGNATURE_INVALID' },
       { name: 'x5u, attacker kid', header: { alg: 'RS256', kid: 'evil', x5u }, code: 'ERR_KEY_NOT_FOUND' },
       { name: 'x5u, issuer kid', header: { alg: 'RS256', kid: 'good', x5u }, code: 'ERR_SIGNATURE_INVALID' },
-      { name: 'x5c', header: { alg: 'RS256', kid: 'good', x5c: [Buffer.alloc(64, 1).toString('base64')] }, code: 'ERR_SIGNATURE_INVALID' },
-      { name: 'everything at once', header: { alg: 'RS256', jwk: attackerJwk, jku, x5u }, code: 'ERR_SIGNATURE_INVALID' },
+      {
+        name: 'x5c',
+        header: { alg: 'RS256', kid: 'good', x5c: [Buffer.alloc(64, 1).toString('base64')] },
+        code: 'ERR_SIGNATURE_INVALID',
+      },
+      {
+        name: 'everything at once',
+        header: { alg: 'RS256', jwk: attackerJwk, jku, x5u },
+        code: 'ERR_SIGNATURE_INVALID',
+      },
     ];
   };
 
   test('static keys: tokens signed by the attacker are refused and nothing is fetched', async () => {
-    const jwks = verifierWith({ algorithms: ['RS256'], keys: { jwks: { keys: [rsa.publicJwk] } } }, { fetch: spyFetch });
+    const jwks = verifierWith(
+      { algorithms: ['RS256'], keys: { jwks: { keys: [rsa.publicJwk] } } },
+      { fetch: spyFetch },
+    );
     const pem = verifierWith({ algorithms: ['RS256'], keys: { files: [rsaPemFile] } }, { fetch: spyFetch });
     for (const { name, header, code } of headers()) {
       const token = forge(header, claims(), attackerRsa.privateKey);
@@ -217,7 +267,11 @@ describe('keys named by the token (jwk, jku, x5u, x5c)', () => {
     const legit = await startJwksServer([rsa.publicJwk]);
     try {
       const remote = verifierWith({ algorithms: ['RS256'], jwksUri: legit.jwksUri }, { fetch: spyFetch });
-      const good = forge({ alg: 'RS256', kid: 'good', jku: `${evil.origin}/jwks.json` }, claims(), rsa.privateKey);
+      const good = forge(
+        { alg: 'RS256', kid: 'good', jku: `${evil.origin}/jwks.json` },
+        claims(),
+        rsa.privateKey,
+      );
       assert.equal((await remote.verify(good)).kid, 'good');
       for (const { name, header, code } of headers()) {
         await rejectsWith(remote.verify(forge(header, claims(), attackerRsa.privateKey)), code, name);
@@ -270,16 +324,31 @@ describe('kid injection', () => {
 
   test('JWKS: an injected kid matches no key, even on a token the issuer signed', async () => {
     for (const kid of injected) {
-      await rejectsWith(jwksVerifier.verify(forge({ alg: 'RS256', kid }, claims(), attackerRsa.privateKey)), 'ERR_KEY_NOT_FOUND', kid);
-      await rejectsWith(jwksVerifier.verify(forge({ alg: 'RS256', kid }, claims(), rsa.privateKey)), 'ERR_KEY_NOT_FOUND', kid);
+      await rejectsWith(
+        jwksVerifier.verify(forge({ alg: 'RS256', kid }, claims(), attackerRsa.privateKey)),
+        'ERR_KEY_NOT_FOUND',
+        kid,
+      );
+      await rejectsWith(
+        jwksVerifier.verify(forge({ alg: 'RS256', kid }, claims(), rsa.privateKey)),
+        'ERR_KEY_NOT_FOUND',
+        kid,
+      );
     }
   });
 
   test('a kid that is not a string is ERR_TOKEN_MALFORMED', async () => {
     for (const kid of [1, 0, null, true, false, [], ['good'], {}, { $ne: null }, 1e400]) {
       const header = `{"alg":"RS256","kid":${typeof kid === 'number' && !Number.isFinite(kid) ? '1e400' : JSON.stringify(kid)}}`;
-      await rejectsWith(jwksVerifier.verify(forge(header, claims(), rsa.privateKey, 'RS256')), 'ERR_TOKEN_MALFORMED', String(kid));
-      await rejectsWith(hsVerifier().verify(forge(header.replace('RS256', 'HS256'), claims(), SECRET, 'HS256')), 'ERR_TOKEN_MALFORMED');
+      await rejectsWith(
+        jwksVerifier.verify(forge(header, claims(), rsa.privateKey, 'RS256')),
+        'ERR_TOKEN_MALFORMED',
+        String(kid),
+      );
+      await rejectsWith(
+        hsVerifier().verify(forge(header.replace('RS256', 'HS256'), claims(), SECRET, 'HS256')),
+        'ERR_TOKEN_MALFORMED',
+      );
     }
   });
 });
@@ -289,12 +358,18 @@ describe('ECDSA signature forgery', () => {
   const input = () => `${enc(JSON.stringify(header))}.${enc(JSON.stringify(claims()))}`;
 
   test('r = s = 0 (64 zero bytes, "psychic signature") is ERR_SIGNATURE_INVALID', async () => {
-    await rejectsWith(esVerifier.verify(`${input()}.${Buffer.alloc(64).toString('base64url')}`), 'ERR_SIGNATURE_INVALID');
+    await rejectsWith(
+      esVerifier.verify(`${input()}.${Buffer.alloc(64).toString('base64url')}`),
+      'ERR_SIGNATURE_INVALID',
+    );
   });
 
   test('r = s = n (the group order) is ERR_SIGNATURE_INVALID', async () => {
     const n = Buffer.from('ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551', 'hex');
-    await rejectsWith(esVerifier.verify(`${input()}.${Buffer.concat([n, n]).toString('base64url')}`), 'ERR_SIGNATURE_INVALID');
+    await rejectsWith(
+      esVerifier.verify(`${input()}.${Buffer.concat([n, n]).toString('base64url')}`),
+      'ERR_SIGNATURE_INVALID',
+    );
   });
 
   test('a valid signature re-encoded as DER is ERR_SIGNATURE_INVALID', async () => {
@@ -303,7 +378,10 @@ describe('ECDSA signature forgery', () => {
     assert.equal((await esVerifier.verify(`${signingInput}.${p1363.toString('base64url')}`)).alg, 'ES256');
     const der = p1363ToDer(p1363);
     assert.equal(der[0], 0x30);
-    await rejectsWith(esVerifier.verify(`${signingInput}.${der.toString('base64url')}`), 'ERR_SIGNATURE_INVALID');
+    await rejectsWith(
+      esVerifier.verify(`${signingInput}.${der.toString('base64url')}`),
+      'ERR_SIGNATURE_INVALID',
+    );
   });
 });
 
@@ -311,7 +389,10 @@ describe('empty, truncated and stripped signatures', () => {
   test('an empty signature ("h.p.") is ERR_SIGNATURE_INVALID', async () => {
     const [h, p] = hs().split('.') as [string, string];
     await rejectsWith(hsVerifier().verify(`${h}.${p}.`), 'ERR_SIGNATURE_INVALID');
-    const [rh, rp] = forge({ alg: 'RS256', kid: 'good' }, claims(), rsa.privateKey).split('.') as [string, string];
+    const [rh, rp] = forge({ alg: 'RS256', kid: 'good' }, claims(), rsa.privateKey).split('.') as [
+      string,
+      string,
+    ];
     await rejectsWith(jwksVerifier.verify(`${rh}.${rp}.`), 'ERR_SIGNATURE_INVALID');
   });
 
@@ -337,7 +418,10 @@ describe('empty, truncated and stripped signatures', () => {
       const signature = signRaw('PS256', pair.privateKey, input);
       if (signature[0] !== 0) continue;
       assert.ok(await v.verify(`${input}.${signature.toString('base64url')}`));
-      await rejectsWith(v.verify(`${input}.${signature.subarray(1).toString('base64url')}`), 'ERR_SIGNATURE_INVALID');
+      await rejectsWith(
+        v.verify(`${input}.${signature.subarray(1).toString('base64url')}`),
+        'ERR_SIGNATURE_INVALID',
+      );
       return;
     }
     assert.fail('no signature with a leading zero byte found');
@@ -354,7 +438,10 @@ describe('empty, truncated and stripped signatures', () => {
     const rs = forge({ alg: 'RS256', kid: 'good' }, claims(), rsa.privateKey);
     const rdot = rs.lastIndexOf('.');
     const rsig = Buffer.from(rs.slice(rdot + 1), 'base64url');
-    await rejectsWith(jwksVerifier.verify(`${rs.slice(0, rdot)}.${rsig.subarray(1).toString('base64url')}`), 'ERR_SIGNATURE_INVALID');
+    await rejectsWith(
+      jwksVerifier.verify(`${rs.slice(0, rdot)}.${rsig.subarray(1).toString('base64url')}`),
+      'ERR_SIGNATURE_INVALID',
+    );
   });
 });
 
@@ -370,7 +457,10 @@ describe('time claims', () => {
   });
 
   test('iat in the future is ERR_TOKEN_ISSUED_IN_FUTURE', async () => {
-    await rejectsWith(hsVerifier().verify(hs(claims({ iat: NOW_SECONDS + 60 }))), 'ERR_TOKEN_ISSUED_IN_FUTURE');
+    await rejectsWith(
+      hsVerifier().verify(hs(claims({ iat: NOW_SECONDS + 60 }))),
+      'ERR_TOKEN_ISSUED_IN_FUTURE',
+    );
   });
 
   test('missing exp is ERR_CLAIM_MISSING', async () => {
@@ -472,14 +562,27 @@ describe('crit and b64 headers', () => {
       { alg: 'HS256', crit: ['http://example.com/x'], 'http://example.com/x': true },
       { alg: 'HS256', crit: [] },
     ]) {
-      await rejectsWith(hsVerifier().verify(hs(claims(), header)), 'ERR_HEADER_UNSUPPORTED', JSON.stringify(header));
+      await rejectsWith(
+        hsVerifier().verify(hs(claims(), header)),
+        'ERR_HEADER_UNSUPPORTED',
+        JSON.stringify(header),
+      );
     }
   });
 
   test('b64 false (unencoded payload), with or without crit, is ERR_HEADER_UNSUPPORTED', async () => {
-    await rejectsWith(hsVerifier().verify(hs(claims(), { alg: 'HS256', b64: false, crit: ['b64'] })), 'ERR_HEADER_UNSUPPORTED');
-    await rejectsWith(hsVerifier().verify(hs(claims(), { alg: 'HS256', b64: false })), 'ERR_HEADER_UNSUPPORTED');
-    await rejectsWith(hsVerifier().verify(hs(claims(), { alg: 'HS256', b64: true, crit: ['b64'] })), 'ERR_HEADER_UNSUPPORTED');
+    await rejectsWith(
+      hsVerifier().verify(hs(claims(), { alg: 'HS256', b64: false, crit: ['b64'] })),
+      'ERR_HEADER_UNSUPPORTED',
+    );
+    await rejectsWith(
+      hsVerifier().verify(hs(claims(), { alg: 'HS256', b64: false })),
+      'ERR_HEADER_UNSUPPORTED',
+    );
+    await rejectsWith(
+      hsVerifier().verify(hs(claims(), { alg: 'HS256', b64: true, crit: ['b64'] })),
+      'ERR_HEADER_UNSUPPORTED',
+    );
     // The RFC 7797 shape: the payload in clear, signed as is.
     const header = enc(JSON.stringify({ alg: 'HS256', b64: false, crit: ['b64'] }));
     const payload = JSON.stringify(claims());
@@ -511,7 +614,11 @@ describe('duplicate JSON member names', () => {
       '{"alg":"HS256","\\u0061lg":"none"}',
       '{"alg":"HS256","kid":"a","kid":"b"}',
     ]) {
-      await rejectsWith(hsVerifier().verify(forge(header, claims(), SECRET, 'HS256')), 'ERR_TOKEN_MALFORMED', header);
+      await rejectsWith(
+        hsVerifier().verify(forge(header, claims(), SECRET, 'HS256')),
+        'ERR_TOKEN_MALFORMED',
+        header,
+      );
     }
   });
 });
@@ -543,8 +650,16 @@ describe('non-canonical base64url', () => {
     assert.ok(variants.length >= 8);
     for (const [name, header, payload] of variants) {
       // The same bytes, so a lenient decoder would read the same JSON; only the encoding is wrong.
-      assert.deepEqual(Buffer.from(payload, 'base64'), Buffer.from(payload.replace(/=+$/, ''), 'base64url'), name);
-      await rejectsWith(hsVerifier().verify(signSegments(header, payload, 'HS256', SECRET)), 'ERR_TOKEN_MALFORMED', name);
+      assert.deepEqual(
+        Buffer.from(payload, 'base64'),
+        Buffer.from(payload.replace(/=+$/, ''), 'base64url'),
+        name,
+      );
+      await rejectsWith(
+        hsVerifier().verify(signSegments(header, payload, 'HS256', SECRET)),
+        'ERR_TOKEN_MALFORMED',
+        name,
+      );
     }
   });
 
@@ -607,8 +722,14 @@ describe('oversized tokens', () => {
     await rejectsWith(v.verify(sized(601)), 'ERR_TOKEN_TOO_LARGE');
     const big = verifierWith({ algorithms: ['HS256'], secret: SECRET }, { maxTokenBytes: 20_000 });
     assert.ok(await big.verify(sized(10_000)));
-    throwsWith(() => verifierWith({ algorithms: ['HS256'], secret: SECRET }, { maxTokenBytes: 15 }), 'ERR_OPTIONS_INVALID');
-    throwsWith(() => verifierWith({ algorithms: ['HS256'], secret: SECRET }, { maxTokenBytes: Number.NaN }), 'ERR_OPTIONS_INVALID');
+    throwsWith(
+      () => verifierWith({ algorithms: ['HS256'], secret: SECRET }, { maxTokenBytes: 15 }),
+      'ERR_OPTIONS_INVALID',
+    );
+    throwsWith(
+      () => verifierWith({ algorithms: ['HS256'], secret: SECRET }, { maxTokenBytes: Number.NaN }),
+      'ERR_OPTIONS_INVALID',
+    );
   });
 
   test('deeply nested JSON under a large limit is a token error, not a crash', async () => {
@@ -624,8 +745,14 @@ describe('token type confusion', () => {
   const atVerifier = () => verifierWith({ algorithms: ['HS256'], secret: SECRET, tokenTypes: ['at+jwt'] });
 
   test('an ID token (typ JWT) where at+jwt is required is ERR_TOKEN_TYPE_MISMATCH', async () => {
-    await rejectsWith(atVerifier().verify(hs(claims(), { alg: 'HS256', typ: 'JWT' })), 'ERR_TOKEN_TYPE_MISMATCH');
-    await rejectsWith(atVerifier().verify(hs(claims(), { alg: 'HS256', typ: 'application/jwt' })), 'ERR_TOKEN_TYPE_MISMATCH');
+    await rejectsWith(
+      atVerifier().verify(hs(claims(), { alg: 'HS256', typ: 'JWT' })),
+      'ERR_TOKEN_TYPE_MISMATCH',
+    );
+    await rejectsWith(
+      atVerifier().verify(hs(claims(), { alg: 'HS256', typ: 'application/jwt' })),
+      'ERR_TOKEN_TYPE_MISMATCH',
+    );
   });
 
   test('a missing typ is ERR_TOKEN_TYPE_MISMATCH', async () => {
@@ -633,26 +760,47 @@ describe('token type confusion', () => {
   });
 
   test('lookalike types are ERR_TOKEN_TYPE_MISMATCH', async () => {
-    for (const typ of ['at+jwt ', 'at+jwt2', 'xat+jwt', 'text/at+jwt', 'at-jwt', 'application/at+jwt; x=1', '']) {
-      await rejectsWith(atVerifier().verify(hs(claims(), { alg: 'HS256', typ })), 'ERR_TOKEN_TYPE_MISMATCH', typ);
+    for (const typ of [
+      'at+jwt ',
+      'at+jwt2',
+      'xat+jwt',
+      'text/at+jwt',
+      'at-jwt',
+      'application/at+jwt; x=1',
+      '',
+    ]) {
+      await rejectsWith(
+        atVerifier().verify(hs(claims(), { alg: 'HS256', typ })),
+        'ERR_TOKEN_TYPE_MISMATCH',
+        typ,
+      );
     }
   });
 
   test('a typ that is not a string is ERR_TOKEN_MALFORMED', async () => {
-    await rejectsWith(atVerifier().verify(hs(claims(), { alg: 'HS256', typ: ['at+jwt'] })), 'ERR_TOKEN_MALFORMED');
+    await rejectsWith(
+      atVerifier().verify(hs(claims(), { alg: 'HS256', typ: ['at+jwt'] })),
+      'ERR_TOKEN_MALFORMED',
+    );
   });
 });
 
 describe('algorithm and key mismatches', () => {
   test('an ES384 token against an ES256-only provider is ERR_ALG_NOT_ALLOWED', async () => {
     const es384 = await makeKeyPair('ES384', 'es');
-    await rejectsWith(esVerifier.verify(forge({ alg: 'ES384', kid: 'es' }, claims(), es384.privateKey)), 'ERR_ALG_NOT_ALLOWED');
+    await rejectsWith(
+      esVerifier.verify(forge({ alg: 'ES384', kid: 'es' }, claims(), es384.privateKey)),
+      'ERR_ALG_NOT_ALLOWED',
+    );
   });
 
   test('an ES384 token where ES384 is allowed but only a P-256 key is configured is ERR_KEY_NOT_FOUND', async () => {
     const es384 = await makeKeyPair('ES384', 'es');
     const v = verifierWith({ algorithms: ['ES256', 'ES384'], keys: { jwks: { keys: [es256.publicJwk] } } });
-    await rejectsWith(v.verify(forge({ alg: 'ES384', kid: 'es' }, claims(), es384.privateKey)), 'ERR_KEY_NOT_FOUND');
+    await rejectsWith(
+      v.verify(forge({ alg: 'ES384', kid: 'es' }, claims(), es384.privateKey)),
+      'ERR_KEY_NOT_FOUND',
+    );
     await rejectsWith(v.verify(forge({ alg: 'ES384' }, claims(), es384.privateKey)), 'ERR_KEY_NOT_FOUND');
   });
 
@@ -671,9 +819,15 @@ describe('algorithm and key mismatches', () => {
   test('an RSA key shorter than 2048 bits is refused at creation (JWKS and PEM)', async () => {
     const short = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey;
     const jwk = { ...(await exportJWK(short)), kid: 'short', alg: 'RS256' };
-    throwsWith(() => verifierWith({ algorithms: ['RS256'], keys: { jwks: { keys: [jwk] } } }), 'ERR_OPTIONS_INVALID');
+    throwsWith(
+      () => verifierWith({ algorithms: ['RS256'], keys: { jwks: { keys: [jwk] } } }),
+      'ERR_OPTIONS_INVALID',
+    );
     const pem = files.write('short.pem', short.export({ format: 'pem', type: 'spki' }));
-    const err = throwsWith(() => verifierWith({ algorithms: ['RS256'], keys: { files: [pem] } }), 'ERR_OPTIONS_INVALID');
+    const err = throwsWith(
+      () => verifierWith({ algorithms: ['RS256'], keys: { files: [pem] } }),
+      'ERR_OPTIONS_INVALID',
+    );
     assert.match(err.message, /2048/);
   });
 });
@@ -681,14 +835,31 @@ describe('algorithm and key mismatches', () => {
 describe('invalid UTF-8', () => {
   test('invalid UTF-8 in a validly signed payload is ERR_TOKEN_MALFORMED', async () => {
     const header = enc(JSON.stringify({ alg: 'HS256' }));
-    for (const bad of [[0xff], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xe2, 0x82], [0xf8, 0x88, 0x80, 0x80, 0x80]]) {
-      const bytes = Buffer.concat([Buffer.from(`{"iss":"${ISS}","aud":"${AUD}","exp":${NOW_SECONDS + 60},"sub":"`), Buffer.from(bad), Buffer.from('"}')]);
-      await rejectsWith(hsVerifier().verify(signSegments(header, bytes.toString('base64url'), 'HS256', SECRET)), 'ERR_TOKEN_MALFORMED');
+    for (const bad of [
+      [0xff],
+      [0xc0, 0xaf],
+      [0xed, 0xa0, 0x80],
+      [0xe2, 0x82],
+      [0xf8, 0x88, 0x80, 0x80, 0x80],
+    ]) {
+      const bytes = Buffer.concat([
+        Buffer.from(`{"iss":"${ISS}","aud":"${AUD}","exp":${NOW_SECONDS + 60},"sub":"`),
+        Buffer.from(bad),
+        Buffer.from('"}'),
+      ]);
+      await rejectsWith(
+        hsVerifier().verify(signSegments(header, bytes.toString('base64url'), 'HS256', SECRET)),
+        'ERR_TOKEN_MALFORMED',
+      );
     }
   });
 
   test('invalid UTF-8 in the header is ERR_TOKEN_MALFORMED', async () => {
-    const header = Buffer.concat([Buffer.from('{"alg":"HS256","kid":"'), Buffer.from([0xfe]), Buffer.from('"}')]);
+    const header = Buffer.concat([
+      Buffer.from('{"alg":"HS256","kid":"'),
+      Buffer.from([0xfe]),
+      Buffer.from('"}'),
+    ]);
     const token = signSegments(header.toString('base64url'), enc(JSON.stringify(claims())), 'HS256', SECRET);
     await rejectsWith(hsVerifier().verify(token), 'ERR_TOKEN_MALFORMED');
   });
@@ -703,8 +874,18 @@ describe('order of checks', () => {
   });
 
   test('likewise before nbf, iat, aud, typ and required claims', async () => {
-    const v = verifierWith({ algorithms: ['HS256'], secret: SECRET, tokenTypes: ['at+jwt'], requiredClaims: ['tenant'] });
-    for (const c of [claims({ nbf: NOW_SECONDS + 60 }), claims({ iat: NOW_SECONDS + 60 }), claims({ aud: 'x' }), claims({ exp: 'soon' })]) {
+    const v = verifierWith({
+      algorithms: ['HS256'],
+      secret: SECRET,
+      tokenTypes: ['at+jwt'],
+      requiredClaims: ['tenant'],
+    });
+    for (const c of [
+      claims({ nbf: NOW_SECONDS + 60 }),
+      claims({ iat: NOW_SECONDS + 60 }),
+      claims({ aud: 'x' }),
+      claims({ exp: 'soon' }),
+    ]) {
       const token = forge({ alg: 'HS256', typ: 'JWT' }, c, `${SECRET}-not-it`);
       await rejectsWith(v.verify(token), 'ERR_SIGNATURE_INVALID', JSON.stringify(c));
     }
@@ -734,11 +915,23 @@ describe('accepted', () => {
       let token: string;
       if (alg.startsWith('HS')) {
         v = verifierWith({ algorithms: [alg], secret: SECRET });
-        token = await signToken(secretBytes(), { alg, typ: 'JWT', iss: ISS, aud: AUD, claims: { sub: 'alice' } });
+        token = await signToken(secretBytes(), {
+          alg,
+          typ: 'JWT',
+          iss: ISS,
+          aud: AUD,
+          claims: { sub: 'alice' },
+        });
       } else {
         const pair = await makeKeyPair(alg);
         v = verifierWith({ algorithms: [alg], keys: { jwks: { keys: [pair.publicJwk] } } });
-        token = await signToken(pair.privateKey, { alg, kid: pair.kid, iss: ISS, aud: AUD, claims: { sub: 'alice' } });
+        token = await signToken(pair.privateKey, {
+          alg,
+          kid: pair.kid,
+          iss: ISS,
+          aud: AUD,
+          claims: { sub: 'alice' },
+        });
       }
       const result = await v.verify(token);
       assert.equal(result.alg, alg);

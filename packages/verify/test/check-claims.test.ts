@@ -23,7 +23,12 @@ function policy(overrides: Partial<ClaimPolicy> = {}): ClaimPolicy {
 }
 
 const HEADER: JwtHeader = { alg: 'HS256' };
-const base = (claims: Record<string, unknown> = {}): JwtClaims => ({ iss: ISS, aud: 'api', exp: NOW + 60, ...claims });
+const base = (claims: Record<string, unknown> = {}): JwtClaims => ({
+  iss: ISS,
+  aud: 'api',
+  exp: NOW + 60,
+  ...claims,
+});
 const check = (claims: JwtClaims, p: ClaimPolicy = policy(), header: JwtHeader = HEADER, now = NOW) =>
   checkClaims(p, header, claims, now);
 const fails = (code: string, claims: JwtClaims, p?: ClaimPolicy, header?: JwtHeader, now?: number) =>
@@ -84,7 +89,17 @@ describe('checkClaims: exp', () => {
   });
 
   test('exp that is not a finite JSON number is ERR_CLAIM_INVALID, even with requireExp false', () => {
-    for (const exp of ['9999999999', '1800000060', null, true, [NOW + 60], { n: 1 }, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN]) {
+    for (const exp of [
+      '9999999999',
+      '1800000060',
+      null,
+      true,
+      [NOW + 60],
+      { n: 1 },
+      Number.POSITIVE_INFINITY,
+      Number.NEGATIVE_INFINITY,
+      Number.NaN,
+    ]) {
       const err = fails('ERR_CLAIM_INVALID', base({ exp }));
       assert.equal(err.detail, 'exp');
       fails('ERR_CLAIM_INVALID', base({ exp }), policy({ requireExp: false }));
@@ -146,7 +161,26 @@ describe('checkClaims: audience', () => {
   });
 
   test('missing, wrong or lookalike audiences are ERR_AUDIENCE_MISMATCH', () => {
-    for (const aud of [undefined, null, '', 'API', 'ap', 'apii', 'api ', ' api', 'api/', 'xapi', 'api.evil', [], ['API'], ['ap', 'pi'], [['api']], 1, { api: true }, true]) {
+    for (const aud of [
+      undefined,
+      null,
+      '',
+      'API',
+      'ap',
+      'apii',
+      'api ',
+      ' api',
+      'api/',
+      'xapi',
+      'api.evil',
+      [],
+      ['API'],
+      ['ap', 'pi'],
+      [['api']],
+      1,
+      { api: true },
+      true,
+    ]) {
       fails('ERR_AUDIENCE_MISMATCH', base({ aud }));
     }
   });
@@ -177,7 +211,18 @@ describe('checkClaims: typ', () => {
   });
 
   test('refused with ERR_TOKEN_TYPE_MISMATCH: JWT, missing, lookalikes', () => {
-    for (const typ of [undefined, 'JWT', 'jwt', '', 'at+jwt ', 'at+jwtx', 'xat+jwt', 'text/at+jwt', 'application/jwt', 'at-jwt']) {
+    for (const typ of [
+      undefined,
+      'JWT',
+      'jwt',
+      '',
+      'at+jwt ',
+      'at+jwtx',
+      'xat+jwt',
+      'text/at+jwt',
+      'application/jwt',
+      'at-jwt',
+    ]) {
       const header: JwtHeader = typ === undefined ? { alg: 'HS256' } : { alg: 'HS256', typ };
       fails('ERR_TOKEN_TYPE_MISMATCH', base(), p, header);
     }

@@ -92,7 +92,12 @@ function stricterRulesBroken(token: string): Set<Rule> {
   const segments = token.split('.');
   if (segments.length !== 3) return rules;
   if (!segments.every(canonical)) rules.add('non-canonical base64url');
-  const [header, payload] = segments.slice(0, 2).map((s) => Buffer.from(s.replace(/[-_]/g, (c) => (c === '-' ? '+' : '/')), 'base64'));
+  const [header, payload] = segments.slice(0, 2).map((s) =>
+    Buffer.from(
+      s.replace(/[-_]/g, (c) => (c === '-' ? '+' : '/')),
+      'base64',
+    ),
+  );
   for (const bytes of [header, payload] as Buffer[]) {
     if (!isUtf8(bytes)) {
       rules.add('invalid UTF-8');
@@ -155,7 +160,8 @@ async function fixture(alg: Algorithm): Promise<Fixture> {
         : forge({ alg, kid: 'k1', ...header }, claims, pair.privateKey);
     },
     signOther: (claims) => signToken(other.privateKey, { alg, kid: 'k1', claims, exp: null }),
-    signConfused: (claims) => forge({ alg: 'HS256', kid: 'k1' }, claims, Buffer.from(JSON.stringify(pair.publicJwk))),
+    signConfused: (claims) =>
+      forge({ alg: 'HS256', kid: 'k1' }, claims, Buffer.from(JSON.stringify(pair.publicJwk))),
     signRawSegments: (h, p) => signSegments(h, p, alg, pair.privateKey),
     ours: createVerifier({
       providers: { p: { ...provider, keys: { jwks: { keys: [pair.publicJwk] } } } },
@@ -189,9 +195,17 @@ async function corpus(f: Fixture, seed: number): Promise<{ token: string; kind: 
   }
   const invalid: [string, () => Promise<string>][] = [
     ['wrong key', () => f.signOther(claims())],
-    ['wrong aud', () => f.sign(claims({ aud: pick(['api://other', 'API://TEST', 'api://test/', ['x', 'y'], 'api://tes']) }))],
+    [
+      'wrong aud',
+      () =>
+        f.sign(claims({ aud: pick(['api://other', 'API://TEST', 'api://test/', ['x', 'y'], 'api://tes']) })),
+    ],
     ['missing aud', () => f.sign({ ...claims(), aud: undefined })],
-    ['wrong iss', () => f.sign(claims({ iss: pick(['https://evil.test', 'https://issuer.test/', 'HTTPS://ISSUER.TEST']) }))],
+    [
+      'wrong iss',
+      () =>
+        f.sign(claims({ iss: pick(['https://evil.test', 'https://issuer.test/', 'HTTPS://ISSUER.TEST']) })),
+    ],
     ['expired', () => f.sign(claims({ exp: NOW_SECONDS - int(3) - pick([0, 0.5]) }))],
     ['exp now', () => f.sign(claims({ exp: NOW_SECONDS }))],
     ['nbf future', () => f.sign(claims({ nbf: NOW_SECONDS + 1 + int(100) }))],
@@ -205,22 +219,59 @@ async function corpus(f: Fixture, seed: number): Promise<{ token: string; kind: 
     out.push({ token: await make(), kind });
   }
   // Validly signed, but breaking one of our stricter rules.
-  const headerJson = JSON.stringify(f.alg === 'HS256' ? { alg: f.alg, typ: 'JWT' } : { alg: f.alg, kid: 'k1' });
+  const headerJson = JSON.stringify(
+    f.alg === 'HS256' ? { alg: f.alg, typ: 'JWT' } : { alg: f.alg, kid: 'k1' },
+  );
   const body = `"aud":"${AUD}","sub":"s","exp":${NOW_SECONDS + 600}`;
   const strict: [string, () => Promise<string> | string][] = [
     ['iat future', () => f.sign(claims({ iat: NOW_SECONDS + 1 + int(600) }))],
-    ['exp 1e400', () => f.signRawSegments(enc(headerJson), enc(`{"iss":"${ISS}",${body.replace(/"exp":\d+/, '"exp":1e400')}}`))],
+    [
+      'exp 1e400',
+      () =>
+        f.signRawSegments(
+          enc(headerJson),
+          enc(`{"iss":"${ISS}",${body.replace(/"exp":\d+/, '"exp":1e400')}}`),
+        ),
+    ],
     ['nbf -1e400', () => f.signRawSegments(enc(headerJson), enc(`{"iss":"${ISS}",${body},"nbf":-1e400}`))],
     ['duplicate iss', () => f.signRawSegments(enc(headerJson), enc(`{"iss":"evil",${body},"iss":"${ISS}"}`))],
-    ['duplicate escaped iss', () => f.signRawSegments(enc(headerJson), enc(`{"iss":"evil",${body},"\\u0069ss":"${ISS}"}`))],
-    ['duplicate header', () => f.signRawSegments(enc(headerJson.replace('{', '{"typ":"x","typ":"JWT",')), enc(`{"iss":"${ISS}",${body}}`))],
+    [
+      'duplicate escaped iss',
+      () => f.signRawSegments(enc(headerJson), enc(`{"iss":"evil",${body},"\\u0069ss":"${ISS}"}`)),
+    ],
+    [
+      'duplicate header',
+      () =>
+        f.signRawSegments(
+          enc(headerJson.replace('{', '{"typ":"x","typ":"JWT",')),
+          enc(`{"iss":"${ISS}",${body}}`),
+        ),
+    ],
     ['b64 true with crit', () => f.sign(claims(), { b64: true, crit: ['b64'] })],
     ['b64 true without crit', () => f.sign(claims(), { b64: true })],
     ['b64 false without crit', () => f.sign(claims(), { b64: false })],
     ['crit unknown', () => f.sign(claims(), { crit: ['x-ext'], 'x-ext': 1 })],
     ['padded payload', () => f.signRawSegments(enc(headerJson), `${enc(`{"iss":"${ISS}",${body}}`)}==`)],
-    ['standard alphabet', () => f.signRawSegments(enc(headerJson), Buffer.from(`{"iss":"${ISS}",${body},"q":"??>>~~"}`).toString('base64').replace(/=+$/, ''))],
-    ['invalid UTF-8', () => f.signRawSegments(enc(headerJson), Buffer.concat([Buffer.from(`{"iss":"${ISS}",${body},"x":"`), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]).toString('base64url'))],
+    [
+      'standard alphabet',
+      () =>
+        f.signRawSegments(
+          enc(headerJson),
+          Buffer.from(`{"iss":"${ISS}",${body},"q":"??>>~~"}`).toString('base64').replace(/=+$/, ''),
+        ),
+    ],
+    [
+      'invalid UTF-8',
+      () =>
+        f.signRawSegments(
+          enc(headerJson),
+          Buffer.concat([
+            Buffer.from(`{"iss":"${ISS}",${body},"x":"`),
+            Buffer.from([0xff, 0xfe]),
+            Buffer.from('"}'),
+          ]).toString('base64url'),
+        ),
+    ],
   ];
   for (const [kind, make] of strict) {
     for (let i = 0; i < 3; i++) out.push({ token: await make(), kind: `strict: ${kind}` });
@@ -327,7 +378,10 @@ describe('differential: node:crypto hot path vs jose', () => {
         const where = `${kind}: ${JSON.stringify(token)}`;
         const broken = [...stricterRulesBroken(token)];
         // (4) a token that breaks a stricter rule is never accepted, whatever jose says.
-        assert.ok(!(a.ok && broken.length > 0), `we accepted a token breaking ${broken.join(', ')}: ${where}`);
+        assert.ok(
+          !(a.ok && broken.length > 0),
+          `we accepted a token breaking ${broken.join(', ')}: ${where}`,
+        );
         if (!b.ok) {
           // (1) jose rejects: so do we.
           assert.equal(a.ok, false, `jose rejected (${b.code}) but we accepted ${where}`);
@@ -342,8 +396,14 @@ describe('differential: node:crypto hot path vs jose', () => {
           continue;
         }
         // (3) only jose accepts: a documented stricter rule, found independently, with its code.
-        assert.ok(ALLOWED_DISAGREEMENT_CODES.has(a.code), `we rejected with ${a.code}, jose accepted: ${where}`);
-        assert.ok(broken.length > 0, `we rejected with ${a.code} but the token breaks no stricter rule: ${where}`);
+        assert.ok(
+          ALLOWED_DISAGREEMENT_CODES.has(a.code),
+          `we rejected with ${a.code}, jose accepted: ${where}`,
+        );
+        assert.ok(
+          broken.length > 0,
+          `we rejected with ${a.code} but the token breaks no stricter rule: ${where}`,
+        );
         assert.ok(
           broken.some((rule) => STRICTER_RULES[rule] === a.code),
           `code ${a.code} does not match the rules broken (${broken.join(', ')}): ${where}`,
@@ -360,7 +420,13 @@ describe('differential: node:crypto hot path vs jose', () => {
       assert.ok(tally.bothAccept >= 40, `only ${tally.bothAccept} tokens accepted by both`);
       assert.ok(tally.bothReject >= 200, `only ${tally.bothReject} tokens rejected by both`);
       assert.ok(tally.weAreStricter >= 10, `only ${tally.weAreStricter} stricter rejections`);
-      for (const rule of ['non-canonical base64url', 'duplicate member names', 'crit/b64 header', 'iat in the future', 'non-finite NumericDate'] as Rule[]) {
+      for (const rule of [
+        'non-canonical base64url',
+        'duplicate member names',
+        'crit/b64 header',
+        'iat in the future',
+        'non-finite NumericDate',
+      ] as Rule[]) {
         assert.ok((byRule.get(rule) ?? 0) > 0, `no token exercised "${rule}"`);
       }
     });

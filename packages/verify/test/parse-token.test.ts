@@ -28,7 +28,14 @@ describe('parseToken: a well-formed token', () => {
   });
 
   test('unknown header members (jku, x5u, x5c, jwk, custom) are kept but do not fail parsing', () => {
-    const header = { alg: 'RS256', jku: 'http://x', x5u: 'http://y', x5c: ['AAAA'], jwk: { kty: 'oct' }, foo: 1 };
+    const header = {
+      alg: 'RS256',
+      jku: 'http://x',
+      x5u: 'http://y',
+      x5c: ['AAAA'],
+      jwk: { kty: 'oct' },
+      foo: 1,
+    };
     const parsed = parse(`${enc(JSON.stringify(header))}.${enc('{}')}.`);
     assert.deepEqual({ ...parsed.header }, header);
   });
@@ -65,7 +72,16 @@ describe('parseToken: structure', () => {
   const STD_PAYLOAD = '{"x":"??>>??~~"}';
 
   test('anything but exactly three segments is malformed', () => {
-    for (const token of ['', '.', h, `${h}.${p}`, `${h}.${p}.${s}.`, `${h}.${p}.${s}.${s}`, `${h}..${p}.${s}`, '....']) {
+    for (const token of [
+      '',
+      '.',
+      h,
+      `${h}.${p}`,
+      `${h}.${p}.${s}.`,
+      `${h}.${p}.${s}.${s}`,
+      `${h}..${p}.${s}`,
+      '....',
+    ]) {
       malformed(token, 'not a compact JWS');
     }
   });
@@ -114,7 +130,17 @@ describe('parseToken: header', () => {
   const withHeader = (headerText: string) => `${enc(headerText)}.${payload}.`;
 
   test('a header that is not a JSON object is malformed', () => {
-    for (const text of ['', 'null', '[]', '"HS256"', '1', '{', '{"alg":"HS256"', "{'alg':'HS256'}", '\ufeff{"alg":"HS256"}']) {
+    for (const text of [
+      '',
+      'null',
+      '[]',
+      '"HS256"',
+      '1',
+      '{',
+      '{"alg":"HS256"',
+      "{'alg':'HS256'}",
+      '\ufeff{"alg":"HS256"}',
+    ]) {
       malformed(withHeader(text), 'header');
     }
   });
@@ -127,14 +153,45 @@ describe('parseToken: header', () => {
   });
 
   test('invalid UTF-8 in the header is malformed', () => {
-    const bytes = Buffer.concat([Buffer.from('{"alg":"HS256","kid":"'), Buffer.from([0xff]), Buffer.from('"}')]);
+    const bytes = Buffer.concat([
+      Buffer.from('{"alg":"HS256","kid":"'),
+      Buffer.from([0xff]),
+      Buffer.from('"}'),
+    ]);
     malformed(`${bytes.toString('base64url')}.${payload}.`, 'header');
   });
 
   test('alg none in any casing, missing, or not implemented is ERR_ALG_NOT_ALLOWED', () => {
-    const algs: unknown[] = ['none', 'None', 'NONE', 'nOnE', '', 'hs256', 'HS256 ', ' HS256', 'HS1', 'RS1', 'ES256K', 'Ed25519', 'RSA-OAEP', 'dir', 'toString', '__proto__', 'constructor', null, 0, true, ['HS256'], { HS256: 1 }];
+    const algs: unknown[] = [
+      'none',
+      'None',
+      'NONE',
+      'nOnE',
+      '',
+      'hs256',
+      'HS256 ',
+      ' HS256',
+      'HS1',
+      'RS1',
+      'ES256K',
+      'Ed25519',
+      'RSA-OAEP',
+      'dir',
+      'toString',
+      '__proto__',
+      'constructor',
+      null,
+      0,
+      true,
+      ['HS256'],
+      { HS256: 1 },
+    ];
     for (const alg of algs) {
-      throwsWith(() => parse(withHeader(JSON.stringify({ alg }))), 'ERR_ALG_NOT_ALLOWED', JSON.stringify(alg));
+      throwsWith(
+        () => parse(withHeader(JSON.stringify({ alg }))),
+        'ERR_ALG_NOT_ALLOWED',
+        JSON.stringify(alg),
+      );
     }
     throwsWith(() => parse(withHeader('{}')), 'ERR_ALG_NOT_ALLOWED');
     throwsWith(() => parse(withHeader('{"typ":"JWT"}')), 'ERR_ALG_NOT_ALLOWED');

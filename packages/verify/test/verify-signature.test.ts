@@ -124,7 +124,10 @@ describe('verifySignature', () => {
     const n = Buffer.from('ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551', 'hex');
     assert.equal(verifySignature('ES256', P256.trusted, INPUT, Buffer.concat([n, n])), false);
     const valid = signRaw('ES256', P256.privateKey, INPUT);
-    assert.equal(verifySignature('ES256', P256.trusted, INPUT, Buffer.concat([valid.subarray(0, 32), n])), false);
+    assert.equal(
+      verifySignature('ES256', P256.trusted, INPUT, Buffer.concat([valid.subarray(0, 32), n])),
+      false,
+    );
   });
 
   test('a DER-encoded ECDSA signature of the right input fails (JWS wants R || S)', () => {
@@ -136,7 +139,10 @@ describe('verifySignature', () => {
       const p1363 = signRaw(alg, p.privateKey, INPUT);
       const der = p1363ToDer(p1363);
       // Sanity: node accepts the DER form when asked for DER, so only the encoding is wrong.
-      const derFromNode = sign(`sha${alg.slice(-3)}`, Buffer.from(INPUT), { key: p.privateKey, dsaEncoding: 'der' });
+      const derFromNode = sign(`sha${alg.slice(-3)}`, Buffer.from(INPUT), {
+        key: p.privateKey,
+        dsaEncoding: 'der',
+      });
       assert.equal(derFromNode[0], 0x30);
       assert.equal(verifySignature(alg, p.trusted, INPUT, der), false, alg);
       assert.equal(verifySignature(alg, p.trusted, INPUT, derFromNode), false, alg);
@@ -195,7 +201,10 @@ describe('verifySignature', () => {
         if (signature[0] !== 0) continue;
         assert.equal(verifySignature(alg, RSA.trusted, input, signature), true);
         assert.equal(verifySignature(alg, RSA.trusted, input, signature.subarray(1)), false);
-        assert.equal(verifySignature(alg, RSA.trusted, input, Buffer.concat([Buffer.from([0]), signature])), false);
+        assert.equal(
+          verifySignature(alg, RSA.trusted, input, Buffer.concat([Buffer.from([0]), signature])),
+          false,
+        );
         return;
       }
       assert.fail('no signature with a leading zero byte found');

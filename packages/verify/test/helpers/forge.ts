@@ -92,7 +92,11 @@ export function setTrailingBits(segment: string): string {
 }
 
 /** Asserts that `promise` rejects with a JwtGateError carrying `code`; returns the error. */
-export async function rejectsWith(promise: Promise<unknown>, code: string, message?: string): Promise<JwtGateError> {
+export async function rejectsWith(
+  promise: Promise<unknown>,
+  code: string,
+  message?: string,
+): Promise<JwtGateError> {
   let caught: unknown;
   try {
     await promise;
@@ -120,7 +124,11 @@ export function throwsWith(fn: () => unknown, code: string, message?: string): J
 }
 
 /** A temporary directory for key and secret files; `cleanup` removes it. */
-export function tempDir(): { dir: string; write(name: string, content: string | Uint8Array): string; cleanup(): void } {
+export function tempDir(): {
+  dir: string;
+  write(name: string, content: string | Uint8Array): string;
+  cleanup(): void;
+} {
   const dir = mkdtempSync(join(tmpdir(), 'jwtgate-test-'));
   return {
     dir,

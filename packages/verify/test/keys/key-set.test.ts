@@ -77,7 +77,19 @@ describe('KeySet.candidates', () => {
     const a = rsaKey('a');
     const proto = rsaKey('__proto__');
     const set = new KeySet([a, proto]);
-    for (const kid of ['constructor', 'toString', 'hasOwnProperty', 'valueOf', '../a', './a', 'a/', 'A', ' a', 'a\u0000', '']) {
+    for (const kid of [
+      'constructor',
+      'toString',
+      'hasOwnProperty',
+      'valueOf',
+      '../a',
+      './a',
+      'a/',
+      'A',
+      ' a',
+      'a\u0000',
+      '',
+    ]) {
       assert.deepEqual(set.candidates(kid, 'RS256'), [], JSON.stringify(kid));
     }
     assert.deepEqual(set.candidates('__proto__', 'RS256'), [proto]);
@@ -87,7 +99,8 @@ describe('KeySet.candidates', () => {
     const pinned = rsaKey('p', { alg: 'RS256' });
     const set = new KeySet([pinned]);
     assert.deepEqual(set.candidates('p', 'RS256'), [pinned]);
-    for (const alg of ['RS384', 'PS256', 'HS256', 'ES256'] as const) assert.deepEqual(set.candidates('p', alg), []);
+    for (const alg of ['RS384', 'PS256', 'HS256', 'ES256'] as const)
+      assert.deepEqual(set.candidates('p', alg), []);
   });
 
   test('at most 8 candidates per token, however many keys fit', () => {

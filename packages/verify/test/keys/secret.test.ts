@@ -24,7 +24,14 @@ describe('loadSecret: sources', () => {
   test('a plain string is the literal secret, usable for any kid', () => {
     const key = ok(loadSecret(GOOD, ['HS256'], {}));
     assert.deepEqual(
-      { kind: key.kind, anyKid: key.anyKid, kid: key.kid, alg: key.alg, bytes: key.bytes, type: key.key.type },
+      {
+        kind: key.kind,
+        anyKid: key.anyKid,
+        kid: key.kid,
+        alg: key.alg,
+        bytes: key.bytes,
+        type: key.key.type,
+      },
       { kind: 'oct', anyKid: true, kid: undefined, alg: undefined, bytes: 64, type: 'secret' },
     );
     assert.deepEqual(key.key.export(), Buffer.from(GOOD));
@@ -38,8 +45,14 @@ describe('loadSecret: sources', () => {
   });
 
   test('one trailing newline of a file is dropped (LF or CRLF), nothing more', () => {
-    assert.deepEqual(ok(loadSecret({ file: files.write('lf', `${GOOD}\n`) }, ['HS256'], {})).key.export(), Buffer.from(GOOD));
-    assert.deepEqual(ok(loadSecret({ file: files.write('crlf', `${GOOD}\r\n`) }, ['HS256'], {})).key.export(), Buffer.from(GOOD));
+    assert.deepEqual(
+      ok(loadSecret({ file: files.write('lf', `${GOOD}\n`) }, ['HS256'], {})).key.export(),
+      Buffer.from(GOOD),
+    );
+    assert.deepEqual(
+      ok(loadSecret({ file: files.write('crlf', `${GOOD}\r\n`) }, ['HS256'], {})).key.export(),
+      Buffer.from(GOOD),
+    );
     assert.equal(ok(loadSecret({ file: files.write('two', `${GOOD}\n\n`) }, ['HS256'], {})).bytes, 65);
   });
 
@@ -57,17 +70,34 @@ describe('loadSecret: sources', () => {
   });
 
   test('an unreadable file names the file and the error code', () => {
-    problem(loadSecret({ file: `${files.dir}/nope` }, ['HS256'], {}), /cannot read secret file .*nope \(ENOENT\)/);
+    problem(
+      loadSecret({ file: `${files.dir}/nope` }, ['HS256'], {}),
+      /cannot read secret file .*nope \(ENOENT\)/,
+    );
     problem(loadSecret({ file: files.dir }, ['HS256'], {}), /cannot read secret file .* \(EISDIR\)/);
   });
 
   test('encodings turn text into bytes', () => {
     const bytes = Buffer.alloc(48, 0xab);
-    assert.deepEqual(ok(loadSecret({ value: bytes.toString('base64'), encoding: 'base64' }, ['HS384'], {})).key.export(), bytes);
-    assert.deepEqual(ok(loadSecret({ value: bytes.toString('base64url'), encoding: 'base64url' }, ['HS384'], {})).key.export(), bytes);
-    assert.deepEqual(ok(loadSecret({ value: bytes.toString('hex'), encoding: 'hex' }, ['HS384'], {})).key.export(), bytes);
+    assert.deepEqual(
+      ok(loadSecret({ value: bytes.toString('base64'), encoding: 'base64' }, ['HS384'], {})).key.export(),
+      bytes,
+    );
+    assert.deepEqual(
+      ok(
+        loadSecret({ value: bytes.toString('base64url'), encoding: 'base64url' }, ['HS384'], {}),
+      ).key.export(),
+      bytes,
+    );
+    assert.deepEqual(
+      ok(loadSecret({ value: bytes.toString('hex'), encoding: 'hex' }, ['HS384'], {})).key.export(),
+      bytes,
+    );
     // The length rule applies to the decoded bytes: 64 hex characters are only 32 bytes.
-    problem(loadSecret({ value: 'ab'.repeat(32), encoding: 'hex' }, ['HS384'], {}), /has 32 bytes; HS384 needs at least 48/);
+    problem(
+      loadSecret({ value: 'ab'.repeat(32), encoding: 'hex' }, ['HS384'], {}),
+      /has 32 bytes; HS384 needs at least 48/,
+    );
   });
 });
 
@@ -121,7 +151,10 @@ describe('loadSecret: a key is not a secret (RS256 -> HS256 confusion)', () => {
       const message = problem(loadSecret(text, ['HS256'], {}), /looks like a key/);
       assert.equal(message.includes(text.trim().slice(0, 40)), false);
       problem(loadSecret({ env: 'K' }, ['HS256'], { K: text }), /environment variable K looks like a key/);
-      problem(loadSecret({ file: files.write(`key-${name.replace(/\W/g, '')}`, text) }, ['HS256'], {}), /looks like a key/);
+      problem(
+        loadSecret({ file: files.write(`key-${name.replace(/\W/g, '')}`, text) }, ['HS256'], {}),
+        /looks like a key/,
+      );
     });
   }
 

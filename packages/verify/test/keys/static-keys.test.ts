@@ -11,14 +11,23 @@ after(() => files.cleanup());
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const ec = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 const ed = generateKeyPairSync('ed25519');
-const jwk = (key: KeyObject, extra: Record<string, unknown> = {}) => ({ ...key.export({ format: 'jwk' }), ...extra });
+const jwk = (key: KeyObject, extra: Record<string, unknown> = {}) => ({
+  ...key.export({ format: 'jwk' }),
+  ...extra,
+});
 const sameKey = (a: KeyObject, b: KeyObject) =>
   assert.deepEqual(a.export({ format: 'jwk' }), b.export({ format: 'jwk' }));
 
 describe('loadStaticKeys: inline JWKS', () => {
   test('loads every key with its kid and alg; JWKS keys never match any kid', () => {
     const keys = loadStaticKeys({
-      jwks: { keys: [jwk(rsa.publicKey, { kid: 'r', alg: 'RS256' }), jwk(ec.publicKey, { kid: 'e' }), jwk(ed.publicKey)] },
+      jwks: {
+        keys: [
+          jwk(rsa.publicKey, { kid: 'r', alg: 'RS256' }),
+          jwk(ec.publicKey, { kid: 'e' }),
+          jwk(ed.publicKey),
+        ],
+      },
     });
     assert.deepEqual(
       keys.map((k) => [k.kid, k.kind, k.alg, k.anyKid]),
@@ -41,7 +50,10 @@ describe('loadStaticKeys: inline JWKS', () => {
       () => loadStaticKeys({ jwks: { keys: [{ kty: 'oct', k: 'AAAA' }] } }),
       /jwks key 0: unsupported kty oct/,
     );
-    assert.throws(() => loadStaticKeys({ jwks: { keys: [jwk(ec.publicKey, { use: 'enc' })] } }), /jwks key 0: use/);
+    assert.throws(
+      () => loadStaticKeys({ jwks: { keys: [jwk(ec.publicKey, { use: 'enc' })] } }),
+      /jwks key 0: use/,
+    );
   });
 
   test('a JWKS without a keys array, or no keys at all, is refused', () => {
@@ -62,7 +74,10 @@ describe('loadStaticKeys: jwksFile', () => {
   });
 
   test('a missing, non-JSON or keyless file is an error naming the file', () => {
-    assert.throws(() => loadStaticKeys({ jwksFile: `${files.dir}/missing.json` }), /cannot read .*missing\.json \(ENOENT\)/);
+    assert.throws(
+      () => loadStaticKeys({ jwksFile: `${files.dir}/missing.json` }),
+      /cannot read .*missing\.json \(ENOENT\)/,
+    );
     const notJson = files.write('not.json', 'keys: []');
     assert.throws(() => loadStaticKeys({ jwksFile: notJson }), /not\.json is not JSON/);
     const keyless = files.write('keyless.json', '{"kty":"EC"}');
@@ -84,7 +99,9 @@ describe('loadStaticKeys: key files', () => {
       assert.ok(key, name);
       assert.equal(key.key.type, 'public');
     }
-    const [fromJwk] = loadStaticKeys({ files: [files.write('key.jwk', `\n  ${JSON.stringify(jwk(ec.publicKey, { kid: 'e' }))}\n`)] });
+    const [fromJwk] = loadStaticKeys({
+      files: [files.write('key.jwk', `\n  ${JSON.stringify(jwk(ec.publicKey, { kid: 'e' }))}\n`)],
+    });
     assert.equal(fromJwk?.kid, 'e');
     assert.equal(fromJwk?.curve, 'P-256');
   });
@@ -101,13 +118,17 @@ describe('loadStaticKeys: key files', () => {
       [false, false],
     );
     assert.deepEqual(
-      loadStaticKeys({ jwks: { keys: [jwk(ed.publicKey, { kid: 'x' })] }, files: [one] }).map((k) => k.anyKid),
+      loadStaticKeys({ jwks: { keys: [jwk(ed.publicKey, { kid: 'x' })] }, files: [one] }).map(
+        (k) => k.anyKid,
+      ),
       [false, false],
     );
   });
 
   test('a private key file yields only its public key', () => {
-    const [key] = loadStaticKeys({ files: [files.write('private.pem', rsa.privateKey.export({ format: 'pem', type: 'pkcs8' }))] });
+    const [key] = loadStaticKeys({
+      files: [files.write('private.pem', rsa.privateKey.export({ format: 'pem', type: 'pkcs8' }))],
+    });
     assert.equal(key?.key.type, 'public');
     sameKey(key?.key as KeyObject, rsa.publicKey);
   });
@@ -116,10 +137,14 @@ describe('loadStaticKeys: key files', () => {
     let cert: string;
     try {
       const keyFile = files.write('cert-key.pem', ec.privateKey.export({ format: 'pem', type: 'pkcs8' }));
-      cert = execFileSync('openssl', ['req', '-new', '-x509', '-key', keyFile, '-subj', '/CN=test', '-days', '1'], {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'ignore'],
-      });
+      cert = execFileSync(
+        'openssl',
+        ['req', '-new', '-x509', '-key', keyFile, '-subj', '/CN=test', '-days', '1'],
+        {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'ignore'],
+        },
+      );
     } catch {
       t.skip('openssl is not available to make a certificate');
       return;
@@ -130,18 +155,30 @@ describe('loadStaticKeys: key files', () => {
 
   test('unusable files are errors naming the file', () => {
     const garbage = files.write('garbage.pem', 'hello');
-    assert.throws(() => loadStaticKeys({ files: [garbage] }), /garbage\.pem is not a PEM public key or certificate/);
+    assert.throws(
+      () => loadStaticKeys({ files: [garbage] }),
+      /garbage\.pem is not a PEM public key or certificate/,
+    );
     const badJson = files.write('bad.jwk', '{"kty":');
     assert.throws(() => loadStaticKeys({ files: [badJson] }), /bad\.jwk is neither PEM nor JSON/);
     const jwksInFile = files.write('jwks-as-key.json', JSON.stringify({ keys: [jwk(ec.publicKey)] }));
     assert.throws(() => loadStaticKeys({ files: [jwksInFile] }), /jwks-as-key\.json unsupported kty/);
-    const short = files.write('short.pem', generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'pem', type: 'spki' }));
+    const short = files.write(
+      'short.pem',
+      generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'pem', type: 'spki' }),
+    );
     assert.throws(() => loadStaticKeys({ files: [short] }), /short\.pem RSA key shorter than 2048 bits/);
-    assert.throws(() => loadStaticKeys({ files: [`${files.dir}/absent.pem`] }), /cannot read .*absent\.pem \(ENOENT\)/);
+    assert.throws(
+      () => loadStaticKeys({ files: [`${files.dir}/absent.pem`] }),
+      /cannot read .*absent\.pem \(ENOENT\)/,
+    );
   });
 
   test('an HMAC secret in a key file is not a key', () => {
-    const file = files.write('secret.jwk', JSON.stringify({ kty: 'oct', k: Buffer.alloc(32, 1).toString('base64url') }));
+    const file = files.write(
+      'secret.jwk',
+      JSON.stringify({ kty: 'oct', k: Buffer.alloc(32, 1).toString('base64url') }),
+    );
     assert.throws(() => loadStaticKeys({ files: [file] }), /unsupported kty oct/);
   });
 });

@@ -1,5 +1,11 @@
 import assert from 'node:assert/strict';
-import { createPublicKey, createSecretKey, generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
+import {
+  createPublicKey,
+  createSecretKey,
+  generateKeyPairSync,
+  type JsonWebKey,
+  type KeyObject,
+} from 'node:crypto';
 import { describe, test } from 'node:test';
 import { ALGORITHMS, type Algorithm } from '../../src/algorithms.ts';
 import { keyFitsAlgorithm, type TrustedKey, trustJwk, trustPublicKey } from '../../src/keys/trusted-key.ts';
@@ -11,7 +17,10 @@ const p384 = generateKeyPairSync('ec', { namedCurve: 'secp384r1' });
 const p521 = generateKeyPairSync('ec', { namedCurve: 'secp521r1' });
 const ed25519 = generateKeyPairSync('ed25519');
 
-const jwkOf = (key: KeyObject, extra: Record<string, unknown> = {}) => ({ ...key.export({ format: 'jwk' }), ...extra });
+const jwkOf = (key: KeyObject, extra: Record<string, unknown> = {}) => ({
+  ...key.export({ format: 'jwk' }),
+  ...extra,
+});
 
 function mustTrust(value: TrustedKey | string): TrustedKey {
   assert.equal(typeof value, 'object', `expected a key, got problem: ${String(value)}`);
@@ -35,7 +44,10 @@ describe('trustPublicKey', () => {
 
   test('RSA shorter than 2048 bits is refused', () => {
     mustRefuse(trustPublicKey(rsa1024.publicKey, {}), /shorter than 2048/);
-    mustRefuse(trustPublicKey(generateKeyPairSync('rsa', { modulusLength: 2040 }).publicKey, {}), /shorter than 2048/);
+    mustRefuse(
+      trustPublicKey(generateKeyPairSync('rsa', { modulusLength: 2040 }).publicKey, {}),
+      /shorter than 2048/,
+    );
   });
 
   test('EC curves map to their JWK names; Ed25519 is OKP', () => {
@@ -47,11 +59,20 @@ describe('trustPublicKey', () => {
   });
 
   test('unsupported curves and key types are refused', () => {
-    mustRefuse(trustPublicKey(generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).publicKey, {}), /unsupported EC curve/);
+    mustRefuse(
+      trustPublicKey(generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).publicKey, {}),
+      /unsupported EC curve/,
+    );
     mustRefuse(trustPublicKey(generateKeyPairSync('ed448').publicKey, {}), /unsupported key type ed448/);
     mustRefuse(trustPublicKey(generateKeyPairSync('x25519').publicKey, {}), /unsupported key type x25519/);
-    mustRefuse(trustPublicKey(generateKeyPairSync('rsa-pss', { modulusLength: 2048 }).publicKey, {}), /unsupported key type rsa-pss/);
-    mustRefuse(trustPublicKey(generateKeyPairSync('dsa', { modulusLength: 2048, divisorLength: 256 }).publicKey, {}), /unsupported key type dsa/);
+    mustRefuse(
+      trustPublicKey(generateKeyPairSync('rsa-pss', { modulusLength: 2048 }).publicKey, {}),
+      /unsupported key type rsa-pss/,
+    );
+    mustRefuse(
+      trustPublicKey(generateKeyPairSync('dsa', { modulusLength: 2048, divisorLength: 256 }).publicKey, {}),
+      /unsupported key type dsa/,
+    );
   });
 
   test('private and secret keys are refused: only public keys verify', () => {
@@ -200,6 +221,7 @@ describe('keyFitsAlgorithm', () => {
   test('a public key never fits an HMAC algorithm (no RS256 -> HS256 confusion at key level)', () => {
     const pem = rsa2048.publicKey.export({ format: 'pem', type: 'spki' });
     const fromPem = mustTrust(trustPublicKey(createPublicKey(pem), {}));
-    for (const alg of ['HS256', 'HS384', 'HS512'] as const) assert.equal(keyFitsAlgorithm(fromPem, alg), false);
+    for (const alg of ['HS256', 'HS384', 'HS512'] as const)
+      assert.equal(keyFitsAlgorithm(fromPem, alg), false);
   });
 });

@@ -145,7 +145,8 @@ describe('hasDuplicateMemberNames', () => {
       const { dup, names } = reference(doc);
       // Without duplicates, the parsed names must be exactly the written ones; when V8 decoded an
       // escaped name wrongly (nodejs/node#63785), the document must be reported too.
-      const wrong = !dup && JSON.stringify(parsedNames(JSON.parse(doc)).sort()) !== JSON.stringify(names.sort());
+      const wrong =
+        !dup && JSON.stringify(parsedNames(JSON.parse(doc)).sort()) !== JSON.stringify(names.sort());
       assert.equal(hasDuplicateMemberNames(doc), dup || wrong, JSON.stringify(doc));
       if (dup) dups++;
       if (wrong) misparsed++;
@@ -170,7 +171,8 @@ describe('V8 JSON.parse escaped-key bug (nodejs/node#63785)', () => {
     // No duplicate: either parsed right, or refused; never handed back under a wrong name.
     for (const text of ['{"a":1,"\\u0062":2}', '{"a":{"a":1,"\\u0062":2}}', '{"x":[{"a":1,"\\u0062":2}]}']) {
       const parsed = parseJsonObject(text);
-      if (parsed !== undefined) assert.equal(JSON.stringify(parsed), JSON.stringify(JSON.parse(text.replace(/\\u0062/g, 'b'))));
+      if (parsed !== undefined)
+        assert.equal(JSON.stringify(parsed), JSON.stringify(JSON.parse(text.replace(/\\u0062/g, 'b'))));
       if (!primed) assert.notEqual(parsed, undefined, text);
     }
   });
@@ -178,12 +180,34 @@ describe('V8 JSON.parse escaped-key bug (nodejs/node#63785)', () => {
 
 describe('parseJsonObject', () => {
   test('returns the parsed object', () => {
-    assert.deepEqual(parseJsonObject('{"a":1,"b":[1,2],"c":{"d":null}}'), { a: 1, b: [1, 2], c: { d: null } });
+    assert.deepEqual(parseJsonObject('{"a":1,"b":[1,2],"c":{"d":null}}'), {
+      a: 1,
+      b: [1, 2],
+      c: { d: null },
+    });
     assert.deepEqual(parseJsonObject(' { } '), {});
   });
 
   test('anything but a JSON object is undefined', () => {
-    for (const text of ['', ' ', '[]', '[{}]', 'null', '1', '"{}"', 'true', '{', '{"a":1', "{'a':1}", '{a:1}', '{"a":1,}', '\ufeff{}', '{} {}', 'undefined', 'NaN']) {
+    for (const text of [
+      '',
+      ' ',
+      '[]',
+      '[{}]',
+      'null',
+      '1',
+      '"{}"',
+      'true',
+      '{',
+      '{"a":1',
+      "{'a':1}",
+      '{a:1}',
+      '{"a":1,}',
+      '\ufeff{}',
+      '{} {}',
+      'undefined',
+      'NaN',
+    ]) {
       assert.equal(parseJsonObject(text), undefined, JSON.stringify(text));
     }
   });

@@ -1,0 +1,251 @@
+import {
+  type Algorithm,
+  createVerifier,
+  type FetchEvent,
+  type ProviderOptions,
+  type TokenSource,
+  type Verifier,
+} from '@jwtgate/verify';
+import { ConfigError } from '../errors.ts';
+import { type Authenticate, compileAuthenticate } from '../pipeline/authenticate.ts';
+import { compileIdentityHeaders, type IdentityMutator } from '../pipeline/identity-headers.ts';
+import { createRateLimiter, type RateLimiter } from '../pipeline/rate-limit.ts';
+import type { RevocationList } from '../pipeline/revocation-list.ts';
+import { compileMatcher, compilePathPattern, findOverlaps, type MatchResult } from '../routes/match-route.ts';
+import type { PathPattern } from '../routes/path-pattern.ts';
+import { createTargetGroup, PoolRegistry, type TargetGroup } from '../upstream/upstream-targets.ts';
+import { toMs } from './duration.ts';
+import type { GatewayConfig, ProviderConfig, RouteConfig } from './types.ts';
+
+/** A route compiled once at load: nothing on it is re-validated per request. */
+export interface CompiledRoute {
+  readonly name: string;
+  readonly pattern: PathPattern;
+  readonly methods: ReadonlySet<string> | null;
+  readonly public: boolean;
+  readonly authenticate: Authenticate | null;
+  readonly upstream: TargetGroup;
+  readonly stripPrefix: string | null;
+  readonly identity: IdentityMutator;
+  /** Request headers never forwarded on this route (the token's headers unless forward_token). */
+  readonly dropHeaders: ReadonlySet<string>;
+  readonly timeoutMs: number;
+  readonly maxBodyBytes: number;
+  readonly rateLimit: { readonly per: 'sub' | 'client_id'; readonly limiter: RateLimiter } | null;
+  readonly websocket: boolean;
+}
+
+export interface CompiledGateway {
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly admin: { readonly host: string; readonly port: number } | null;
+  readonly verifier: Verifier;
+  readonly routes: readonly CompiledRoute[];
+  readonly match: (method: string, path: string) => MatchResult<CompiledRoute>;
+  /** Lower-case names a client may never send upstream: every identity header, and the reserved prefix. */
+  readonly reservedHeaders: ReadonlySet<string>;
+  readonly reservedPrefix: string;
+  readonly trustForwarded: boolean;
+  readonly pools: PoolRegistry;
+}
+
+export interface CompileContext {
+  readonly file: string;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly revocations: RevocationList;
+  readonly onKeyFetch?: (provider: string, event: FetchEvent) => void;
+  readonly now?: () => number;
+}
+
+export function parseHostPort(text: string): { host: string; port: number } {
+  const i = text.lastIndexOf(':');
+  const host = text.slice(0, i).replace(/^\[|\]$/g, '');
+  return { host, port: Number(text.slice(i + 1)) };
+}
+
+function providerOptions(p: ProviderConfig): ProviderOptions {
+  const keySource =
+    p.secret !== undefined
+      ? { secret: p.secret }
+      : p.keys !== undefined
+        ? {
+            keys: {
+              ...(p.keys.jwks_file ? { jwksFile: p.keys.jwks_file } : {}),
+              ...(p.keys.files ? { files: p.keys.files } : {}),
+            },
+          }
+        : p.jwks_uri !== undefined
+          ? { jwksUri: p.jwks_uri }
+          : {};
+  const remote: Record<string, number | boolean> = {};
+  if (p.jwks?.timeout !== undefined) remote.timeoutMs = toMs(p.jwks.timeout, 0);
+  if (p.jwks?.cooldown !== undefined) remote.cooldownMs = toMs(p.jwks.cooldown, 0);
+  if (p.jwks?.cache_max_age !== undefined) remote.cacheMaxAgeMs = toMs(p.jwks.cache_max_age, 0);
+  if (p.jwks?.max_bytes !== undefined) remote.maxBytes = p.jwks.max_bytes;
+  if (p.jwks?.allow_http !== undefined) remote.allowHttp = p.jwks.allow_http;
+  return {
+    issuer: p.issuer,
+    algorithms: p.algorithms as Algorithm[],
+    audiences: p.audiences,
+    ...keySource,
+    ...(p.audience_mode ? { audienceMode: p.audience_mode } : {}),
+    ...(p.token_types ? { tokenTypes: p.token_types } : {}),
+    ...(p.leeway !== undefined ? { leewaySeconds: toMs(p.leeway, 0) / 1000 } : {}),
+    ...(p.max_token_age !== undefined ? { maxTokenAgeSeconds: toMs(p.max_token_age, 0) / 1000 } : {}),
+    ...(p.require_sub !== undefined ? { requireSub: p.require_sub } : {}),
+    ...(p.required_claims ? { requiredClaims: p.required_claims } : {}),
+    ...(p.roles_claim ? { rolesClaim: p.roles_claim } : {}),
+    ...(Object.keys(remote).length ? { remote } : {}),
+  };
+}
+
+function tokenHeaders(sources: readonly TokenSource[]): string[] {
+  return sources.flatMap((s) =>
+    'bearer' in s ? ['authorization'] : 'header' in s ? [s.header.toLowerCase()] : [],
+  );
+}
+
+/**
+ * Compiles a validated configuration into frozen routes, one verifier and upstream pools.
+ * Every cross-reference problem (unknown provider, overlapping routes, a route neither public
+ * nor protected) is collected and thrown as one ConfigError naming the file and path.
+ */
+export function compileGateway(config: GatewayConfig, context: CompileContext): CompiledGateway {
+  const g = config.gateway;
+  const problems: string[] = [];
+  let verifier: Verifier;
+  try {
+    verifier = createVerifier({
+      providers: Object.fromEntries(
+        Object.entries(g.providers).map(([name, p]) => [name, providerOptions(p)]),
+      ),
+      isRevoked: context.revocations.isRevoked,
+      ...(context.env ? { env: context.env } : {}),
+      ...(context.now ? { now: context.now } : {}),
+      ...(context.onKeyFetch ? { onKeyFetch: context.onKeyFetch } : {}),
+      ...(g.token_cache?.max_entries === 0
+        ? {}
+        : {
+            cache: {
+              maxEntries: g.token_cache?.max_entries ?? 10_000,
+              maxBytes: g.token_cache?.max_bytes ?? 32 * 1024 * 1024,
+            },
+          }),
+    });
+  } catch (err) {
+    // The verifier names paths like options.providers.corp.secret; in the file they live under gateway.
+    const message = (err as { detail?: string }).detail ?? (err as Error).message;
+    throw new ConfigError(context.file, [message.replace(/^options\.providers\./, 'gateway.providers.')]);
+  }
+  const sources = (name: string): readonly TokenSource[] | undefined => g.providers[name]?.token_from;
+  const pools = new PoolRegistry();
+  const reservedPrefix = (g.identity_header_prefix ?? 'x-jwtgate-').toLowerCase();
+  const reserved = new Set<string>();
+  for (const r of g.routes)
+    for (const h of Object.keys(r.identity_headers ?? {})) reserved.add(h.toLowerCase());
+
+  const names = new Set<string>();
+  const routes: CompiledRoute[] = [];
+  g.routes.forEach((r: RouteConfig, i) => {
+    const at = `gateway.routes[${i}] (${r.name})`;
+    if (names.has(r.name)) problems.push(`${at}.name: duplicate route name`);
+    names.add(r.name);
+    let pattern: PathPattern;
+    try {
+      pattern = compilePathPattern(r.match.path);
+    } catch (err) {
+      problems.push(`${at}.match.path: ${(err as Error).message}`);
+      return;
+    }
+    const isPublic = r.public === true;
+    if (isPublic && r.requires) problems.push(`${at}: a public route cannot have requires`);
+    if (!isPublic && !r.requires)
+      problems.push(`${at}: requires is missing (routes are protected unless public: true)`);
+    let authenticate: Authenticate | null = null;
+    let providers: string[] = [];
+    if (r.requires) {
+      const q = r.requires;
+      const given = [q.provider !== undefined, q.any !== undefined, q.all !== undefined].filter(
+        Boolean,
+      ).length;
+      if (given !== 1) problems.push(`${at}.requires: give exactly one of provider, any, all`);
+      providers = q.provider ? [q.provider] : (q.any ?? q.all ?? []);
+      const unknown = providers.filter((p) => !Object.hasOwn(g.providers, p));
+      if (unknown.length) problems.push(`${at}.requires: unknown provider ${unknown.join(', ')}`);
+      else if (given === 1) {
+        authenticate = compileAuthenticate(
+          verifier,
+          {
+            providers,
+            mode: q.all ? 'all' : 'any',
+            ...(q.roles_any ? { rolesAny: q.roles_any } : {}),
+            ...(q.roles_all ? { rolesAll: q.roles_all } : {}),
+            ...(q.scopes_any ? { scopesAny: q.scopes_any } : {}),
+            ...(q.scopes_all ? { scopesAll: q.scopes_all } : {}),
+          },
+          sources,
+        );
+      }
+    }
+    if (r.rate_limit && isPublic)
+      problems.push(
+        `${at}.rate_limit: needs an authenticated route (it counts per ${r.rate_limit.per ?? 'sub'})`,
+      );
+    if (r.strip_prefix && !pattern.source.startsWith(r.strip_prefix)) {
+      problems.push(`${at}.strip_prefix: ${r.strip_prefix} is not a prefix of ${pattern.source}`);
+    }
+    const dropHeaders = new Set<string>();
+    if (!r.forward_token) {
+      for (const p of providers)
+        for (const h of tokenHeaders(sources(p) ?? [{ bearer: true }])) dropHeaders.add(h);
+    }
+    let identity: IdentityMutator;
+    try {
+      identity = compileIdentityHeaders(r.identity_headers ?? {});
+    } catch (err) {
+      problems.push(`${at}.identity_headers: ${(err as Error).message}`);
+      return;
+    }
+    const rl = r.rate_limit;
+    routes.push(
+      Object.freeze({
+        name: r.name,
+        pattern,
+        methods: r.match.methods ? new Set(r.match.methods) : null,
+        public: isPublic,
+        authenticate,
+        upstream: createTargetGroup(Array.isArray(r.upstream) ? r.upstream : [r.upstream], pools),
+        stripPrefix: r.strip_prefix ? r.strip_prefix.replace(/\/$/, '') : null,
+        identity,
+        dropHeaders,
+        timeoutMs: toMs(r.timeout, 30_000),
+        maxBodyBytes: r.max_body_bytes ?? g.max_body_bytes ?? 10 * 1024 * 1024,
+        rateLimit: rl
+          ? {
+              per: rl.per ?? 'sub',
+              limiter: createRateLimiter(
+                rl.requests_per_second,
+                rl.burst ?? Math.max(1, Math.ceil(rl.requests_per_second)),
+              ),
+            }
+          : null,
+        websocket: r.websocket === true,
+      }),
+    );
+  });
+  problems.push(...findOverlaps(routes));
+  if (problems.length) {
+    void pools.close();
+    throw new ConfigError(context.file, problems);
+  }
+  return Object.freeze({
+    listen: parseHostPort(g.listen),
+    admin: g.admin?.listen ? parseHostPort(g.admin.listen) : null,
+    verifier,
+    routes,
+    match: compileMatcher(routes),
+    reservedHeaders: reserved,
+    reservedPrefix,
+    trustForwarded: g.trust_forwarded === true,
+    pools,
+  });
+}

@@ -1,0 +1,91 @@
+import { readFileSync } from 'node:fs';
+import { Ajv, type ErrorObject } from 'ajv';
+import { LineCounter, parseDocument } from 'yaml';
+import { ConfigError } from '../errors.ts';
+import { CONFIG_SCHEMA } from './schema.ts';
+import type { GatewayConfig } from './types.ts';
+
+const ajv = new Ajv({ allErrors: true, strict: true, useDefaults: false });
+const validate = ajv.compile<GatewayConfig>(CONFIG_SCHEMA);
+
+/** `${NAME}` in any string value is replaced by the environment variable; `$${` writes a literal `${`. */
+function interpolate(value: unknown, path: string, env: NodeJS.ProcessEnv, problems: string[]): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$?\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => {
+      if (whole.startsWith('$$')) return whole.slice(1);
+      const found = env[name];
+      if (found === undefined) {
+        problems.push(`${path}: environment variable ${name} is not set`);
+        return '';
+      }
+      return found;
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, `${path}[${i}]`, env, problems));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, interpolate(v, path ? `${path}.${k}` : k, env, problems)]),
+    );
+  }
+  return value;
+}
+
+function pointerToSegments(pointer: string): string[] {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+function dotted(segments: readonly string[]): string {
+  return segments.reduce((acc, s) => (/^\d+$/.test(s) ? `${acc}[${s}]` : acc ? `${acc}.${s}` : s), '');
+}
+
+function describeAjvError(e: ErrorObject): string {
+  if (e.keyword === 'additionalProperties')
+    return `unknown key "${(e.params as { additionalProperty: string }).additionalProperty}"`;
+  if (e.keyword === 'required')
+    return `missing required key "${(e.params as { missingProperty: string }).missingProperty}"`;
+  if (e.keyword === 'enum')
+    return `expected one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
+  return e.message ?? e.keyword;
+}
+
+/**
+ * Reads and validates a config file. Problems name the file, the path inside it and its line,
+ * and what was expected; all are reported at once.
+ */
+export function readConfig(file: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, [`cannot read the file (${(err as NodeJS.ErrnoException).code ?? 'error'})`]);
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      file,
+      doc.errors.map((e) => `line ${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`),
+    );
+  }
+  const problems: string[] = [];
+  const raw = interpolate(doc.toJS(), '', env, problems);
+  if (problems.length > 0) throw new ConfigError(file, problems);
+  if (!validate(raw)) {
+    const seen = new Set<string>();
+    for (const e of validate.errors ?? []) {
+      // oneOf branches repeat themselves; keep the first message per path.
+      if (e.keyword === 'oneOf' || e.keyword === 'const') continue;
+      const segments = pointerToSegments(e.instancePath);
+      const node = doc.getIn(segments, true) as { range?: [number, number, number] } | undefined;
+      const line = node?.range ? ` (line ${lines.linePos(node.range[0]).line})` : '';
+      const message = `${dotted(segments) || '(top level)'}${line}: ${describeAjvError(e)}`;
+      if (!seen.has(dotted(segments))) problems.push(message);
+      seen.add(dotted(segments));
+    }
+    throw new ConfigError(file, problems.length ? problems : ['does not match the schema']);
+  }
+  return raw;
+}

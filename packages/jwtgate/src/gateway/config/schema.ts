@@ -1,0 +1,263 @@
+// The gateway's configuration schema: one source for validation (ajv), the published JSON schema
+// (`schema/jwtgate.schema.json`, for editors via `$schema`) and the generated reference in docs/.
+
+const duration = {
+  description: 'A duration: milliseconds as a number, or a string such as `250ms`, `5s`, `2m`.',
+  oneOf: [
+    { type: 'integer', minimum: 0 },
+    { type: 'string', pattern: '^[0-9]+(ms|s|m|h)$' },
+  ],
+} as const;
+
+const stringList = { type: 'array', items: { type: 'string', minLength: 1 } } as const;
+
+const tokenSource = {
+  description:
+    'Where a token is read: `{ bearer: true }`, `{ header: Token }`, `{ cookie: name }`, or `{ query: access_token }` (opt-in).',
+  oneOf: [
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['bearer'],
+      properties: { bearer: { const: true } },
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['header'],
+      properties: { header: { type: 'string', minLength: 1 }, prefix: { type: 'string' } },
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['cookie'],
+      properties: { cookie: { type: 'string', minLength: 1 } },
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['query'],
+      properties: { query: { type: 'string', minLength: 1 } },
+    },
+  ],
+} as const;
+
+const provider = {
+  type: 'object',
+  description:
+    'How to verify tokens of one issuer. Keys come from exactly one of `secret`, `keys`, `jwks_uri`; with none, the issuer URL is used for OIDC / RFC 8414 discovery.',
+  additionalProperties: false,
+  required: ['issuer', 'algorithms', 'audiences'],
+  properties: {
+    issuer: { type: 'string', minLength: 1, description: 'Exact `iss` of accepted tokens.' },
+    jwks_uri: {
+      type: 'string',
+      minLength: 1,
+      description: 'Where the issuer publishes its keys (https, or http on loopback).',
+    },
+    secret: {
+      type: 'string',
+      description:
+        'Shared HMAC secret (use `${ENV_VAR}`); at least as long as the hash (32 bytes for HS256).',
+    },
+    keys: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Static public keys.',
+      properties: { jwks_file: { type: 'string', minLength: 1 }, files: stringList },
+    },
+    algorithms: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        enum: [
+          'HS256',
+          'HS384',
+          'HS512',
+          'RS256',
+          'RS384',
+          'RS512',
+          'PS256',
+          'PS384',
+          'PS512',
+          'ES256',
+          'ES384',
+          'ES512',
+          'EdDSA',
+        ],
+      },
+      description: 'Allowed algorithms; `none` is never allowed. HS* only with `secret`.',
+    },
+    audiences: { ...stringList, minItems: 1, description: 'Accepted audiences.' },
+    audience_mode: {
+      enum: ['any', 'all'],
+      default: 'any',
+      description: 'The token `aud` must hold any (or all) of `audiences`.',
+    },
+    token_types: { ...stringList, description: 'Accepted `typ` header values, e.g. `at+jwt` (RFC 9068).' },
+    token_from: {
+      type: 'array',
+      minItems: 1,
+      items: tokenSource,
+      description: 'Where tokens are read. Default: `Authorization: Bearer`.',
+    },
+    leeway: { ...duration, description: 'Clock skew tolerated on exp, nbf and iat. Default 0.' },
+    max_token_age: { ...duration, description: 'Reject tokens whose `iat` is older.' },
+    require_sub: { type: 'boolean', default: false },
+    required_claims: stringList,
+    roles_claim: {
+      type: 'string',
+      minLength: 1,
+      default: 'roles',
+      description:
+        'Claim path of the roles: `roles`, `realm_access.roles`, `resource_access.app.roles`, `https://example.com/roles`.',
+    },
+    jwks: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Remote key fetching.',
+      properties: {
+        timeout: duration,
+        cooldown: {
+          ...duration,
+          description: 'At most one refetch for unknown `kid`s per cooldown. Default 30s.',
+        },
+        cache_max_age: {
+          ...duration,
+          description: 'Key lifetime when the server sends no max-age. Default 10m.',
+        },
+        max_bytes: { type: 'integer', minimum: 1 },
+        allow_http: { type: 'boolean', description: 'Allow plain http to non-loopback hosts.' },
+      },
+    },
+  },
+} as const;
+
+const requires = {
+  type: 'object',
+  description: 'What a route requires: one provider, or `any`/`all` of several, plus roles and scopes.',
+  additionalProperties: false,
+  properties: {
+    provider: { type: 'string', minLength: 1 },
+    any: { ...stringList, minItems: 1, description: 'A token from any one of these providers.' },
+    all: { ...stringList, minItems: 1, description: 'A token from each of these providers.' },
+    roles_any: stringList,
+    roles_all: stringList,
+    scopes_any: stringList,
+    scopes_all: stringList,
+  },
+} as const;
+
+const route = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'match', 'upstream'],
+  properties: {
+    name: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$' },
+    match: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['path'],
+      properties: {
+        path: {
+          type: 'string',
+          pattern: '^/',
+          description: 'Exact path, `*` for one segment, or a trailing `/**` for everything below.',
+        },
+        methods: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^[A-Z]+$' } },
+      },
+    },
+    public: {
+      type: 'boolean',
+      description: 'Only `true` makes a route public; otherwise `requires` is mandatory.',
+    },
+    requires,
+    upstream: {
+      description:
+        'One upstream base URL, or several (round-robin; a failing target is taken out for a while).',
+      oneOf: [
+        { type: 'string', pattern: '^https?://' },
+        { type: 'array', minItems: 1, items: { type: 'string', pattern: '^https?://' } },
+      ],
+    },
+    strip_prefix: { type: 'string', pattern: '^/' },
+    identity_headers: {
+      type: 'object',
+      description: 'Headers set from claims (arrays joined with `,`). Client copies are always removed.',
+      additionalProperties: { type: 'string', minLength: 1 },
+    },
+    forward_token: { type: 'boolean', default: false, description: 'Pass the token on to the upstream.' },
+    timeout: { ...duration, description: 'Upstream response deadline. Default 30s.' },
+    max_body_bytes: { type: 'integer', minimum: 0, description: 'Request body limit; default from gateway.' },
+    rate_limit: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['requests_per_second'],
+      properties: {
+        per: { enum: ['sub', 'client_id'], default: 'sub' },
+        requests_per_second: { type: 'number', exclusiveMinimum: 0 },
+        burst: { type: 'integer', minimum: 1 },
+      },
+    },
+    websocket: { type: 'boolean', default: false, description: 'Forward WebSocket upgrades.' },
+  },
+} as const;
+
+export const CONFIG_SCHEMA = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://jwtgate.dev/schema/jwtgate.schema.json',
+  title: 'jwtgate configuration',
+  type: 'object',
+  additionalProperties: false,
+  required: ['gateway'],
+  properties: {
+    $schema: { type: 'string' },
+    gateway: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['listen', 'providers', 'routes'],
+      properties: {
+        listen: {
+          type: 'string',
+          pattern: '^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$',
+          description: 'host:port',
+        },
+        admin: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            listen: { type: 'string', pattern: '^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$' },
+          },
+          description: 'Operations listener: /healthz, /readyz, /metrics, /revocations.',
+        },
+        max_body_bytes: {
+          type: 'integer',
+          minimum: 0,
+          default: 10485760,
+          description: 'Default request body limit.',
+        },
+        identity_header_prefix: {
+          type: 'string',
+          default: 'x-jwtgate-',
+          description: 'Reserved prefix: client headers under it are always removed.',
+        },
+        trust_forwarded: {
+          type: 'boolean',
+          default: false,
+          description: 'Keep client X-Forwarded-* (behind another proxy).',
+        },
+        token_cache: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            max_entries: { type: 'integer', minimum: 0 },
+            max_bytes: { type: 'integer', minimum: 0 },
+          },
+          description: 'Verified-token cache; `max_entries: 0` turns it off.',
+        },
+        providers: { type: 'object', minProperties: 1, additionalProperties: provider },
+        routes: { type: 'array', minItems: 1, items: route },
+      },
+    },
+  },
+} as const;

@@ -1,0 +1,72 @@
+// The configuration as validated against CONFIG_SCHEMA (snake_case, as written in the file).
+
+export type Duration = number | string;
+
+export type TokenSourceConfig =
+  | { bearer: true }
+  | { header: string; prefix?: string }
+  | { cookie: string }
+  | { query: string };
+
+export interface ProviderConfig {
+  issuer: string;
+  jwks_uri?: string;
+  secret?: string;
+  keys?: { jwks_file?: string; files?: string[] };
+  algorithms: string[];
+  audiences: string[];
+  audience_mode?: 'any' | 'all';
+  token_types?: string[];
+  token_from?: TokenSourceConfig[];
+  leeway?: Duration;
+  max_token_age?: Duration;
+  require_sub?: boolean;
+  required_claims?: string[];
+  roles_claim?: string;
+  jwks?: {
+    timeout?: Duration;
+    cooldown?: Duration;
+    cache_max_age?: Duration;
+    max_bytes?: number;
+    allow_http?: boolean;
+  };
+}
+
+export interface RequiresConfig {
+  provider?: string;
+  any?: string[];
+  all?: string[];
+  roles_any?: string[];
+  roles_all?: string[];
+  scopes_any?: string[];
+  scopes_all?: string[];
+}
+
+export interface RouteConfig {
+  name: string;
+  match: { path: string; methods?: string[] };
+  public?: boolean;
+  requires?: RequiresConfig;
+  upstream: string | string[];
+  strip_prefix?: string;
+  identity_headers?: Record<string, string>;
+  forward_token?: boolean;
+  timeout?: Duration;
+  max_body_bytes?: number;
+  rate_limit?: { per?: 'sub' | 'client_id'; requests_per_second: number; burst?: number };
+  websocket?: boolean;
+}
+
+export interface GatewayConfig {
+  $schema?: string;
+  gateway: {
+    listen: string;
+    admin?: { listen?: string };
+    max_body_bytes?: number;
+    identity_header_prefix?: string;
+    trust_forwarded?: boolean;
+    token_cache?: { max_entries?: number; max_bytes?: number };
+    providers: Record<string, ProviderConfig>;
+    routes: RouteConfig[];
+  };
+}

@@ -1,0 +1,172 @@
+import { watch } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { basename, dirname } from 'node:path';
+import pino, { type Logger } from 'pino';
+import { createAdminServer } from './admin-server.ts';
+import { type CompiledGateway, compileGateway } from './config/compile-gateway.ts';
+import { readConfig } from './config/read-config.ts';
+import { createRequestHandler } from './handle-request.ts';
+import { createMetrics, type GatewayMetrics } from './observe/metrics.ts';
+import { RevocationList } from './pipeline/revocation-list.ts';
+import { createUpgradeHandler } from './upgrade.ts';
+
+export interface GatewayOptions {
+  readonly configFile: string;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly logger?: Logger;
+  /** Reload when the file changes (SIGHUP always reloads in the CLI). Default false. */
+  readonly watch?: boolean;
+  /** Override the configured listen port (0 = any free port), e.g. for tests. */
+  readonly port?: number;
+  readonly adminPort?: number;
+}
+
+export interface Gateway {
+  start(): Promise<{ port: number; adminPort: number | null }>;
+  /** Validates and swaps in the file's current config; an invalid file keeps the old one. */
+  reload(): Promise<boolean>;
+  /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes everything. */
+  close(graceMs?: number): Promise<void>;
+  current(): CompiledGateway;
+  readonly revocations: RevocationList;
+  readonly metrics: GatewayMetrics;
+  readonly server: Server;
+}
+
+/** Creates a gateway from a config file; throws ConfigError (file, path, expectation) when it is invalid. */
+export function createGateway(options: GatewayOptions): Gateway {
+  const log = options.logger ?? pino({ name: 'jwtgate-gateway' });
+  const metrics = createMetrics();
+  const revocations = new RevocationList();
+  const compile = () =>
+    compileGateway(readConfig(options.configFile, options.env), {
+      file: options.configFile,
+      revocations,
+      ...(options.env ? { env: options.env } : {}),
+      onKeyFetch: (provider, event) => {
+        metrics.jwksFetch(provider, event.ok);
+        if (!event.ok) log.warn({ provider, url: event.url, error: event.error }, 'key fetch failed');
+      },
+    });
+  let current = compile();
+  const bindCache = (g: CompiledGateway) => metrics.setCacheSource(() => g.verifier.stats());
+  bindCache(current);
+  const unrevoke = revocations.onRevoke((jti) => current.verifier.forgetJti(jti));
+
+  let inFlight = 0;
+  let drained: (() => void) | null = null;
+  const handle = createRequestHandler({ current: () => current, log, metrics, now: Date.now });
+  const server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 0 }, (req, res) => {
+    inFlight++;
+    res.once('close', () => {
+      inFlight--;
+      if (inFlight === 0 && drained) drained();
+    });
+    handle(req, res).catch((err: unknown) => {
+      log.error({ err }, 'request handler failed');
+      if (!res.headersSent)
+        res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"ERR_INTERNAL"}');
+      else res.destroy();
+    });
+  });
+  server.on(
+    'upgrade',
+    createUpgradeHandler(() => current, log),
+  );
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    // Malformed HTTP and oversized headers: node answers 400/431 here; never a stack trace.
+    if (!socket.writable) return socket.destroy();
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    socket.end(
+      `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`,
+    );
+  });
+  const admin = createAdminServer({ verifier: () => current.verifier, metrics, revocations });
+  let watcher: ReturnType<typeof watch> | null = null;
+  let reloadTimer: NodeJS.Timeout | null = null;
+
+  async function reload(): Promise<boolean> {
+    let next: CompiledGateway;
+    try {
+      next = compile();
+    } catch (err) {
+      log.error({ reason: (err as Error).message }, 'reload refused; keeping the running configuration');
+      return false;
+    }
+    const old = current;
+    current = next;
+    bindCache(next);
+    if (next.listen.port !== old.listen.port || next.listen.host !== old.listen.host) {
+      log.warn('listen address changes take effect on restart');
+    }
+    // In-flight requests hold the old config; its pools close once they finish.
+    void old.pools.close();
+    void next.verifier.load();
+    log.info({ routes: next.routes.length }, 'configuration reloaded');
+    return true;
+  }
+
+  return {
+    server,
+    revocations,
+    metrics,
+    current: () => current,
+    reload,
+    async start() {
+      void current.verifier.load();
+      const port = await listen(server, current.listen.host, options.port ?? current.listen.port);
+      let adminPort: number | null = null;
+      if (current.admin || options.adminPort !== undefined) {
+        const a = current.admin ?? { host: '127.0.0.1', port: 0 };
+        adminPort = await listen(admin, a.host, options.adminPort ?? a.port);
+      }
+      if (options.watch) {
+        const name = basename(options.configFile);
+        watcher = watch(dirname(options.configFile), (_event, file) => {
+          if (file !== name) return;
+          if (reloadTimer) clearTimeout(reloadTimer);
+          reloadTimer = setTimeout(() => void reload(), 150);
+        });
+      }
+      log.info(
+        { listen: `${current.listen.host}:${port}`, admin: adminPort, routes: current.routes.length },
+        'gateway ready',
+      );
+      return { port, adminPort };
+    },
+    async close(graceMs = 10_000) {
+      watcher?.close();
+      if (reloadTimer) clearTimeout(reloadTimer);
+      unrevoke();
+      const closed = new Promise((r) => server.close(r));
+      server.closeIdleConnections();
+      if (inFlight > 0) {
+        await Promise.race([
+          new Promise<void>((r) => {
+            drained = r;
+          }),
+          new Promise((r) => setTimeout(r, graceMs).unref()),
+        ]);
+      }
+      server.closeAllConnections();
+      await closed;
+      await new Promise((r) => (admin.listening ? admin.close(r) : r(undefined)));
+      await current.pools.close();
+    },
+  };
+}
+
+function listen(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        new Error(
+          err.code === 'EADDRINUSE'
+            ? `${host}:${port} is already in use`
+            : `cannot listen on ${host}:${port}: ${err.code}`,
+        ),
+      ),
+    );
+    server.listen(port, host, () => resolve((server.address() as { port: number }).port));
+  });
+}

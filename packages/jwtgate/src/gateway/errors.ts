@@ -1,0 +1,45 @@
+/**
+ * The gateway's own stable codes (token problems keep the verify core's codes). Each maps to a
+ * status and a short client message; the cause stays in the log.
+ */
+export const GATEWAY_ERROR_CODES = {
+  ERR_ROUTE_NOT_FOUND: { status: 404, message: 'No route matches the request' },
+  ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'The route does not allow this method' },
+  ERR_BODY_TOO_LARGE: { status: 413, message: 'The request body is too large' },
+  ERR_RATE_LIMITED: { status: 429, message: 'Too many requests' },
+  ERR_UPSTREAM_UNAVAILABLE: { status: 502, message: 'The upstream service is unavailable' },
+  ERR_UPSTREAM_TIMEOUT: { status: 504, message: 'The upstream service did not answer in time' },
+  ERR_CONFIG_INVALID: { status: 500, message: 'The configuration is invalid' },
+} as const;
+
+export type GatewayErrorCode = keyof typeof GATEWAY_ERROR_CODES;
+
+/** A gateway decision or failure, with a stable code. */
+export class GatewayError extends Error {
+  readonly code: GatewayErrorCode;
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(
+    code: GatewayErrorCode,
+    options: { cause?: unknown; headers?: Record<string, string>; detail?: string } = {},
+  ) {
+    super(options.detail ?? GATEWAY_ERROR_CODES[code].message, { cause: options.cause });
+    this.name = 'GatewayError';
+    this.code = code;
+    this.status = GATEWAY_ERROR_CODES[code].status;
+    this.headers = options.headers ?? {};
+  }
+}
+
+/** A configuration problem: the file, the path inside it (and line when known), what was expected. */
+export class ConfigError extends Error {
+  readonly code = 'ERR_CONFIG_INVALID';
+  readonly problems: readonly string[];
+
+  constructor(file: string, problems: readonly string[]) {
+    super(`invalid configuration ${file}:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}

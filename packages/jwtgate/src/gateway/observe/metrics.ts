@@ -1,0 +1,100 @@
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+/** The gateway's Prometheus metrics (Envoy jwt_authn's counters, by route and reason code). */
+export interface GatewayMetrics {
+  readonly registry: Registry;
+  request(route: string, status: number): void;
+  decision(decision: 'allow' | 'deny', reason: string): void;
+  upstream(route: string, seconds: number): void;
+  jwksFetch(provider: string, ok: boolean): void;
+  /** Called at scrape time to read the verifier's cache counters. */
+  setCacheSource(read: () => { hits: number; misses: number }): void;
+}
+
+export function createMetrics(): GatewayMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'jwtgate_' });
+  const requests = new Counter({
+    name: 'jwtgate_requests_total',
+    help: 'Requests answered, by route and status',
+    labelNames: ['route', 'status'],
+    registers: [registry],
+  });
+  const decisions = new Counter({
+    name: 'jwtgate_auth_decisions_total',
+    help: 'Authentication and authorization decisions, by outcome and reason code',
+    labelNames: ['decision', 'reason'],
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'jwtgate_upstream_duration_seconds',
+    help: 'Time from forwarding a request to the end of the upstream response',
+    labelNames: ['route'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const jwks = new Counter({
+    name: 'jwtgate_jwks_fetch_total',
+    help: 'JWKS and discovery fetches, by provider and result',
+    labelNames: ['provider', 'result'],
+    registers: [registry],
+  });
+  let cacheSource: () => { hits: number; misses: number } = () => ({ hits: 0, misses: 0 });
+  new Counter({
+    name: 'jwtgate_token_cache_hits_total',
+    help: 'Verified-token cache hits',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(cacheSource().hits);
+    },
+  });
+  new Counter({
+    name: 'jwtgate_token_cache_misses_total',
+    help: 'Verified-token cache misses',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(cacheSource().misses);
+    },
+  });
+  // Label children are looked up once per combination, not hashed on every request.
+  const requestChildren = new Map<string, { inc(): void }>();
+  const decisionChildren = new Map<string, { inc(): void }>();
+  const latencyChildren = new Map<string, { observe(v: number): void }>();
+  return {
+    registry,
+    request(route, status) {
+      const key = `${route}\u0000${status}`;
+      let child = requestChildren.get(key);
+      if (!child) {
+        child = requests.labels(route, String(status));
+        requestChildren.set(key, child);
+      }
+      child.inc();
+    },
+    decision(decision, reason) {
+      const key = `${decision}\u0000${reason}`;
+      let child = decisionChildren.get(key);
+      if (!child) {
+        child = decisions.labels(decision, reason);
+        decisionChildren.set(key, child);
+      }
+      child.inc();
+    },
+    upstream(route, seconds) {
+      let child = latencyChildren.get(route);
+      if (!child) {
+        child = latency.labels(route);
+        latencyChildren.set(route, child);
+      }
+      child.observe(seconds);
+    },
+    jwksFetch(provider, ok) {
+      jwks.labels(provider, ok ? 'success' : 'failure').inc();
+    },
+    setCacheSource(read) {
+      cacheSource = read;
+    },
+  };
+}

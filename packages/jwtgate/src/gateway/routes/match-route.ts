@@ -1,0 +1,65 @@
+import { compilePathPattern, type PathPattern, patternsOverlap } from './path-pattern.ts';
+
+export interface Matchable {
+  readonly name: string;
+  readonly pattern: PathPattern;
+  /** Upper-case methods, or null for any. */
+  readonly methods: ReadonlySet<string> | null;
+}
+
+export type MatchResult<R> = { route: R } | { route: null; allowed: string[] | null };
+
+function methodsOverlap(a: ReadonlySet<string> | null, b: ReadonlySet<string> | null): boolean {
+  if (a === null || b === null) return true;
+  for (const m of a) if (b.has(m)) return true;
+  return false;
+}
+
+/** Rejects any two routes that some request could match both of (deny ambiguity at load). */
+export function findOverlaps(routes: readonly Matchable[]): string[] {
+  const problems: string[] = [];
+  for (let i = 0; i < routes.length; i++) {
+    for (let j = i + 1; j < routes.length; j++) {
+      const a = routes[i] as Matchable;
+      const b = routes[j] as Matchable;
+      if (patternsOverlap(a.pattern, b.pattern) && methodsOverlap(a.methods, b.methods)) {
+        problems.push(
+          `routes "${a.name}" (${a.pattern.source}) and "${b.name}" (${b.pattern.source}) overlap`,
+        );
+      }
+    }
+  }
+  return problems;
+}
+
+/**
+ * Compiles routes into a matcher: literal paths by one Map lookup, patterns in order. Since
+ * overlaps are rejected at load, at most one route matches a method and path.
+ */
+export function compileMatcher<R extends Matchable>(
+  routes: readonly R[],
+): (method: string, path: string) => MatchResult<R> {
+  const literal = new Map<string, R[]>();
+  const patterns: R[] = [];
+  for (const r of routes) {
+    if (r.pattern.literal) {
+      const key = r.pattern.segments.length === 0 ? '/' : `/${r.pattern.segments.join('/')}`;
+      literal.set(key, [...(literal.get(key) ?? []), r]);
+    } else patterns.push(r);
+  }
+  return (method, path) => {
+    let allowed: string[] | null = null;
+    let pathMatched = false;
+    const consider = (r: R): boolean => {
+      if (r.methods === null || r.methods.has(method)) return true;
+      pathMatched = true;
+      allowed = [...(allowed ?? []), ...r.methods];
+      return false;
+    };
+    for (const r of literal.get(path) ?? []) if (consider(r)) return { route: r };
+    for (const r of patterns) if (r.pattern.matches(path) && consider(r)) return { route: r };
+    return { route: null, allowed: pathMatched ? allowed : null };
+  };
+}
+
+export { compilePathPattern };

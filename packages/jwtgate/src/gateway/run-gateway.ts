@@ -1,0 +1,141 @@
+import cluster, { type Worker } from 'node:cluster';
+import { createServer } from 'node:http';
+import pino from 'pino';
+import { AggregatorRegistry } from 'prom-client';
+import { compileGateway } from './config/compile-gateway.ts';
+import { readConfig } from './config/read-config.ts';
+import { createGateway } from './create-gateway.ts';
+import { RevocationList } from './pipeline/revocation-list.ts';
+
+export interface RunOptions {
+  readonly config: string;
+  readonly workers: number;
+  readonly watch: boolean;
+}
+
+type WorkerMessage = { type: 'ready' } | { type: 'revoke'; jti: string; exp: number };
+
+/** Runs one gateway process with signal handling: SIGHUP reloads, SIGTERM/SIGINT drain and exit. */
+async function runSingle(options: RunOptions, inCluster: boolean): Promise<void> {
+  const log = pino({ name: 'jwtgate-gateway' }, pino.destination({ sync: false }));
+  const gateway = createGateway({ configFile: options.config, watch: options.watch, logger: log });
+  if (inCluster) {
+    // The primary owns the admin listener; workers report metrics to it and take revocations from it.
+    AggregatorRegistry.setRegistries([gateway.metrics.registry]);
+    process.on('message', (m: WorkerMessage) => {
+      if (m.type === 'revoke') gateway.revocations.add(m.jti, m.exp);
+    });
+  }
+  await gateway.start();
+  if (inCluster) process.send?.({ type: 'ready' });
+  process.on('SIGHUP', () => void gateway.reload());
+  const stop = async () => {
+    await gateway.close();
+    log.flush();
+    process.exit(0);
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+/** The primary of `--workers N`: forks N gateways sharing the port, relays signals, serves admin. */
+async function runPrimary(options: RunOptions): Promise<void> {
+  const log = pino({ name: 'jwtgate-gateway' });
+  // Validate once here so a bad file fails before any worker starts, with the same message.
+  const config = readConfig(options.config);
+  const probe = compileGateway(config, { file: options.config, revocations: new RevocationList() });
+  await probe.pools.close();
+  const revocations = new RevocationList();
+  const ready = new Set<number>();
+  let stopping = false;
+  const fork = (): Worker => {
+    const worker = cluster.fork();
+    worker.on('message', (m: WorkerMessage) => {
+      if (m.type === 'ready') {
+        ready.add(worker.id);
+        for (const r of revocations.list()) worker.send({ type: 'revoke', ...r });
+      }
+    });
+    return worker;
+  };
+  for (let i = 0; i < options.workers; i++) fork();
+  cluster.on('exit', (worker, code) => {
+    ready.delete(worker.id);
+    if (stopping) return;
+    if (code === 78) {
+      log.error('a worker refused the configuration; stopping');
+      stopping = true;
+      process.exit(78);
+    }
+    log.warn({ worker: worker.id, code }, 'worker exited; starting another');
+    fork();
+  });
+  const workers = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+  process.on('SIGHUP', () => {
+    for (const w of workers()) w.process.kill('SIGHUP');
+  });
+  const stop = () => {
+    stopping = true;
+    const alive = workers();
+    if (alive.length === 0) process.exit(0);
+    let left = alive.length;
+    for (const w of alive) {
+      w.once('exit', () => {
+        if (--left === 0) process.exit(0);
+      });
+      w.process.kill('SIGTERM');
+    }
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+
+  if (probe.admin) {
+    const aggregator = new AggregatorRegistry();
+    const admin = createServer(async (req, res) => {
+      const path = (req.url ?? '/').split('?')[0];
+      const send = (status: number, body: unknown) =>
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      if (req.method === 'GET' && path === '/healthz') return send(200, { status: 'ok' });
+      if (req.method === 'GET' && path === '/readyz') {
+        const ok = ready.size === options.workers;
+        return send(ok ? 200 : 503, {
+          status: ok ? 'ready' : 'not ready',
+          workers: ready.size,
+          expected: options.workers,
+        });
+      }
+      if (req.method === 'GET' && path === '/metrics') {
+        const body = await aggregator.clusterMetrics();
+        return void res.writeHead(200, { 'content-type': aggregator.contentType }).end(body);
+      }
+      if (path === '/revocations' && req.method === 'POST') {
+        let text = '';
+        for await (const c of req) {
+          text += c;
+          if (text.length > 16384) return send(413, { error: 'ERR_BODY_TOO_LARGE' });
+        }
+        let body: { jti?: unknown; exp?: unknown };
+        try {
+          body = JSON.parse(text);
+        } catch {
+          return send(400, { error: 'ERR_INVALID_REQUEST' });
+        }
+        if (typeof body?.jti !== 'string' || typeof body.exp !== 'number')
+          return send(400, { error: 'ERR_INVALID_REQUEST' });
+        revocations.add(body.jti, body.exp);
+        for (const w of workers()) w.send({ type: 'revoke', jti: body.jti, exp: body.exp });
+        return void res.writeHead(204).end();
+      }
+      if (path === '/revocations' && req.method === 'GET') return send(200, { revoked: revocations.list() });
+      send(404, { error: 'ERR_ROUTE_NOT_FOUND' });
+    });
+    await new Promise<void>((resolve) => admin.listen(probe.admin?.port, probe.admin?.host, resolve));
+  }
+  log.info({ workers: options.workers }, 'gateway primary started');
+}
+
+/** `jwtgate gateway`: one process, or `--workers N` processes sharing the port (node:cluster). */
+export async function runGateway(options: RunOptions): Promise<void> {
+  if (options.workers > 1 && cluster.isPrimary) return runPrimary(options);
+  return runSingle(options, cluster.isWorker);
+}
