@@ -338,8 +338,8 @@ describe('kid injection', () => {
   });
 
   test('a kid that is not a string is ERR_TOKEN_MALFORMED', async () => {
-    for (const kid of [1, 0, null, true, false, [], ['good'], {}, { $ne: null }, 1e400]) {
-      const header = `{"alg":"RS256","kid":${typeof kid === 'number' && !Number.isFinite(kid) ? '1e400' : JSON.stringify(kid)}}`;
+    for (const kid of ['1', '0', 'null', 'true', 'false', '[]', '["good"]', '{}', '{"$ne":null}', '1e400']) {
+      const header = `{"alg":"RS256","kid":${kid}}`;
       await rejectsWith(
         jwksVerifier.verify(forge(header, claims(), rsa.privateKey, 'RS256')),
         'ERR_TOKEN_MALFORMED',
@@ -605,6 +605,19 @@ describe('duplicate JSON member names', () => {
     ]) {
       await rejectsWith(hsVerifier().verify(hs(payload)), 'ERR_TOKEN_MALFORMED', payload);
     }
+  });
+
+  test('a duplicate one-letter claim is still found after another token primed V8 (nodejs/node#63785)', async (t) => {
+    // V8's JSON.parse, once it has seen {.., "r":.., "\\":..}, reads a later escaped one-letter name
+    // in that position as "\\": the duplicate "r" would vanish from the parsed claims.
+    const v = hsVerifier();
+    const prefix = `"iss":"${ISS}","aud":"${AUD}","exp":${NOW_SECONDS + 300}`;
+    // The priming token needs no valid signature: its payload is parsed before the signature check.
+    const primer = forge({ alg: 'HS256' }, `{${prefix},"r":0,"\\\\":0}`, 'not-the-secret');
+    await rejectsWith(v.verify(primer), 'ERR_SIGNATURE_INVALID');
+    const victim = `{${prefix},"r":"user","\\u0072":"admin"}`;
+    t.diagnostic(`JSON.parse here gives ${JSON.stringify(Object.keys(JSON.parse(victim)))}`);
+    await rejectsWith(v.verify(hs(victim)), 'ERR_TOKEN_MALFORMED');
   });
 
   test('duplicate header members are ERR_TOKEN_MALFORMED', async () => {

@@ -103,9 +103,13 @@ function stricterRulesBroken(token: string): Set<Rule> {
       rules.add('invalid UTF-8');
       continue;
     }
+    const text = bytes.toString('utf8');
     try {
-      if (repeatsName(bytes.toString('utf8'))) rules.add('duplicate member names');
-    } catch {}
+      JSON.parse(text); // the scan below assumes valid JSON
+    } catch {
+      continue;
+    }
+    if (repeatsName(text)) rules.add('duplicate member names');
   }
   try {
     const h = JSON.parse((header as Buffer).toString('utf8'));

@@ -98,6 +98,12 @@ function providerOptions(p: ProviderConfig): ProviderOptions {
   };
 }
 
+/** Whether `prefix` is whole literal leading segments of the pattern (`/bill` is not one of `/billing/**`). */
+function isSegmentPrefix(prefix: string, pattern: PathPattern): boolean {
+  const parts = prefix.split('/').filter((s) => s !== '');
+  return parts.length <= pattern.segments.length && parts.every((s, i) => s !== '*' && s === pattern.segments[i]);
+}
+
 function tokenHeaders(sources: readonly TokenSource[]): string[] {
   return sources.flatMap((s) =>
     'bearer' in s ? ['authorization'] : 'header' in s ? [s.header.toLowerCase()] : [],
@@ -134,7 +140,11 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
   } catch (err) {
     // The verifier names paths like options.providers.corp.secret; in the file they live under gateway.
     const message = (err as { detail?: string }).detail ?? (err as Error).message;
-    throw new ConfigError(context.file, [message.replace(/^options\.providers\./, 'gateway.providers.')]);
+    throw new ConfigError(context.file, [
+      message
+        .replace(/^options\.providers\./, 'gateway.providers.')
+        .replace(/^options\.cache\.maxBytes/, 'gateway.token_cache.max_bytes'),
+    ]);
   }
   const sources = (name: string): readonly TokenSource[] | undefined => g.providers[name]?.token_from;
   const pools = new PoolRegistry();
@@ -190,7 +200,7 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
       problems.push(
         `${at}.rate_limit: needs an authenticated route (it counts per ${r.rate_limit.per ?? 'sub'})`,
       );
-    if (r.strip_prefix && !pattern.source.startsWith(r.strip_prefix)) {
+    if (r.strip_prefix && !isSegmentPrefix(r.strip_prefix, pattern)) {
       problems.push(`${at}.strip_prefix: ${r.strip_prefix} is not a prefix of ${pattern.source}`);
     }
     const dropHeaders = new Set<string>();

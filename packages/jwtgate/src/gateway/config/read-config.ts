@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
-import { LineCounter, parseDocument } from 'yaml';
+import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import { ConfigError } from '../errors.ts';
 import { CONFIG_SCHEMA } from './schema.ts';
 import type { GatewayConfig } from './types.ts';
@@ -76,14 +76,21 @@ export function readConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   if (!validate(raw)) {
     const seen = new Set<string>();
     for (const e of validate.errors ?? []) {
-      // oneOf branches repeat themselves; keep the first message per path.
+      // oneOf branches repeat themselves; keep the first message per path (see below).
       if (e.keyword === 'oneOf' || e.keyword === 'const') continue;
       const segments = pointerToSegments(e.instancePath);
-      const node = doc.getIn(segments, true) as { range?: [number, number, number] } | undefined;
+      let node = doc.getIn(segments, true) as { range?: [number, number, number] | null } | undefined;
+      if (e.keyword === 'additionalProperties' && isMap(node)) {
+        // Point at the unknown key itself, not at the start of the object holding it.
+        const key = (e.params as { additionalProperty: string }).additionalProperty;
+        node = node.items.find((pair) => isScalar(pair.key) && String(pair.key.value) === key)?.key ?? node;
+      }
       const line = node?.range ? ` (line ${lines.linePos(node.range[0]).line})` : '';
       const message = `${dotted(segments) || '(top level)'}${line}: ${describeAjvError(e)}`;
-      if (!seen.has(dotted(segments))) problems.push(message);
-      seen.add(dotted(segments));
+      // Only oneOf branches repeat themselves; distinct problems of one object are all kept.
+      const key = e.schemaPath.includes('/oneOf/') ? dotted(segments) : message;
+      if (!seen.has(key)) problems.push(message);
+      seen.add(key);
     }
     throw new ConfigError(file, problems.length ? problems : ['does not match the schema']);
   }

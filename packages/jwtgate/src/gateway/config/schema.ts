@@ -205,7 +205,6 @@ const route = {
 
 export const CONFIG_SCHEMA = {
   $schema: 'http://json-schema.org/draft-07/schema#',
-  $id: 'https://jwtgate.dev/schema/jwtgate.schema.json',
   title: 'jwtgate configuration',
   type: 'object',
   additionalProperties: false,

@@ -67,7 +67,8 @@ export function compileAuthenticate(
   }
 
   // any: the first provider whose token verifies and satisfies the requirement wins; otherwise
-  // the most telling error (a token problem beats "missing").
+  // the most telling error: a token problem beats "not this provider's issuer", which beats "missing".
+  const rank = (code: string) => (code === 'ERR_TOKEN_MISSING' ? 0 : code === 'ERR_ISSUER_MISMATCH' ? 1 : 2);
   return async (request) => {
     let failure: JwtGateError | undefined;
     for (const step of steps) {
@@ -78,8 +79,7 @@ export function compileAuthenticate(
       } catch (err) {
         const e =
           err instanceof JwtGateError ? err : new JwtGateError('ERR_INTERNAL', undefined, { cause: err });
-        if (failure === undefined || (failure.code === 'ERR_TOKEN_MISSING' && e.code !== 'ERR_TOKEN_MISSING'))
-          failure = e;
+        if (failure === undefined || rank(e.code) > rank(failure.code)) failure = e;
       }
     }
     throw failure as JwtGateError;

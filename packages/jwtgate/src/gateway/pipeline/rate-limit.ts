@@ -21,7 +21,8 @@ export function createRateLimiter(rate: number, burst: number): RateLimiter {
         b = { tokens: burst, at: nowMs };
         buckets.set(key, b);
       } else {
-        b.tokens = Math.min(burst, b.tokens + ((nowMs - b.at) / 1000) * rate);
+        // A clock stepping back refills nothing (and takes nothing away).
+        b.tokens = Math.min(burst, b.tokens + (Math.max(0, nowMs - b.at) / 1000) * rate);
         b.at = nowMs;
       }
       if (b.tokens >= 1) {

@@ -1,0 +1,381 @@
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import { JwtGateError } from '@jwtgate/verify';
+import {
+  type CompiledGateway,
+  compileGateway,
+  parseHostPort,
+} from '../../../src/gateway/config/compile-gateway.ts';
+import { readConfig } from '../../../src/gateway/config/read-config.ts';
+import type { GatewayConfig, RouteConfig } from '../../../src/gateway/config/types.ts';
+import { ConfigError } from '../../../src/gateway/errors.ts';
+import { RevocationList } from '../../../src/gateway/pipeline/revocation-list.ts';
+import { NOW_MS, secretBytes, signToken } from '../../../../verify/test/helpers/keys.ts';
+import { config, EXAMPLE_CONFIG, hsProvider, route, SECRET_A } from '../helpers/config.ts';
+
+const FILE = '/etc/jwtgate/test.yaml';
+const SECRET_KEY = 'a-long-enough-tutorial-secret-0123456789abcdef';
+const compiled: CompiledGateway[] = [];
+after(() => Promise.all(compiled.map((g) => g.pools.close())));
+
+function compile(c: GatewayConfig, revocations = new RevocationList(() => NOW_MS)): CompiledGateway {
+  const g = compileGateway(c, { file: FILE, revocations, now: () => NOW_MS, env: {} });
+  compiled.push(g);
+  return g;
+}
+
+/** The problems of a configuration compileGateway refuses (asserting a ConfigError naming the file). */
+function problems(c: GatewayConfig): readonly string[] {
+  let caught: unknown;
+  try {
+    compile(c);
+  } catch (err) {
+    caught = err;
+  }
+  assert.ok(caught instanceof ConfigError, `expected a ConfigError, got ${String(caught)}`);
+  assert.equal(caught.code, 'ERR_CONFIG_INVALID');
+  assert.ok(caught.message.startsWith(`invalid configuration ${FILE}:`), caught.message);
+  return caught.problems;
+}
+
+const tokenA = (claims: Record<string, unknown> = {}) =>
+  signToken(secretBytes(SECRET_A), { alg: 'HS256', iss: 'https://a.test', aud: 'api', claims });
+
+describe('compileGateway: the example', () => {
+  test('examples/gateway/jwtgate.yaml compiles into its routes, listen address and matcher', async () => {
+    const g = compileGateway(readConfig(EXAMPLE_CONFIG, { SECRET_KEY }), {
+      file: EXAMPLE_CONFIG,
+      revocations: new RevocationList(),
+    });
+    compiled.push(g);
+    assert.deepEqual(g.listen, { host: '127.0.0.1', port: 9001 });
+    assert.equal(g.admin, null);
+    assert.deepEqual(
+      g.routes.map((r) => [r.name, r.public, r.authenticate !== null]),
+      [
+        ['health', true, false],
+        ['billing', false, true],
+        ['tutorial', false, true],
+      ],
+    );
+    const [health, billing, tutorial] = g.routes as [
+      CompiledGateway['routes'][0],
+      CompiledGateway['routes'][0],
+      CompiledGateway['routes'][0],
+    ];
+    assert.deepEqual(billing.methods && [...billing.methods], ['GET', 'POST']);
+    assert.equal(health.methods, null);
+    assert.equal(billing.stripPrefix, '/billing');
+    assert.equal(tutorial.stripPrefix, null);
+    assert.deepEqual([...billing.dropHeaders], ['authorization']);
+    assert.deepEqual([...tutorial.dropHeaders].sort(), ['authorization', 'token']);
+    assert.deepEqual([...health.dropHeaders], []);
+    assert.deepEqual([...g.reservedHeaders].sort(), ['x-user-id', 'x-user-roles']);
+    assert.equal(g.reservedPrefix, 'x-jwtgate-');
+    assert.equal(g.trustForwarded, false);
+    assert.equal(billing.timeoutMs, 30_000);
+    assert.equal(billing.maxBodyBytes, 10 * 1024 * 1024);
+    assert.equal(billing.rateLimit, null);
+    assert.equal(billing.websocket, false);
+    assert.equal(billing.upstream.targets[0]?.origin, 'http://127.0.0.1:7001');
+    assert.equal(g.match('GET', '/billing/invoices/7').route, billing);
+    assert.equal(g.match('GET', '/healthz').route, health);
+    assert.equal(g.match('GET', '/').route, tutorial);
+    assert.deepEqual(g.match('DELETE', '/billing'), { route: null, allowed: ['GET', 'POST'] });
+    assert.deepEqual(g.match('GET', '/elsewhere'), { route: null, allowed: null });
+    assert.ok(Object.isFrozen(g) && Object.isFrozen(billing));
+    assert.deepEqual(g.verifier.providers, ['corp', 'tutorial']);
+  });
+});
+
+describe('compileGateway: a compiled route', () => {
+  test('authenticates with its provider (token sources, audience, issuer) and the injected clock', async () => {
+    const g = compile(config([route('api', '/api/**')]));
+    const authenticate = g.routes[0]?.authenticate;
+    assert.ok(authenticate);
+    const verified = await authenticate({ headers: { authorization: `Bearer ${await tokenA({ sub: 'u1' })}` } });
+    assert.equal(verified.provider, 'a');
+    assert.equal(verified.claims.sub, 'u1');
+    await assert.rejects(authenticate({ headers: {} }), { code: 'ERR_TOKEN_MISSING' });
+  });
+
+  test('the revocation list given in the context is consulted', async () => {
+    const revocations = new RevocationList(() => NOW_MS);
+    const g = compile(config([route('api', '/api')]), revocations);
+    const token = await tokenA({ jti: 'j-1' });
+    const request = { headers: { authorization: `Bearer ${token}` } };
+    await g.routes[0]?.authenticate?.(request);
+    revocations.add('j-1', NOW_MS / 1000 + 60);
+    await assert.rejects(g.routes[0]?.authenticate?.(request) ?? Promise.resolve(), { code: 'ERR_TOKEN_REVOKED' });
+  });
+
+  test('route settings: timeout, body limit, upstream list and base path, websocket, forward_token', () => {
+    const g = compile(
+      config(
+        [
+          route('a', '/a/**', {
+            timeout: '5s',
+            max_body_bytes: 1024,
+            upstream: ['http://127.0.0.1:7001/base/', 'http://127.0.0.2:7002'],
+            websocket: true,
+            forward_token: true,
+          }),
+          route('b', '/b', { timeout: 250 }),
+        ],
+        { max_body_bytes: 2048 },
+      ),
+    );
+    const [a, b] = g.routes;
+    assert.equal(a?.timeoutMs, 5000);
+    assert.equal(b?.timeoutMs, 250);
+    assert.equal(a?.maxBodyBytes, 1024);
+    assert.equal(b?.maxBodyBytes, 2048);
+    assert.deepEqual(
+      a?.upstream.targets.map((t) => [t.origin, t.basePath]),
+      [
+        ['http://127.0.0.1:7001', '/base'],
+        ['http://127.0.0.2:7002', ''],
+      ],
+    );
+    assert.equal(a?.websocket, true);
+    assert.deepEqual([...(a?.dropHeaders ?? [])], []);
+    assert.deepEqual([...(b?.dropHeaders ?? [])], ['authorization']);
+  });
+
+  test('listen and admin addresses, including IPv6, and the reserved identity prefix', () => {
+    const g = compile(
+      config([route('a', '/a')], {
+        listen: '[::1]:8080',
+        admin: { listen: '127.0.0.1:9901' },
+        identity_header_prefix: 'X-Corp-',
+        trust_forwarded: true,
+      }),
+    );
+    assert.deepEqual(g.listen, { host: '::1', port: 8080 });
+    assert.deepEqual(g.admin, { host: '127.0.0.1', port: 9901 });
+    assert.equal(g.reservedPrefix, 'x-corp-');
+    assert.equal(g.trustForwarded, true);
+    assert.deepEqual(parseHostPort('0.0.0.0:0'), { host: '0.0.0.0', port: 0 });
+  });
+
+  test('strip_prefix is kept without a trailing slash', () => {
+    const g = compile(config([route('a', '/billing/**', { strip_prefix: '/billing/' })]));
+    assert.equal(g.routes[0]?.stripPrefix, '/billing');
+  });
+
+  test('a rate limit counts per sub by default with a burst of ceil(rate)', () => {
+    const g = compile(config([route('a', '/a', { rate_limit: { requests_per_second: 1.5 } })]));
+    const rl = g.routes[0]?.rateLimit;
+    assert.ok(rl);
+    assert.equal(rl.per, 'sub');
+    assert.equal(rl.limiter.take('u', 0), 0);
+    assert.equal(rl.limiter.take('u', 0), 0);
+    assert.ok(rl.limiter.take('u', 0) > 0, 'the third request at once exceeds a burst of 2');
+  });
+
+  test('a rate limit per client_id with an explicit burst', () => {
+    const g = compile(config([route('a', '/a', { rate_limit: { per: 'client_id', requests_per_second: 1, burst: 3 } })]));
+    const rl = g.routes[0]?.rateLimit;
+    assert.equal(rl?.per, 'client_id');
+    assert.deepEqual([0, 1, 2, 3].map(() => rl?.limiter.take('c', 0)).map((w) => w === 0), [true, true, true, false]);
+  });
+});
+
+describe('compileGateway: refused configurations', () => {
+  test('a route neither public nor with requires is refused', () => {
+    const { requires: _, ...bare } = route('open', '/open');
+    assert.deepEqual(problems(config([bare])), [
+      'gateway.routes[0] (open): requires is missing (routes are protected unless public: true)',
+    ]);
+    assert.deepEqual(problems(config([{ ...bare, public: false }])), [
+      'gateway.routes[0] (open): requires is missing (routes are protected unless public: true)',
+    ]);
+  });
+
+  test('a public route with requires is refused', () => {
+    assert.deepEqual(problems(config([route('x', '/x', { public: true })])), [
+      'gateway.routes[0] (x): a public route cannot have requires',
+    ]);
+  });
+
+  test('an unknown provider is refused, in provider, any and all', () => {
+    assert.deepEqual(problems(config([route('x', '/x', { requires: { provider: 'nope' } })])), [
+      'gateway.routes[0] (x).requires: unknown provider nope',
+    ]);
+    assert.deepEqual(problems(config([route('x', '/x', { requires: { any: ['a', 'zz', 'yy'] } })])), [
+      'gateway.routes[0] (x).requires: unknown provider zz, yy',
+    ]);
+    assert.deepEqual(problems(config([route('x', '/x', { requires: { all: ['b', 'q'] } })])), [
+      'gateway.routes[0] (x).requires: unknown provider q',
+    ]);
+  });
+
+  test('requires must name exactly one of provider, any, all', () => {
+    assert.deepEqual(problems(config([route('x', '/x', { requires: { provider: 'a', any: ['b'] } })])), [
+      'gateway.routes[0] (x).requires: give exactly one of provider, any, all',
+    ]);
+    assert.deepEqual(problems(config([route('x', '/x', { requires: { roles_any: ['admin'] } })])), [
+      'gateway.routes[0] (x).requires: give exactly one of provider, any, all',
+    ]);
+  });
+
+  test('the same literal path twice is refused', () => {
+    assert.deepEqual(problems(config([route('one', '/a'), route('two', '/a')])), [
+      'routes "one" (/a) and "two" (/a) overlap',
+    ]);
+  });
+
+  test('/a/** and /a/b overlap', () => {
+    assert.deepEqual(problems(config([route('all', '/a/**'), route('b', '/a/b')])), [
+      'routes "all" (/a/**) and "b" (/a/b) overlap',
+    ]);
+  });
+
+  test('* and a literal overlap', () => {
+    assert.deepEqual(problems(config([route('any', '/users/*'), route('me', '/users/me')])), [
+      'routes "any" (/users/*) and "me" (/users/me) overlap',
+    ]);
+  });
+
+  test('overlapping paths with a shared method are refused; without methods they overlap every method', () => {
+    const get = (name: string, path: string, methods?: string[]): RouteConfig =>
+      route(name, path, { match: methods ? { path, methods } : { path } });
+    assert.equal(problems(config([get('x', '/a/**', ['GET', 'POST']), get('y', '/a/b', ['POST'])])).length, 1);
+    assert.equal(problems(config([get('x', '/a/**'), get('y', '/a/b', ['DELETE'])])).length, 1);
+  });
+
+  test('overlapping paths with disjoint methods are fine and dispatch by method', () => {
+    const g = compile(
+      config([
+        route('read', '/a/**', { match: { path: '/a/**', methods: ['GET'] } }),
+        route('write', '/a/b', { match: { path: '/a/b', methods: ['POST', 'PUT'] } }),
+      ]),
+    );
+    assert.equal(g.match('GET', '/a/b').route?.name, 'read');
+    assert.equal(g.match('PUT', '/a/b').route?.name, 'write');
+    assert.deepEqual(g.match('DELETE', '/a/b'), { route: null, allowed: ['POST', 'PUT', 'GET'] });
+  });
+
+  test('duplicate route names are refused', () => {
+    assert.deepEqual(problems(config([route('same', '/a'), route('same', '/b')])), [
+      'gateway.routes[1] (same).name: duplicate route name',
+    ]);
+  });
+
+  test('a malformed path is refused with the reason', () => {
+    assert.deepEqual(problems(config([route('x', '/a/**/b')])), [
+      'gateway.routes[0] (x).match.path: ** is only allowed as the last segment',
+    ]);
+  });
+
+  test('strip_prefix that is not a prefix of the path is refused', () => {
+    assert.deepEqual(problems(config([route('x', '/billing/**', { strip_prefix: '/other' })])), [
+      'gateway.routes[0] (x).strip_prefix: /other is not a prefix of /billing/**',
+    ]);
+  });
+
+  test('strip_prefix must end on a segment boundary: /bill is not a prefix of /billing/**', () => {
+    assert.deepEqual(problems(config([route('x', '/billing/**', { strip_prefix: '/bill' })])), [
+      'gateway.routes[0] (x).strip_prefix: /bill is not a prefix of /billing/**',
+    ]);
+  });
+
+  test('strip_prefix longer than the path or over a wildcard is refused', () => {
+    assert.equal(problems(config([route('x', '/billing', { strip_prefix: '/billing/v1' })])).length, 1);
+    assert.equal(problems(config([route('x', '/t/*/x/**', { strip_prefix: '/t/*' })])).length, 1);
+  });
+
+  test('rate_limit on a public route is refused', () => {
+    const { requires: _, ...open } = route('open', '/open', { public: true, rate_limit: { requests_per_second: 5 } });
+    assert.deepEqual(problems(config([open])), [
+      'gateway.routes[0] (open).rate_limit: needs an authenticated route (it counts per sub)',
+    ]);
+  });
+
+  test('HS256 without a secret is reported under gateway.providers.<name>', () => {
+    const { secret: _, ...noSecret } = hsProvider('a', { jwks_uri: 'http://127.0.0.1:7777/jwks' });
+    const found = problems(config([route('x', '/x')], { providers: { a: noSecret } }));
+    assert.equal(found.length, 1);
+    assert.match(found[0] ?? '', /^gateway\.providers\.a\.algorithms: HS256 needs a shared secret/);
+  });
+
+  test('a short secret is reported under gateway.providers.<name>.secret without the secret', () => {
+    const found = problems(config([route('x', '/x')], { providers: { a: hsProvider('a', { secret: 'short-secret' }) } }));
+    assert.equal(found.length, 1);
+    assert.match(found[0] ?? '', /^gateway\.providers\.a\.secret: the secret from value has 12 bytes; HS256 needs at least 32/);
+    assert.ok(!(found[0] ?? '').includes('short-secret'), 'the secret itself is never in the message');
+  });
+
+  test('two providers with the same issuer are refused', () => {
+    const found = problems(
+      config([route('x', '/x')], { providers: { a: hsProvider('a'), b: hsProvider('b', { issuer: 'https://a.test' }) } }),
+    );
+    assert.match(found[0] ?? '', /^gateway\.providers\.b\.issuer: issuer already used by provider a/);
+  });
+
+  test('a bad identity header claim path is refused', () => {
+    assert.deepEqual(problems(config([route('x', '/x', { identity_headers: { 'X-User': 'a..b' } })])), [
+      'gateway.routes[0] (x).identity_headers: invalid claim path a..b',
+    ]);
+  });
+
+  test('every route problem is reported at once', () => {
+    const { requires: _, ...bare } = route('open', '/open');
+    const found = problems(
+      config([
+        bare,
+        route('dup', '/d', { requires: { provider: 'missing' } }),
+        route('dup', '/d2', { strip_prefix: '/x' }),
+        route('over', '/d'),
+      ]),
+    );
+    assert.equal(found.length, 5, found.join('\n'));
+    assert.ok(found.some((p) => p.includes('requires is missing')));
+    assert.ok(found.some((p) => p.includes('unknown provider missing')));
+    assert.ok(found.some((p) => p.includes('duplicate route name')));
+    assert.ok(found.some((p) => p.includes('strip_prefix')));
+    assert.ok(found.some((p) => p.includes('overlap')));
+  });
+});
+
+describe('compileGateway: token cache', () => {
+  const request = async () => ({ headers: { authorization: `Bearer ${await tokenA({ sub: 'c' })}` } });
+
+  test('on by default: the second verification of a token is a cache hit', async () => {
+    const g = compile(config([route('x', '/x')]));
+    const req = await request();
+    await g.routes[0]?.authenticate?.(req);
+    await g.routes[0]?.authenticate?.(req);
+    assert.deepEqual(g.verifier.stats(), { hits: 1, misses: 1, entries: 1 });
+  });
+
+  test('max_entries 0 turns it off', async () => {
+    const g = compile(config([route('x', '/x')], { token_cache: { max_entries: 0 } }));
+    const req = await request();
+    await g.routes[0]?.authenticate?.(req);
+    const again = await g.routes[0]?.authenticate?.(req);
+    assert.equal(again?.claims.sub, 'c');
+    assert.deepEqual(g.verifier.stats(), { hits: 0, misses: 0, entries: 0 });
+  });
+
+  test('max_entries bounds the cache', async () => {
+    const g = compile(config([route('x', '/x')], { token_cache: { max_entries: 1 } }));
+    for (const sub of ['one', 'two', 'three']) {
+      await g.routes[0]?.authenticate?.({ headers: { authorization: `Bearer ${await tokenA({ sub })}` } });
+    }
+    assert.equal(g.verifier.stats().entries, 1);
+  });
+
+  test('a max_bytes the verifier refuses is reported under gateway.token_cache', () => {
+    const found = problems(config([route('x', '/x')], { token_cache: { max_bytes: 10 } }));
+    assert.equal(found.length, 1);
+    assert.match(found[0] ?? '', /^gateway\.token_cache\.max_bytes: /);
+  });
+
+  test('a verifier problem is a ConfigError, not a JwtGateError', () => {
+    assert.throws(
+      () => compile(config([route('x', '/x')], { providers: { a: hsProvider('a', { secret: '' }) } })),
+      (err: unknown) => err instanceof ConfigError && !(err instanceof JwtGateError),
+    );
+  });
+});
