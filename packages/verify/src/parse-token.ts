@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { type Algorithm, isAlgorithm } from './algorithms.ts';
 import { fail } from './errors.ts';
-import { decodeBase64url } from './lib/base64url.ts';
+import { decodeBase64url, isCanonicalBase64url } from './lib/base64url.ts';
 import { parseJsonObject } from './lib/strict-json.ts';
 
 /** A JOSE header as found in a token (RFC 7515 4.1). Unlisted members are kept but never used. */
@@ -30,7 +30,8 @@ export interface ParsedToken {
   readonly claims: JwtClaims;
   /** `BASE64URL(header) || '.' || BASE64URL(payload)`: the bytes the signature covers. */
   readonly signingInput: string;
-  readonly signature: Buffer;
+  /** The signature segment, checked to be canonical base64url (decoded only where needed). */
+  readonly signature: string;
 }
 
 function decodeJsonSegment(segment: string): Record<string, unknown> | undefined {
@@ -92,7 +93,7 @@ export function parseToken(token: string, maxBytes: number, headers: HeaderCache
   const header = headers.get(token.slice(0, dot1));
   const claims = decodeJsonSegment(token.slice(dot1 + 1, dot2));
   if (claims === undefined) throw fail('ERR_TOKEN_MALFORMED', 'payload');
-  const signature = decodeBase64url(token.slice(dot2 + 1));
-  if (signature === undefined) throw fail('ERR_TOKEN_MALFORMED', 'signature encoding');
+  const signature = token.slice(dot2 + 1);
+  if (!isCanonicalBase64url(signature)) throw fail('ERR_TOKEN_MALFORMED', 'signature encoding');
   return { header, claims, signingInput: token.slice(0, dot2), signature };
 }

@@ -1,9 +1,20 @@
-import { constants, createHmac, verify as cryptoVerify, timingSafeEqual } from 'node:crypto';
+import { constants, createHmac, verify as cryptoVerify } from 'node:crypto';
 import { ALGORITHMS, type Algorithm, type AlgorithmSpec } from './algorithms.ts';
 import type { TrustedKey } from './keys/trusted-key.ts';
+import { decodeBase64url } from './lib/base64url.ts';
+
+// HMAC: compare our base64url digest with the segment as text. Both have a fixed length for the
+// algorithm and one canonical spelling, so equal text is equal bytes; the loop has no early exit.
+function equalConstantTime(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
 
 /**
- * Checks a JWS signature with node:crypto over input already parsed strictly by parseToken.
+ * Checks a JWS signature with node:crypto over input already parsed strictly by parseToken;
+ * `segment` is the signature's canonical base64url text.
  * The key was chosen from trusted keys and fits `alg` (keyFitsAlgorithm). Signature lengths are
  * exact: DER-encoded ECDSA, truncated or padded signatures fail here before any math.
  */
@@ -11,16 +22,17 @@ export function verifySignature(
   alg: Algorithm,
   key: TrustedKey,
   signingInput: string,
-  signature: Buffer,
+  segment: string,
 ): boolean {
   const spec: AlgorithmSpec = ALGORITHMS[alg];
   if (spec.kind === 'oct') {
-    if (signature.length !== spec.signatureBytes) return false;
     const expected = createHmac(spec.hash as string, key.key)
       .update(signingInput)
-      .digest();
-    return timingSafeEqual(expected, signature);
+      .digest('base64url');
+    return equalConstantTime(expected, segment);
   }
+  const signature = decodeBase64url(segment);
+  if (signature === undefined) return false;
   // RSA signatures are exactly the modulus length (RFC 8017 8.2.2 step 1).
   const length = spec.kind === 'RSA' ? key.bytes : spec.signatureBytes;
   if (signature.length !== length) return false;

@@ -5,9 +5,10 @@ const ALPHABET = /^[A-Za-z0-9_-]*$/;
 
 function sextet(code: number): number {
   if (code >= 97) return code - 71; // a-z
+  if (code === 95) return 63; // '_'
   if (code >= 65) return code - 65; // A-Z
   if (code >= 48) return code + 4; // 0-9
-  return code === 45 ? 62 : 63; // '-' or '_'
+  return 62; // '-'
 }
 
 /** True when `text` is canonical unpadded base64url. */
