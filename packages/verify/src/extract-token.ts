@@ -11,6 +11,18 @@ export type TokenSource =
 export interface RequestLike {
   readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
   readonly url?: string | undefined;
+  /** node's raw header list: node keeps only the first of repeated Authorization lines in `headers`. */
+  readonly rawHeaders?: readonly string[];
+}
+
+function repeatedAuthorization(raw: readonly string[] | undefined): boolean {
+  if (raw === undefined) return false;
+  let seen = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length === 13 && name.toLowerCase() === 'authorization' && ++seen > 1) return true;
+  }
+  return false;
 }
 
 /** A compiled extractor: returns the one token of a request or throws (missing, or two at once). */
@@ -36,6 +48,8 @@ function fromBearer(request: RequestLike): string | undefined {
   const value = single(request.headers.authorization);
   // Another scheme (Basic, DPoP, ...) is not a bearer token: treat as absent.
   if (value === undefined || !SCHEME.test(value)) return undefined;
+  if (repeatedAuthorization(request.rawHeaders))
+    throw fail('ERR_INVALID_REQUEST', 'Authorization header repeated');
   const m = BEARER.exec(value);
   if (!m) throw fail('ERR_INVALID_REQUEST', 'malformed Authorization header');
   return m[1];

@@ -336,3 +336,23 @@ describe('configuration', () => {
     );
   });
 });
+
+describe('repeated Authorization lines (node keeps only the first in headers)', () => {
+  const extract = compileTokenExtractor();
+
+  test('two Authorization lines in rawHeaders are invalid_request', () => {
+    const request = {
+      headers: { authorization: `Bearer ${TOKEN}` },
+      rawHeaders: ['Host', 'x', 'Authorization', `Bearer ${TOKEN}`, 'authorization', `Bearer ${OTHER}`],
+    };
+    throwsCode(() => extract(request), 'ERR_INVALID_REQUEST', 400);
+  });
+
+  test('one Authorization line in rawHeaders is fine', () => {
+    const request = {
+      headers: { authorization: `Bearer ${TOKEN}` },
+      rawHeaders: ['Authorization', `Bearer ${TOKEN}`],
+    };
+    assert.equal(extract(request), TOKEN);
+  });
+});

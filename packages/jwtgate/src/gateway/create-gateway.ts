@@ -19,6 +19,8 @@ export interface GatewayOptions {
   /** Override the configured listen port (0 = any free port), e.g. for tests. */
   readonly port?: number;
   readonly adminPort?: number;
+  /** Serve the admin listener (default true); `--workers` leaves it to the primary, which owns the port. */
+  readonly admin?: boolean;
 }
 
 export interface Gateway {
@@ -116,7 +118,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       void current.verifier.load();
       const port = await listen(server, current.listen.host, options.port ?? current.listen.port);
       let adminPort: number | null = null;
-      if (current.admin || options.adminPort !== undefined) {
+      if (options.admin !== false && (current.admin || options.adminPort !== undefined)) {
         const a = current.admin ?? { host: '127.0.0.1', port: 0 };
         adminPort = await listen(admin, a.host, options.adminPort ?? a.port);
       }

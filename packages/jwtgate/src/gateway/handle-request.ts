@@ -5,7 +5,13 @@ import type { Logger } from 'pino';
 import type { CompiledGateway, CompiledRoute } from './config/compile-gateway.ts';
 import { GatewayError } from './errors.ts';
 import type { GatewayMetrics } from './observe/metrics.ts';
-import { classifyUpstreamError, copyRequestHeaders, forward, isConnectFailure } from './pipeline/forward.ts';
+import {
+  classifyUpstreamError,
+  copyRequestHeaders,
+  forward,
+  isConnectFailure,
+  withoutCookies,
+} from './pipeline/forward.ts';
 
 export interface HandlerContext {
   readonly current: () => CompiledGateway;
@@ -173,6 +179,11 @@ export function createRequestHandler(ctx: HandlerContext) {
         route.dropHeaders.has(name) || g.reservedHeaders.has(name) || name.startsWith(g.reservedPrefix),
     ) as Record<string, string>;
     if (verified !== undefined) route.identity(verified.claims, headers);
+    if (route.dropCookies.size > 0 && headers.cookie !== undefined) {
+      const cookie = withoutCookies(headers.cookie, route.dropCookies);
+      if (cookie === '') delete headers.cookie;
+      else headers.cookie = cookie;
+    }
     headers['x-request-id'] = requestId;
     headers['x-forwarded-for'] = forwardedFor(req, g.trustForwarded);
     if (!g.trustForwarded || headers['x-forwarded-proto'] === undefined)

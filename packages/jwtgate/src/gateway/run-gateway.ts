@@ -18,10 +18,17 @@ type WorkerMessage = { type: 'ready' } | { type: 'revoke'; jti: string; exp: num
 /** Runs one gateway process with signal handling: SIGHUP reloads, SIGTERM/SIGINT drain and exit. */
 async function runSingle(options: RunOptions, inCluster: boolean): Promise<void> {
   const log = pino({ name: 'jwtgate-gateway' }, pino.destination({ sync: false }));
-  const gateway = createGateway({ configFile: options.config, watch: options.watch, logger: log });
+  const gateway = createGateway({
+    configFile: options.config,
+    watch: options.watch,
+    logger: log,
+    admin: !inCluster,
+  });
   if (inCluster) {
     // The primary owns the admin listener; workers report metrics to it and take revocations from it.
     AggregatorRegistry.setRegistries([gateway.metrics.registry]);
+    // Constructing one installs prom-client's worker listener that answers the primary's requests.
+    new AggregatorRegistry();
     process.on('message', (m: WorkerMessage) => {
       if (m.type === 'revoke') gateway.revocations.add(m.jti, m.exp);
     });
@@ -105,7 +112,14 @@ async function runPrimary(options: RunOptions): Promise<void> {
         });
       }
       if (req.method === 'GET' && path === '/metrics') {
-        const body = await aggregator.clusterMetrics();
+        let body: string;
+        try {
+          body = await aggregator.clusterMetrics();
+        } catch (err) {
+          // A worker that does not answer (prom-client gives up after 5 s) must not crash the primary.
+          log.warn({ err }, 'metrics aggregation failed');
+          return send(503, { error: 'ERR_METRICS_UNAVAILABLE' });
+        }
         return void res.writeHead(200, { 'content-type': aggregator.contentType }).end(body);
       }
       if (path === '/revocations' && req.method === 'POST') {

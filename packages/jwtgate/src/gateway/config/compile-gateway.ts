@@ -29,6 +29,8 @@ export interface CompiledRoute {
   readonly identity: IdentityMutator;
   /** Request headers never forwarded on this route (the token's headers unless forward_token). */
   readonly dropHeaders: ReadonlySet<string>;
+  /** Cookies holding the token, removed from the Cookie header unless forward_token. */
+  readonly dropCookies: ReadonlySet<string>;
   readonly timeoutMs: number;
   readonly maxBodyBytes: number;
   readonly rateLimit: { readonly per: 'sub' | 'client_id'; readonly limiter: RateLimiter } | null;
@@ -100,8 +102,39 @@ function providerOptions(p: ProviderConfig): ProviderOptions {
 
 /** Whether `prefix` is whole literal leading segments of the pattern (`/bill` is not one of `/billing/**`). */
 function isSegmentPrefix(prefix: string, pattern: PathPattern): boolean {
-  const parts = prefix.split('/').filter((s) => s !== '');
-  return parts.length <= pattern.segments.length && parts.every((s, i) => s !== '*' && s === pattern.segments[i]);
+  const parts = prefix.replace(/\/$/, '').split('/').slice(1);
+  return (
+    parts.length <= pattern.segments.length && parts.every((s, i) => s !== '*' && s === pattern.segments[i])
+  );
+}
+
+// The verifier names its own options (camelCase); say them as the file spells them.
+const FILE_NAMES: [RegExp, string][] = [
+  [/^options\.providers\./, 'gateway.providers.'],
+  [/^options\.cache\.maxEntries/, 'gateway.token_cache.max_entries'],
+  [/^options\.cache\.maxBytes/, 'gateway.token_cache.max_bytes'],
+  [/\.jwksUri\b/, '.jwks_uri'],
+  [/\.jwksFile\b/, '.jwks_file'],
+  [/\.audienceMode\b/, '.audience_mode'],
+  [/\.tokenTypes\b/, '.token_types'],
+  [/\.leewaySeconds\b/, '.leeway'],
+  [/\.maxTokenAgeSeconds\b/, '.max_token_age'],
+  [/\.requireSub\b/, '.require_sub'],
+  [/\.requiredClaims\b/, '.required_claims'],
+  [/\.rolesClaim\b/, '.roles_claim'],
+  [/\.remote\.timeoutMs\b/, '.jwks.timeout'],
+  [/\.remote\.cooldownMs\b/, '.jwks.cooldown'],
+  [/\.remote\.cacheMaxAgeMs\b/, '.jwks.cache_max_age'],
+  [/\.remote\.maxBytes\b/, '.jwks.max_bytes'],
+  [/\.remote\.allowHttp\b/, '.jwks.allow_http'],
+];
+
+function fileOptionPath(message: string): string {
+  const colon = message.indexOf(': ');
+  let path = colon === -1 ? message : message.slice(0, colon);
+  const rest = message.slice(path.length);
+  for (const [from, to] of FILE_NAMES) path = path.replace(from, to);
+  return path + rest;
 }
 
 function tokenHeaders(sources: readonly TokenSource[]): string[] {
@@ -140,11 +173,7 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
   } catch (err) {
     // The verifier names paths like options.providers.corp.secret; in the file they live under gateway.
     const message = (err as { detail?: string }).detail ?? (err as Error).message;
-    throw new ConfigError(context.file, [
-      message
-        .replace(/^options\.providers\./, 'gateway.providers.')
-        .replace(/^options\.cache\.maxBytes/, 'gateway.token_cache.max_bytes'),
-    ]);
+    throw new ConfigError(context.file, [fileOptionPath(message)]);
   }
   const sources = (name: string): readonly TokenSource[] | undefined => g.providers[name]?.token_from;
   const pools = new PoolRegistry();
@@ -155,6 +184,7 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
 
   const names = new Set<string>();
   const routes: CompiledRoute[] = [];
+  const located = new Map<CompiledRoute, string>();
   g.routes.forEach((r: RouteConfig, i) => {
     const at = `gateway.routes[${i}] (${r.name})`;
     if (names.has(r.name)) problems.push(`${at}.name: duplicate route name`);
@@ -204,9 +234,12 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
       problems.push(`${at}.strip_prefix: ${r.strip_prefix} is not a prefix of ${pattern.source}`);
     }
     const dropHeaders = new Set<string>();
+    const dropCookies = new Set<string>();
     if (!r.forward_token) {
-      for (const p of providers)
+      for (const p of providers) {
         for (const h of tokenHeaders(sources(p) ?? [{ bearer: true }])) dropHeaders.add(h);
+        for (const s of sources(p) ?? []) if ('cookie' in s) dropCookies.add(s.cookie);
+      }
     }
     let identity: IdentityMutator;
     try {
@@ -227,6 +260,7 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
         stripPrefix: r.strip_prefix ? r.strip_prefix.replace(/\/$/, '') : null,
         identity,
         dropHeaders,
+        dropCookies,
         timeoutMs: toMs(r.timeout, 30_000),
         maxBodyBytes: r.max_body_bytes ?? g.max_body_bytes ?? 10 * 1024 * 1024,
         rateLimit: rl
@@ -241,8 +275,9 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
         websocket: r.websocket === true,
       }),
     );
+    located.set(routes.at(-1) as CompiledRoute, `gateway.routes[${i}]`);
   });
-  problems.push(...findOverlaps(routes));
+  problems.push(...findOverlaps(routes, (r) => located.get(r) ?? r.name));
   if (problems.length) {
     void pools.close();
     throw new ConfigError(context.file, problems);

@@ -40,6 +40,18 @@ export function copyRequestHeaders(
   return out;
 }
 
+/** The Cookie header without the named cookies (the token's, when it is not forwarded). */
+export function withoutCookies(header: string, names: ReadonlySet<string>): string {
+  return header
+    .split(';')
+    .filter((pair) => {
+      const eq = pair.indexOf('=');
+      return !names.has((eq === -1 ? pair : pair.slice(0, eq)).trim());
+    })
+    .map((pair) => pair.trim())
+    .join('; ');
+}
+
 /** Response headers for the client: the upstream's minus hop-by-hop fields. */
 export function copyResponseHeaders(headers: IncomingHttpHeaders): Record<string, string | string[]> {
   const listed = connectionListed(headers.connection);

@@ -13,6 +13,9 @@ export class RevocationList {
   /** Revokes `jti` until `expSeconds` (the token's exp; after it the token is dead anyway). */
   add(jti: string, expSeconds: number): void {
     this.#entries.set(jti, expSeconds);
+    // Expired entries are dropped as they are looked up; prune the rest now and then so a long
+    // feed of revocations does not accumulate.
+    if (this.#entries.size % 1024 === 0) this.prune();
     for (const listener of this.#listeners) listener(jti);
   }
 
@@ -27,6 +30,12 @@ export class RevocationList {
     }
     return true;
   };
+
+  /** Drops entries whose token has expired anyway. */
+  prune(): void {
+    const now = this.#now();
+    for (const [jti, exp] of this.#entries) if (exp * 1000 <= now) this.#entries.delete(jti);
+  }
 
   onRevoke(listener: (jti: string) => void): () => void {
     this.#listeners.add(listener);

@@ -15,16 +15,23 @@ function methodsOverlap(a: ReadonlySet<string> | null, b: ReadonlySet<string> | 
   return false;
 }
 
-/** Rejects any two routes that some request could match both of (deny ambiguity at load). */
-export function findOverlaps(routes: readonly Matchable[]): string[] {
+/**
+ * Rejects any two routes that some request could match both of (deny ambiguity at load).
+ * `where` names a route's place in the config file; the message then starts with both places.
+ */
+export function findOverlaps<R extends Matchable>(
+  routes: readonly R[],
+  where?: (route: R) => string,
+): string[] {
   const problems: string[] = [];
   for (let i = 0; i < routes.length; i++) {
     for (let j = i + 1; j < routes.length; j++) {
-      const a = routes[i] as Matchable;
-      const b = routes[j] as Matchable;
+      const a = routes[i] as R;
+      const b = routes[j] as R;
       if (patternsOverlap(a.pattern, b.pattern) && methodsOverlap(a.methods, b.methods)) {
+        const at = where ? `${where(a)}, ${where(b)}: ` : '';
         problems.push(
-          `routes "${a.name}" (${a.pattern.source}) and "${b.name}" (${b.pattern.source}) overlap`,
+          `${at}routes "${a.name}" (${a.pattern.source}) and "${b.name}" (${b.pattern.source}) overlap`,
         );
       }
     }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { JwtGateError } from '@jwtgate/verify';
+import { NOW_MS, secretBytes, signToken } from '../../../../verify/test/helpers/keys.ts';
 import {
   type CompiledGateway,
   compileGateway,
@@ -10,7 +11,6 @@ import { readConfig } from '../../../src/gateway/config/read-config.ts';
 import type { GatewayConfig, RouteConfig } from '../../../src/gateway/config/types.ts';
 import { ConfigError } from '../../../src/gateway/errors.ts';
 import { RevocationList } from '../../../src/gateway/pipeline/revocation-list.ts';
-import { NOW_MS, secretBytes, signToken } from '../../../../verify/test/helpers/keys.ts';
 import { config, EXAMPLE_CONFIG, hsProvider, route, SECRET_A } from '../helpers/config.ts';
 
 const FILE = '/etc/jwtgate/test.yaml';
@@ -93,7 +93,9 @@ describe('compileGateway: a compiled route', () => {
     const g = compile(config([route('api', '/api/**')]));
     const authenticate = g.routes[0]?.authenticate;
     assert.ok(authenticate);
-    const verified = await authenticate({ headers: { authorization: `Bearer ${await tokenA({ sub: 'u1' })}` } });
+    const verified = await authenticate({
+      headers: { authorization: `Bearer ${await tokenA({ sub: 'u1' })}` },
+    });
     assert.equal(verified.provider, 'a');
     assert.equal(verified.claims.sub, 'u1');
     await assert.rejects(authenticate({ headers: {} }), { code: 'ERR_TOKEN_MISSING' });
@@ -106,7 +108,9 @@ describe('compileGateway: a compiled route', () => {
     const request = { headers: { authorization: `Bearer ${token}` } };
     await g.routes[0]?.authenticate?.(request);
     revocations.add('j-1', NOW_MS / 1000 + 60);
-    await assert.rejects(g.routes[0]?.authenticate?.(request) ?? Promise.resolve(), { code: 'ERR_TOKEN_REVOKED' });
+    await assert.rejects(g.routes[0]?.authenticate?.(request) ?? Promise.resolve(), {
+      code: 'ERR_TOKEN_REVOKED',
+    });
   });
 
   test('route settings: timeout, body limit, upstream list and base path, websocket, forward_token', () => {
@@ -158,9 +162,19 @@ describe('compileGateway: a compiled route', () => {
     assert.deepEqual(parseHostPort('0.0.0.0:0'), { host: '0.0.0.0', port: 0 });
   });
 
-  test('strip_prefix is kept without a trailing slash', () => {
-    const g = compile(config([route('a', '/billing/**', { strip_prefix: '/billing/' })]));
-    assert.equal(g.routes[0]?.stripPrefix, '/billing');
+  test('strip_prefix is kept without a trailing slash; whole leading segments and / are accepted', () => {
+    const g = compile(
+      config([
+        route('a', '/billing/**', { strip_prefix: '/billing/' }),
+        route('b', '/api/v1/users/*', { strip_prefix: '/api/v1' }),
+        route('c', '/exact', { strip_prefix: '/exact' }),
+        route('d', '/', { strip_prefix: '/' }),
+      ]),
+    );
+    assert.deepEqual(
+      g.routes.map((r) => r.stripPrefix),
+      ['/billing', '/api/v1', '/exact', ''],
+    );
   });
 
   test('a rate limit counts per sub by default with a burst of ceil(rate)', () => {
@@ -174,10 +188,15 @@ describe('compileGateway: a compiled route', () => {
   });
 
   test('a rate limit per client_id with an explicit burst', () => {
-    const g = compile(config([route('a', '/a', { rate_limit: { per: 'client_id', requests_per_second: 1, burst: 3 } })]));
+    const g = compile(
+      config([route('a', '/a', { rate_limit: { per: 'client_id', requests_per_second: 1, burst: 3 } })]),
+    );
     const rl = g.routes[0]?.rateLimit;
     assert.equal(rl?.per, 'client_id');
-    assert.deepEqual([0, 1, 2, 3].map(() => rl?.limiter.take('c', 0)).map((w) => w === 0), [true, true, true, false]);
+    assert.deepEqual(
+      [0, 1, 2, 3].map(() => rl?.limiter.take('c', 0)).map((w) => w === 0),
+      [true, true, true, false],
+    );
   });
 });
 
@@ -221,26 +240,29 @@ describe('compileGateway: refused configurations', () => {
 
   test('the same literal path twice is refused', () => {
     assert.deepEqual(problems(config([route('one', '/a'), route('two', '/a')])), [
-      'routes "one" (/a) and "two" (/a) overlap',
+      'gateway.routes[0], gateway.routes[1]: routes "one" (/a) and "two" (/a) overlap',
     ]);
   });
 
   test('/a/** and /a/b overlap', () => {
     assert.deepEqual(problems(config([route('all', '/a/**'), route('b', '/a/b')])), [
-      'routes "all" (/a/**) and "b" (/a/b) overlap',
+      'gateway.routes[0], gateway.routes[1]: routes "all" (/a/**) and "b" (/a/b) overlap',
     ]);
   });
 
   test('* and a literal overlap', () => {
     assert.deepEqual(problems(config([route('any', '/users/*'), route('me', '/users/me')])), [
-      'routes "any" (/users/*) and "me" (/users/me) overlap',
+      'gateway.routes[0], gateway.routes[1]: routes "any" (/users/*) and "me" (/users/me) overlap',
     ]);
   });
 
   test('overlapping paths with a shared method are refused; without methods they overlap every method', () => {
     const get = (name: string, path: string, methods?: string[]): RouteConfig =>
       route(name, path, { match: methods ? { path, methods } : { path } });
-    assert.equal(problems(config([get('x', '/a/**', ['GET', 'POST']), get('y', '/a/b', ['POST'])])).length, 1);
+    assert.equal(
+      problems(config([get('x', '/a/**', ['GET', 'POST']), get('y', '/a/b', ['POST'])])).length,
+      1,
+    );
     assert.equal(problems(config([get('x', '/a/**'), get('y', '/a/b', ['DELETE'])])).length, 1);
   });
 
@@ -283,10 +305,14 @@ describe('compileGateway: refused configurations', () => {
   test('strip_prefix longer than the path or over a wildcard is refused', () => {
     assert.equal(problems(config([route('x', '/billing', { strip_prefix: '/billing/v1' })])).length, 1);
     assert.equal(problems(config([route('x', '/t/*/x/**', { strip_prefix: '/t/*' })])).length, 1);
+    assert.equal(problems(config([route('x', '/a/b/**', { strip_prefix: '/a//b' })])).length, 1);
   });
 
   test('rate_limit on a public route is refused', () => {
-    const { requires: _, ...open } = route('open', '/open', { public: true, rate_limit: { requests_per_second: 5 } });
+    const { requires: _, ...open } = route('open', '/open', {
+      public: true,
+      rate_limit: { requests_per_second: 5 },
+    });
     assert.deepEqual(problems(config([open])), [
       'gateway.routes[0] (open).rate_limit: needs an authenticated route (it counts per sub)',
     ]);
@@ -300,15 +326,22 @@ describe('compileGateway: refused configurations', () => {
   });
 
   test('a short secret is reported under gateway.providers.<name>.secret without the secret', () => {
-    const found = problems(config([route('x', '/x')], { providers: { a: hsProvider('a', { secret: 'short-secret' }) } }));
+    const found = problems(
+      config([route('x', '/x')], { providers: { a: hsProvider('a', { secret: 'short-secret' }) } }),
+    );
     assert.equal(found.length, 1);
-    assert.match(found[0] ?? '', /^gateway\.providers\.a\.secret: the secret from value has 12 bytes; HS256 needs at least 32/);
+    assert.match(
+      found[0] ?? '',
+      /^gateway\.providers\.a\.secret: the secret from value has 12 bytes; HS256 needs at least 32/,
+    );
     assert.ok(!(found[0] ?? '').includes('short-secret'), 'the secret itself is never in the message');
   });
 
   test('two providers with the same issuer are refused', () => {
     const found = problems(
-      config([route('x', '/x')], { providers: { a: hsProvider('a'), b: hsProvider('b', { issuer: 'https://a.test' }) } }),
+      config([route('x', '/x')], {
+        providers: { a: hsProvider('a'), b: hsProvider('b', { issuer: 'https://a.test' }) },
+      }),
     );
     assert.match(found[0] ?? '', /^gateway\.providers\.b\.issuer: issuer already used by provider a/);
   });

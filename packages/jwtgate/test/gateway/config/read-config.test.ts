@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${ENV} placeholders in config text are what these tests are about.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { readConfig } from '../../../src/gateway/config/read-config.ts';
@@ -84,26 +85,32 @@ describe('readConfig: a valid file', () => {
   });
 
   test('the example without SECRET_KEY is refused naming the variable and where it is used', () => {
-    assert.throws(() => readConfig(EXAMPLE_CONFIG, {}), (err: unknown) => {
-      assert.ok(err instanceof ConfigError);
-      assert.deepEqual(err.problems, [
-        'gateway.providers.tutorial.secret: environment variable SECRET_KEY is not set',
-      ]);
-      assert.ok(err.message.includes(EXAMPLE_CONFIG));
-      return true;
-    });
+    assert.throws(
+      () => readConfig(EXAMPLE_CONFIG, {}),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.deepEqual(err.problems, [
+          'gateway.providers.tutorial.secret: environment variable SECRET_KEY is not set',
+        ]);
+        assert.ok(err.message.includes(EXAMPLE_CONFIG));
+        return true;
+      },
+    );
   });
 });
 
 describe('readConfig: files that cannot be read or parsed', () => {
   test('a missing file is refused with its error code', () => {
     const file = `${tmp.dir}/does-not-exist.yaml`;
-    assert.throws(() => readConfig(file, {}), (err: unknown) => {
-      assert.ok(err instanceof ConfigError);
-      assert.deepEqual(err.problems, ['cannot read the file (ENOENT)']);
-      assert.ok(err.message.includes(file));
-      return true;
-    });
+    assert.throws(
+      () => readConfig(file, {}),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.deepEqual(err.problems, ['cannot read the file (ENOENT)']);
+        assert.ok(err.message.includes(file));
+        return true;
+      },
+    );
   });
 
   test('a YAML syntax error is reported with its line', () => {
@@ -127,7 +134,10 @@ describe('readConfig: files that cannot be read or parsed', () => {
   });
 
   test('duplicate keys deeper in the file are refused too', () => {
-    const text = edit(VALID, ['      algorithms: [HS256]\n', '      algorithms: [HS256]\n      issuer: https://evil.test\n']);
+    const text = edit(VALID, [
+      '      algorithms: [HS256]\n',
+      '      algorithms: [HS256]\n      issuer: https://evil.test\n',
+    ]);
     const found = problems(text, { SECRET_KEY });
     assert.match(found[0] ?? '', /^line 8: Map keys must be unique/);
   });
@@ -147,11 +157,16 @@ describe('readConfig: schema problems name the dotted path, the line and the exp
 
   test('an unknown key in a provider names the provider and the line of the key', () => {
     const text = edit(VALID, ['      audiences: [api]\n', '      audiences: [api]\n      audience: api\n']);
-    assert.deepEqual(problems(text, { SECRET_KEY }), ['gateway.providers.a (line 9): unknown key "audience"']);
+    assert.deepEqual(problems(text, { SECRET_KEY }), [
+      'gateway.providers.a (line 9): unknown key "audience"',
+    ]);
   });
 
   test('two unknown keys in one object are both reported', () => {
-    const text = edit(VALID, ['      public: true\n', '      public: true\n      colour: red\n      size: 3\n']);
+    const text = edit(VALID, [
+      '      public: true\n',
+      '      public: true\n      colour: red\n      size: 3\n',
+    ]);
     assert.deepEqual(problems(text, { SECRET_KEY }), [
       'gateway.routes[0] (line 13): unknown key "colour"',
       'gateway.routes[0] (line 14): unknown key "size"',
@@ -160,7 +175,9 @@ describe('readConfig: schema problems name the dotted path, the line and the exp
 
   test('a missing required key names the object holding it', () => {
     const text = edit(VALID, ['    - name: health\n      match', '    - match']);
-    assert.deepEqual(problems(text, { SECRET_KEY }), ['gateway.routes[0] (line 10): missing required key "name"']);
+    assert.deepEqual(problems(text, { SECRET_KEY }), [
+      'gateway.routes[0] (line 10): missing required key "name"',
+    ]);
   });
 
   test('missing top-level keys', () => {
@@ -185,7 +202,10 @@ describe('readConfig: schema problems name the dotted path, the line and the exp
   });
 
   test('an enum names the allowed values', () => {
-    const text = edit(VALID, ['      audiences: [api]\n', '      audiences: [api]\n      audience_mode: some\n']);
+    const text = edit(VALID, [
+      '      audiences: [api]\n',
+      '      audiences: [api]\n      audience_mode: some\n',
+    ]);
     assert.deepEqual(problems(text, { SECRET_KEY }), [
       'gateway.providers.a.audience_mode (line 9): expected one of any, all',
     ]);
@@ -195,7 +215,10 @@ describe('readConfig: schema problems name the dotted path, the line and the exp
     const text = edit(VALID, ['algorithms: [HS256]', 'algorithms: [HS256, none]']);
     const found = problems(text, { SECRET_KEY });
     assert.equal(found.length, 1);
-    assert.match(found[0] ?? '', /^gateway\.providers\.a\.algorithms\[1\] \(line 7\): expected one of HS256, /);
+    assert.match(
+      found[0] ?? '',
+      /^gateway\.providers\.a\.algorithms\[1\] \(line 7\): expected one of HS256, /,
+    );
   });
 
   test('a pattern mismatch (listen, methods, upstream scheme)', () => {
@@ -208,7 +231,10 @@ describe('readConfig: schema problems name the dotted path, the line and the exp
     const found = problems(text, { SECRET_KEY });
     assert.equal(found.length, 3, found.join('\n'));
     assert.match(found[0] ?? '', /^gateway\.listen \(line 2\): must match pattern/);
-    assert.match(found[1] ?? '', /^gateway\.routes\[0\]\.match\.methods\[0\] \(line 11\): must match pattern "\^\[A-Z\]\+\$"/);
+    assert.match(
+      found[1] ?? '',
+      /^gateway\.routes\[0\]\.match\.methods\[0\] \(line 11\): must match pattern "\^\[A-Z\]\+\$"/,
+    );
     assert.match(found[2] ?? '', /^gateway\.routes\[0\]\.upstream \(line 13\): /);
   });
 
@@ -220,7 +246,10 @@ describe('readConfig: schema problems name the dotted path, the line and the exp
   });
 
   test('a token source with two kinds at once is refused once, at its path', () => {
-    const text = edit(VALID, ['      audiences: [api]\n', '      audiences: [api]\n      token_from: [{ bearer: true, header: Token }]\n']);
+    const text = edit(VALID, [
+      '      audiences: [api]\n',
+      '      audiences: [api]\n      token_from: [{ bearer: true, header: Token }]\n',
+    ]);
     const found = problems(text, { SECRET_KEY });
     assert.equal(found.length, 1, found.join('\n'));
     assert.match(found[0] ?? '', /^gateway\.providers\.a\.token_from\[0\] \(line 9\): /);
@@ -279,7 +308,9 @@ describe('readConfig: ${ENV} interpolation', () => {
   });
 
   test('a missing variable is an error naming the variable and the dotted path', () => {
-    assert.deepEqual(problems(VALID, {}), ['gateway.providers.a.secret: environment variable SECRET_KEY is not set']);
+    assert.deepEqual(problems(VALID, {}), [
+      'gateway.providers.a.secret: environment variable SECRET_KEY is not set',
+    ]);
   });
 
   test('every missing variable is reported, with list indexes in the path', () => {
@@ -307,7 +338,10 @@ describe('readConfig: ${ENV} interpolation', () => {
     const before = process.env.SECRET_KEY;
     process.env.SECRET_KEY = 'from-process-env-0123456789abcdef0123456789';
     try {
-      assert.equal(readConfig(file).gateway.providers.a?.secret, 'from-process-env-0123456789abcdef0123456789');
+      assert.equal(
+        readConfig(file).gateway.providers.a?.secret,
+        'from-process-env-0123456789abcdef0123456789',
+      );
     } finally {
       if (before === undefined) delete process.env.SECRET_KEY;
       else process.env.SECRET_KEY = before;

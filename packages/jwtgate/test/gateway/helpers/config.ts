@@ -2,11 +2,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { GatewayConfig, ProviderConfig, RouteConfig } from '../../../src/gateway/config/types.ts';
 import { SECRET } from '../../../../verify/test/helpers/keys.ts';
+import type { GatewayConfig, ProviderConfig, RouteConfig } from '../../../src/gateway/config/types.ts';
 
 /** A temp directory for config files; `remove()` it in `after`. */
-export function tempDir(prefix: string): { dir: string; write(name: string, text: string): string; remove(): void } {
+export function tempDir(prefix: string): {
+  dir: string;
+  write(name: string, text: string): string;
+  remove(): void;
+} {
   const dir = mkdtempSync(join(tmpdir(), `jwtgate-${prefix}-`));
   return {
     dir,
@@ -20,7 +24,8 @@ export function tempDir(prefix: string): { dir: string; write(name: string, text
 }
 
 /** The repository's example configuration. */
-export const EXAMPLE_CONFIG = new URL('../../../../../examples/gateway/jwtgate.yaml', import.meta.url).pathname;
+export const EXAMPLE_CONFIG = new URL('../../../../../examples/gateway/jwtgate.yaml', import.meta.url)
+  .pathname;
 
 export const SECRET_A = SECRET;
 export const SECRET_B = 'another-secret-for-provider-b-that-is-long-enough-0123456789abcdef-xyz';

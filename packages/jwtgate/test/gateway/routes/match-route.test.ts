@@ -73,10 +73,12 @@ describe('compileMatcher', () => {
     assert.equal(routeName(m('DELETE', '/items')), 'sub-delete');
     const refused = m('PATCH', '/items');
     assert.equal(refused.route, null);
-    assert.deepEqual(
-      [...((refused as { allowed: string[] }).allowed ?? [])].sort(),
-      ['DELETE', 'GET', 'HEAD', 'POST'],
-    );
+    assert.deepEqual([...((refused as { allowed: string[] }).allowed ?? [])].sort(), [
+      'DELETE',
+      'GET',
+      'HEAD',
+      'POST',
+    ]);
     assert.deepEqual(m('PATCH', '/items/1'), { route: null, allowed: ['DELETE'] });
   });
 

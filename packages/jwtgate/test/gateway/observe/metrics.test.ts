@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { createMetrics } from '../../../src/gateway/observe/metrics.ts';
+
+/** The value of one sample line (`name{labels} value`) in the exposition text. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+describe('createMetrics', () => {
+  test('requests are counted by route and status', async () => {
+    const m = createMetrics();
+    m.request('billing', 200);
+    m.request('billing', 200);
+    m.request('billing', 404);
+    m.request('-', 405);
+    const text = await m.registry.metrics();
+    assert.match(text, /# TYPE jwtgate_requests_total counter/);
+    assert.equal(sample(text, 'jwtgate_requests_total{route="billing",status="200"}'), 2);
+    assert.equal(sample(text, 'jwtgate_requests_total{route="billing",status="404"}'), 1);
+    assert.equal(sample(text, 'jwtgate_requests_total{route="-",status="405"}'), 1);
+  });
+
+  test('auth decisions are counted by outcome and reason code', async () => {
+    const m = createMetrics();
+    m.decision('allow', 'OK');
+    m.decision('deny', 'ERR_TOKEN_EXPIRED');
+    m.decision('deny', 'ERR_TOKEN_EXPIRED');
+    const text = await m.registry.metrics();
+    assert.equal(sample(text, 'jwtgate_auth_decisions_total{decision="allow",reason="OK"}'), 1);
+    assert.equal(sample(text, 'jwtgate_auth_decisions_total{decision="deny",reason="ERR_TOKEN_EXPIRED"}'), 2);
+  });
+
+  test('upstream durations land in the histogram by route', async () => {
+    const m = createMetrics();
+    m.upstream('billing', 0.003);
+    m.upstream('billing', 0.2);
+    const text = await m.registry.metrics();
+    assert.equal(sample(text, 'jwtgate_upstream_duration_seconds_count{route="billing"}'), 2);
+    assert.equal(sample(text, 'jwtgate_upstream_duration_seconds_sum{route="billing"}'), 0.203);
+    assert.equal(sample(text, 'jwtgate_upstream_duration_seconds_bucket{le="0.005",route="billing"}'), 1);
+    assert.equal(sample(text, 'jwtgate_upstream_duration_seconds_bucket{le="0.25",route="billing"}'), 2);
+    assert.equal(sample(text, 'jwtgate_upstream_duration_seconds_bucket{le="+Inf",route="billing"}'), 2);
+  });
+
+  test('JWKS fetches are counted by provider and result', async () => {
+    const m = createMetrics();
+    m.jwksFetch('corp', true);
+    m.jwksFetch('corp', false);
+    m.jwksFetch('corp', false);
+    const text = await m.registry.metrics();
+    assert.equal(sample(text, 'jwtgate_jwks_fetch_total{provider="corp",result="success"}'), 1);
+    assert.equal(sample(text, 'jwtgate_jwks_fetch_total{provider="corp",result="failure"}'), 2);
+  });
+
+  test('the token cache counters read their source at scrape time', async () => {
+    const m = createMetrics();
+    let text = await m.registry.metrics();
+    assert.equal(sample(text, 'jwtgate_token_cache_hits_total'), 0, 'zero before a source is set');
+    assert.equal(sample(text, 'jwtgate_token_cache_misses_total'), 0);
+    let reads = 0;
+    const stats = { hits: 5, misses: 2 };
+    m.setCacheSource(() => {
+      reads++;
+      return stats;
+    });
+    assert.equal(reads, 0, 'not read until scraped');
+    text = await m.registry.metrics();
+    assert.ok(reads >= 1);
+    assert.equal(sample(text, 'jwtgate_token_cache_hits_total'), 5);
+    assert.equal(sample(text, 'jwtgate_token_cache_misses_total'), 2);
+    stats.hits = 9;
+    stats.misses = 3;
+    text = await m.registry.metrics();
+    assert.equal(
+      sample(text, 'jwtgate_token_cache_hits_total'),
+      9,
+      'the current value, not a sum of scrapes',
+    );
+    assert.equal(sample(text, 'jwtgate_token_cache_misses_total'), 3);
+  });
+
+  test('a new cache source replaces the old one (config reload)', async () => {
+    const m = createMetrics();
+    m.setCacheSource(() => ({ hits: 100, misses: 100 }));
+    m.setCacheSource(() => ({ hits: 1, misses: 0 }));
+    const text = await m.registry.metrics();
+    assert.equal(sample(text, 'jwtgate_token_cache_hits_total'), 1);
+    assert.equal(sample(text, 'jwtgate_token_cache_misses_total'), 0);
+  });
+
+  test('process metrics carry the jwtgate_ prefix', async () => {
+    const text = await createMetrics().registry.metrics();
+    assert.match(text, /^jwtgate_process_cpu_user_seconds_total /m);
+    assert.doesNotMatch(text, /^process_cpu_user_seconds_total /m);
+  });
+
+  test('each instance has its own registry (a reload can create another)', async () => {
+    const one = createMetrics();
+    const two = createMetrics();
+    one.request('r', 200);
+    assert.equal(sample(await one.registry.metrics(), 'jwtgate_requests_total{route="r",status="200"}'), 1);
+    assert.equal(
+      sample(await two.registry.metrics(), 'jwtgate_requests_total{route="r",status="200"}'),
+      undefined,
+    );
+  });
+});
