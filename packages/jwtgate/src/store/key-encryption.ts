@@ -1,0 +1,91 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+
+// Private signing keys are encrypted at rest with AES-256-GCM under a key encryption key (KEK)
+// from the environment, so a copied database file (or backup) does not yield the signing keys.
+
+export const KEY_ENCRYPTION_KEY_ENV = 'JWTGATE_KEY_ENCRYPTION_KEY';
+
+const PREFIX = 'enc:v1:';
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const KEK_BYTES = 32;
+/** Binds the ciphertext to its purpose and format version. */
+const AAD = Buffer.from('jwtgate private-jwk enc:v1', 'utf8');
+const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
+
+/** The private JWK JSON as stored: `enc:v1:<iv>.<tag>.<ciphertext>` (base64url), or unchanged without a KEK. */
+export function encryptPrivateJwk(json: string, kek: Buffer | null): string {
+  if (kek === null) return json;
+  assertKekLength(kek);
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', kek, iv, { authTagLength: TAG_BYTES });
+  cipher.setAAD(AAD);
+  const ciphertext = Buffer.concat([cipher.update(json, 'utf8'), cipher.final()]);
+  const tag = cipher.getAuthTag();
+  return `${PREFIX}${iv.toString('base64url')}.${tag.toString('base64url')}.${ciphertext.toString('base64url')}`;
+}
+
+/**
+ * The private JWK JSON from its stored form. Plain JSON is returned as is even when a KEK is set,
+ * so keys stored before encryption was turned on stay usable. Errors never include key material.
+ */
+export function decryptPrivateJwk(stored: string, kek: Buffer | null): string {
+  if (!stored.startsWith('enc:')) return stored;
+  if (!stored.startsWith(PREFIX)) {
+    throw new Error('jwtgate: a private signing key is encrypted in an unknown format (expected enc:v1)');
+  }
+  if (kek === null) {
+    throw new Error(`jwtgate: a private signing key is encrypted, but ${KEY_ENCRYPTION_KEY_ENV} is not set`);
+  }
+  assertKekLength(kek);
+  const parts = stored.slice(PREFIX.length).split('.');
+  const [iv, tag, ciphertext] = parts.map((part) => Buffer.from(part, 'base64url'));
+  if (
+    parts.length !== 3 ||
+    iv?.length !== IV_BYTES ||
+    tag?.length !== TAG_BYTES ||
+    ciphertext === undefined
+  ) {
+    throw new Error(
+      'jwtgate: a stored private signing key is malformed (enc:v1 needs <iv>.<tag>.<ciphertext>)',
+    );
+  }
+  try {
+    // authTagLength pins the tag to 16 bytes: GCM would otherwise accept a truncated tag.
+    const decipher = createDecipheriv('aes-256-gcm', kek, iv, { authTagLength: TAG_BYTES });
+    decipher.setAAD(AAD);
+    decipher.setAuthTag(tag);
+    return Buffer.concat([decipher.update(ciphertext), decipher.final()]).toString('utf8');
+  } catch {
+    throw new Error(
+      `jwtgate: cannot decrypt a private signing key: wrong ${KEY_ENCRYPTION_KEY_ENV}, or the stored key was altered`,
+    );
+  }
+}
+
+/**
+ * The KEK from `JWTGATE_KEY_ENCRYPTION_KEY` (base64 or base64url of 32 bytes), or null when unset.
+ * A value that is set but unusable, even empty, is an error: silently storing keys in the clear
+ * when the operator meant to encrypt them would be worse than refusing to start.
+ */
+export function loadKeyEncryptionKey(env: NodeJS.ProcessEnv = process.env): Buffer | null {
+  const value = env[KEY_ENCRYPTION_KEY_ENV];
+  if (value === undefined) return null;
+  const text = value.trim();
+  const kek = BASE64.test(text) ? Buffer.from(text, 'base64') : null;
+  if (kek === null || kek.length !== KEK_BYTES) {
+    // The length, never the value, so the message is safe to log.
+    const got = kek === null ? 'text that is not base64' : `${kek.length} bytes`;
+    throw new Error(
+      `${KEY_ENCRYPTION_KEY_ENV} must be base64 or base64url of exactly ${KEK_BYTES} bytes, got ${got} ` +
+        '(generate one with: openssl rand -base64 32)',
+    );
+  }
+  return kek;
+}
+
+function assertKekLength(kek: Buffer): void {
+  if (kek.length !== KEK_BYTES) {
+    throw new Error(`jwtgate: the key encryption key must be ${KEK_BYTES} bytes, got ${kek.length}`);
+  }
+}

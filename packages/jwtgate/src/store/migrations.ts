@@ -1,0 +1,125 @@
+// The issuer's schema, as an ordered list of migrations shared by every store (SQLite now,
+// PostgreSQL in issue 7). Append new migrations; never edit one that has shipped, because databases
+// that already applied it will not run it again.
+//
+// Conventions, chosen so one text serves both databases:
+// - Types are TEXT, INTEGER and BIGINT only. JSON is kept as TEXT (not JSONB) because nothing
+//   queries inside it, and booleans as INTEGER 0/1 because SQLite has no boolean type.
+// - Times ending in `_at` are milliseconds since the epoch (BIGINT: they overflow 32 bits);
+//   `exp` is a JWT NumericDate in seconds.
+// - Enumerated values (auth_method, state) have no CHECK constraint: widening one would need a
+//   table rebuild in SQLite, and the TypeScript types already constrain them.
+// - No IF NOT EXISTS in migrations: a table that exists when it should not is drift to report,
+//   not to paper over.
+//
+// Dialect differences (applied by `migrationSql`):
+// - Monotonic sequence columns are written `INTEGER PRIMARY KEY AUTOINCREMENT` (SQLite: never
+//   reuses a value, even after the newest row is deleted, which the revocation feed's cursor
+//   relies on). PostgreSQL spells it `BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY`.
+// - For the PostgreSQL store: node-postgres returns BIGINT as a string (parse it), and identity
+//   values can commit out of order under concurrent writers, so a `seq > cursor` feed reader must
+//   not skip past a gap that an uncommitted transaction may still fill (SQLite serialises writers,
+//   so it has no such gap).
+
+export interface Migration {
+  /** Strictly increasing from 1; the number recorded in schema_migrations. */
+  readonly version: number;
+  readonly description: string;
+  /** Statements separated by `;`, written for SQLite with the portable subset described above. */
+  readonly sql: string;
+}
+
+export type SqlDialect = 'sqlite' | 'postgres';
+
+/** Created before any migration runs, because it is where the runner reads what has been applied. */
+export const SCHEMA_MIGRATIONS_SQL = `
+CREATE TABLE IF NOT EXISTS schema_migrations (
+  version INTEGER NOT NULL PRIMARY KEY,
+  description TEXT NOT NULL,
+  applied_at BIGINT NOT NULL
+)`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'clients, signing keys, revocations, audit events, oidc-provider payloads',
+    sql: `
+CREATE TABLE clients (
+  id TEXT NOT NULL PRIMARY KEY,
+  name TEXT NOT NULL,
+  secret_hash TEXT,
+  auth_method TEXT NOT NULL,
+  jwks TEXT,
+  grant_types TEXT NOT NULL,
+  redirect_uris TEXT NOT NULL,
+  scopes TEXT NOT NULL,
+  roles TEXT NOT NULL,
+  audiences TEXT NOT NULL,
+  claims TEXT NOT NULL,
+  disabled INTEGER NOT NULL DEFAULT 0,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+
+CREATE TABLE signing_keys (
+  kid TEXT NOT NULL PRIMARY KEY,
+  alg TEXT NOT NULL,
+  private_jwk TEXT NOT NULL,
+  public_jwk TEXT NOT NULL,
+  state TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  activates_at BIGINT,
+  remove_at BIGINT
+);
+
+CREATE TABLE revocations (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  jti TEXT NOT NULL UNIQUE,
+  exp BIGINT NOT NULL,
+  revoked_at BIGINT NOT NULL
+);
+CREATE INDEX revocations_exp ON revocations (exp);
+
+CREATE TABLE audit_events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  at BIGINT NOT NULL,
+  type TEXT NOT NULL,
+  actor TEXT,
+  subject TEXT,
+  detail TEXT NOT NULL
+);
+CREATE INDEX audit_events_type_seq ON audit_events (type, seq);
+
+CREATE TABLE oidc_payloads (
+  model TEXT NOT NULL,
+  id TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  grant_id TEXT,
+  user_code TEXT,
+  uid TEXT,
+  expires_at BIGINT,
+  consumed_at BIGINT,
+  PRIMARY KEY (model, id)
+);
+CREATE INDEX oidc_payloads_grant_id ON oidc_payloads (grant_id) WHERE grant_id IS NOT NULL;
+CREATE INDEX oidc_payloads_uid ON oidc_payloads (model, uid) WHERE uid IS NOT NULL;
+CREATE INDEX oidc_payloads_user_code ON oidc_payloads (model, user_code) WHERE user_code IS NOT NULL;
+CREATE INDEX oidc_payloads_expires_at ON oidc_payloads (expires_at) WHERE expires_at IS NOT NULL;
+`,
+  },
+];
+
+/** The newest schema version this code knows. */
+export const LATEST_SCHEMA_VERSION: number = MIGRATIONS.at(-1)?.version ?? 0;
+
+const POSTGRES_REWRITES: readonly (readonly [string, string])[] = [
+  ['INTEGER PRIMARY KEY AUTOINCREMENT', 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY'],
+];
+
+/** The migration's SQL for `dialect`: as written for SQLite, with the rewrites above for PostgreSQL. */
+export function migrationSql(migration: Migration, dialect: SqlDialect): string {
+  if (dialect === 'sqlite') return migration.sql;
+  let sql = migration.sql;
+  for (const [from, to] of POSTGRES_REWRITES) sql = sql.replaceAll(from, to);
+  return sql;
+}

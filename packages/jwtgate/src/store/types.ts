@@ -1,0 +1,126 @@
+// The issuer's storage, behind one small interface: SQLite (node:sqlite) by default, PostgreSQL
+// later (issue 7) behind the same methods and migrations. Everything is async so that both fit.
+// No secret is stored in the clear: client secrets as hashes, private keys encrypted when a key
+// encryption key is configured.
+
+/** A registered OAuth client. */
+export interface ClientRecord {
+  readonly id: string;
+  readonly name: string;
+  /** `sha256:<base64url>` of the secret (secrets carry 256 bits of entropy); null for private_key_jwt. */
+  readonly secretHash: string | null;
+  readonly authMethod: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+  /** Public keys for private_key_jwt, as a JWKS. */
+  readonly jwks: { keys: Record<string, unknown>[] } | null;
+  readonly grantTypes: readonly string[];
+  readonly redirectUris: readonly string[];
+  readonly scopes: readonly string[];
+  readonly roles: readonly string[];
+  /** Resource indicators (RFC 8707) the client may get tokens for; the token `aud`. */
+  readonly audiences: readonly string[];
+  /** Extra claims put into every access token of this client. */
+  readonly claims: Readonly<Record<string, unknown>>;
+  readonly disabled: boolean;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export type NewClient = Omit<ClientRecord, 'createdAt' | 'updatedAt'>;
+
+/** A signing key and where it is in its life: next (published, not signing) -> current -> retiring (published) -> retired. */
+export interface SigningKeyRecord {
+  readonly kid: string;
+  readonly alg: string;
+  /** The private JWK as JSON, or `enc:v1:...` when encrypted with the key encryption key. */
+  readonly privateJwk: string;
+  readonly publicJwk: Readonly<Record<string, unknown>>;
+  readonly state: 'next' | 'current' | 'retiring' | 'retired';
+  readonly createdAt: number;
+  /** When a `next` key starts signing (ms since epoch). */
+  readonly activatesAt: number | null;
+  /** When a `retiring` key leaves the JWKS: after every token it signed has expired. */
+  readonly removeAt: number | null;
+}
+
+export interface RevocationRecord {
+  /** Monotonic sequence number: the feed's cursor. */
+  readonly seq: number;
+  readonly jti: string;
+  /** The token's exp (seconds): the entry is kept until then. */
+  readonly exp: number;
+  readonly revokedAt: number;
+}
+
+export interface AuditEvent {
+  readonly seq: number;
+  readonly at: number;
+  /** e.g. `token.issued`, `token.revoked`, `client.created`, `client.secret_rotated`, `key.rotated`, `auth.failed`. */
+  readonly type: string;
+  readonly actor: string | null;
+  readonly subject: string | null;
+  /** Never a secret or a token. */
+  readonly detail: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * oidc-provider's adapter model storage (sessions, grants, interactions, refresh tokens, ...).
+ * Expired entries are absent; `find*` return a consumed entry's payload with `consumed` (epoch
+ * seconds); `revokeByGrantId` removes the grant's entries of every model, not only `model`'s.
+ */
+export interface OidcPayloadStore {
+  upsert(
+    model: string,
+    id: string,
+    payload: Record<string, unknown>,
+    expiresInSeconds: number | undefined,
+  ): Promise<void>;
+  find(model: string, id: string): Promise<Record<string, unknown> | undefined>;
+  findByUid(model: string, uid: string): Promise<Record<string, unknown> | undefined>;
+  findByUserCode(model: string, userCode: string): Promise<Record<string, unknown> | undefined>;
+  consume(model: string, id: string): Promise<void>;
+  destroy(model: string, id: string): Promise<void>;
+  revokeByGrantId(model: string, grantId: string): Promise<void>;
+}
+
+export interface Store {
+  /** Applies pending migrations (idempotent). */
+  migrate(): Promise<void>;
+  readonly clients: {
+    /** Rejects if a client with this id exists. */
+    create(client: NewClient): Promise<ClientRecord>;
+    get(id: string): Promise<ClientRecord | undefined>;
+    /** Oldest first (createdAt, then id). */
+    list(): Promise<ClientRecord[]>;
+    /** Sets updatedAt to now unless `changes` gives one; undefined when there is no such client. */
+    update(
+      id: string,
+      changes: Partial<Omit<ClientRecord, 'id' | 'createdAt'>>,
+    ): Promise<ClientRecord | undefined>;
+    remove(id: string): Promise<boolean>;
+  };
+  readonly keys: {
+    /** Oldest first (createdAt, then kid). */
+    list(): Promise<SigningKeyRecord[]>;
+    /** Rejects if a key with this kid exists. */
+    insert(key: SigningKeyRecord): Promise<void>;
+    /** Rejects if there is no key `kid`. */
+    update(kid: string, changes: Partial<Omit<SigningKeyRecord, 'kid'>>): Promise<void>;
+  };
+  readonly revocations: {
+    /** Revoking a jti already present is a no-op that returns the existing entry (its first seq). */
+    add(jti: string, exp: number): Promise<RevocationRecord>;
+    /** Entries with seq > `seq`, oldest first, at most `limit` (default 1000). */
+    since(seq: number, limit?: number): Promise<RevocationRecord[]>;
+    isRevoked(jti: string): Promise<boolean>;
+    /** Deletes entries whose exp has passed (exp <= nowSeconds); returns how many. */
+    prune(nowSeconds: number): Promise<number>;
+  };
+  readonly audit: {
+    append(event: Omit<AuditEvent, 'seq' | 'at'> & { at?: number }): Promise<AuditEvent>;
+    /** Newest first; with `types`, only events of those types (an empty list matches none). */
+    recent(limit: number, types?: readonly string[]): Promise<AuditEvent[]>;
+  };
+  readonly oidc: OidcPayloadStore;
+  /** Idempotent. */
+  close(): Promise<void>;
+}

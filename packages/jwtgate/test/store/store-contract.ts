@@ -1,0 +1,460 @@
+// The behaviour every Store must have, written once and run against each implementation (SQLite
+// now, PostgreSQL later). `open` must return a store over an empty database that reads time from
+// the given clock; the contract migrates it and closes it.
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import type { NewClient, SigningKeyRecord, Store } from '../../src/store/types.ts';
+
+export interface ContractStoreOptions {
+  /** Milliseconds since the epoch. */
+  readonly now: () => number;
+}
+
+/** 2027-01-15T08:00:00Z, in milliseconds. */
+const T0 = 1_800_000_000_000;
+
+export function describeStoreContract(
+  name: string,
+  open: (options: ContractStoreOptions) => Promise<Store>,
+): void {
+  describe(`Store contract: ${name}`, () => {
+    let clockMs = T0;
+    let store: Store;
+    const tick = (ms: number) => {
+      clockMs += ms;
+    };
+
+    beforeEach(async () => {
+      clockMs = T0;
+      store = await open({ now: () => clockMs });
+      await store.migrate();
+    });
+
+    afterEach(async () => {
+      await store.close();
+    });
+
+    test('migrate is idempotent and keeps data', async () => {
+      await store.revocations.add('j-1', 2_000_000_000);
+      await store.migrate();
+      await store.migrate();
+      assert.equal(await store.revocations.isRevoked('j-1'), true);
+    });
+
+    describe('clients', () => {
+      test('create stamps the times and get round-trips every field, JSON included', async () => {
+        const input = client('c-1', {
+          jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', kid: 'k1' }] },
+          claims: { tenant: 't-1', nested: { list: [1, 'two', null, true] }, unicode: 'Zoë ✓' },
+          authMethod: 'private_key_jwt',
+          secretHash: null,
+        });
+        const created = await store.clients.create(input);
+        assert.deepEqual(created, { ...input, createdAt: T0, updatedAt: T0 });
+        assert.deepEqual(await store.clients.get('c-1'), created);
+      });
+
+      test('booleans and empty lists round-trip', async () => {
+        await store.clients.create(
+          client('c-1', {
+            disabled: true,
+            grantTypes: [],
+            redirectUris: [],
+            scopes: [],
+            roles: [],
+            audiences: [],
+          }),
+        );
+        const got = await store.clients.get('c-1');
+        assert.equal(got?.disabled, true);
+        assert.deepEqual(got?.grantTypes, []);
+        assert.deepEqual(got?.audiences, []);
+      });
+
+      test('get of an unknown id is undefined', async () => {
+        assert.equal(await store.clients.get('nope'), undefined);
+      });
+
+      test('creating an existing id rejects and leaves the first intact', async () => {
+        await store.clients.create(client('c-1', { name: 'first' }));
+        await assert.rejects(store.clients.create(client('c-1', { name: 'second' })), /already exists/);
+        assert.equal((await store.clients.get('c-1'))?.name, 'first');
+      });
+
+      test('list is oldest first, then by id', async () => {
+        await store.clients.create(client('b'));
+        tick(1000);
+        await store.clients.create(client('c'));
+        await store.clients.create(client('a'));
+        assert.deepEqual(
+          (await store.clients.list()).map((c) => c.id),
+          ['b', 'a', 'c'],
+        );
+      });
+
+      test('update changes only what is given and advances updatedAt', async () => {
+        await store.clients.create(client('c-1'));
+        tick(5000);
+        const updated = await store.clients.update('c-1', {
+          name: 'renamed',
+          scopes: ['orders:write'],
+          claims: { tier: 'gold' },
+          secretHash: null,
+          roles: undefined,
+        });
+        const expected = {
+          ...client('c-1'),
+          name: 'renamed',
+          scopes: ['orders:write'],
+          claims: { tier: 'gold' },
+          secretHash: null,
+          createdAt: T0,
+          updatedAt: T0 + 5000,
+        };
+        assert.deepEqual(updated, expected);
+        assert.deepEqual(await store.clients.get('c-1'), expected);
+      });
+
+      test('update cannot change id or createdAt, and may set updatedAt', async () => {
+        await store.clients.create(client('c-1'));
+        const sneaky = { id: 'other', createdAt: 1, updatedAt: T0 + 42 } as Parameters<
+          Store['clients']['update']
+        >[1];
+        const updated = await store.clients.update('c-1', sneaky);
+        assert.equal(updated?.id, 'c-1');
+        assert.equal(updated?.createdAt, T0);
+        assert.equal(updated?.updatedAt, T0 + 42);
+        assert.equal(await store.clients.get('other'), undefined);
+      });
+
+      test('update of an unknown id is undefined', async () => {
+        assert.equal(await store.clients.update('nope', { name: 'x' }), undefined);
+      });
+
+      test('remove reports whether it removed', async () => {
+        await store.clients.create(client('c-1'));
+        assert.equal(await store.clients.remove('c-1'), true);
+        assert.equal(await store.clients.remove('c-1'), false);
+        assert.equal(await store.clients.get('c-1'), undefined);
+        assert.deepEqual(await store.clients.list(), []);
+      });
+    });
+
+    describe('signing keys', () => {
+      test('insert and list round-trip, oldest first then by kid', async () => {
+        const k2 = key('k-2', { createdAt: T0 + 10 });
+        const k1 = key('k-1', { createdAt: T0 + 10, activatesAt: T0 + 3600_000 });
+        const k0 = key('k-0', { createdAt: T0 + 20, privateJwk: 'enc:v1:aaa.bbb.ccc', state: 'next' });
+        const old = key('k-9', { createdAt: T0, state: 'retiring', removeAt: T0 + 86_400_000 });
+        for (const k of [k2, k0, old, k1]) await store.keys.insert(k);
+        assert.deepEqual(await store.keys.list(), [old, k1, k2, k0]);
+      });
+
+      test('inserting an existing kid rejects', async () => {
+        await store.keys.insert(key('k-1'));
+        await assert.rejects(store.keys.insert(key('k-1', { alg: 'RS256' })), /already exists/);
+        assert.equal((await store.keys.list())[0]?.alg, 'ES256');
+      });
+
+      test('update moves a key through its life and keeps other fields', async () => {
+        await store.keys.insert(key('k-1', { state: 'next', activatesAt: T0 + 1000 }));
+        await store.keys.update('k-1', { state: 'current', activatesAt: null });
+        await store.keys.update('k-1', { state: 'retiring', removeAt: T0 + 7200_000 });
+        assert.deepEqual(await store.keys.list(), [
+          key('k-1', { state: 'retiring', activatesAt: null, removeAt: T0 + 7200_000 }),
+        ]);
+      });
+
+      test('update can re-encrypt the private key', async () => {
+        await store.keys.insert(key('k-1'));
+        await store.keys.update('k-1', { privateJwk: 'enc:v1:iv.tag.ct' });
+        assert.equal((await store.keys.list())[0]?.privateJwk, 'enc:v1:iv.tag.ct');
+      });
+
+      test('update of an unknown kid rejects', async () => {
+        await assert.rejects(store.keys.update('nope', { state: 'retired' }), /not found/);
+      });
+    });
+
+    describe('revocations', () => {
+      test('add returns increasing seqs and the entry', async () => {
+        const a = await store.revocations.add('j-a', 2_000_000_000);
+        tick(10);
+        const b = await store.revocations.add('j-b', 2_000_000_100);
+        assert.deepEqual(a, { seq: a.seq, jti: 'j-a', exp: 2_000_000_000, revokedAt: T0 });
+        assert.deepEqual(b, { seq: b.seq, jti: 'j-b', exp: 2_000_000_100, revokedAt: T0 + 10 });
+        assert.ok(b.seq > a.seq);
+      });
+
+      test('adding a jti again is idempotent: same entry, first seq, one feed item', async () => {
+        const first = await store.revocations.add('j-a', 2_000_000_000);
+        tick(1000);
+        const again = await store.revocations.add('j-a', 2_000_000_500);
+        assert.deepEqual(again, first);
+        assert.deepEqual(await store.revocations.since(0), [first]);
+      });
+
+      test('a fractional exp is rounded up, never cutting the revocation short', async () => {
+        assert.equal((await store.revocations.add('j-a', 2_000_000_000.2)).exp, 2_000_000_001);
+      });
+
+      test('isRevoked', async () => {
+        await store.revocations.add('j-a', 2_000_000_000);
+        assert.equal(await store.revocations.isRevoked('j-a'), true);
+        assert.equal(await store.revocations.isRevoked('j-b'), false);
+      });
+
+      test('since is a cursor: entries after seq, oldest first, at most limit', async () => {
+        const entries = [];
+        for (let i = 0; i < 5; i++) entries.push(await store.revocations.add(`j-${i}`, 2_000_000_000 + i));
+        assert.deepEqual(await store.revocations.since(0), entries);
+        assert.deepEqual(await store.revocations.since(0, 2), entries.slice(0, 2));
+        const cursor = entries[1]?.seq ?? 0;
+        assert.deepEqual(await store.revocations.since(cursor, 2), entries.slice(2, 4));
+        assert.deepEqual(await store.revocations.since(entries[4]?.seq ?? 0), []);
+        assert.deepEqual(await store.revocations.since(0, 0), []);
+      });
+
+      test('since defaults to at most 1000 entries', async () => {
+        for (let i = 0; i < 1001; i++) await store.revocations.add(`j-${i}`, 2_000_000_000);
+        assert.equal((await store.revocations.since(0)).length, 1000);
+      });
+
+      test('prune deletes entries whose exp has passed and counts them', async () => {
+        await store.revocations.add('j-old', 1_000);
+        await store.revocations.add('j-edge', 2_000);
+        const keep = await store.revocations.add('j-live', 3_000);
+        assert.equal(await store.revocations.prune(2_000), 2);
+        assert.equal(await store.revocations.isRevoked('j-old'), false);
+        assert.equal(await store.revocations.isRevoked('j-edge'), false);
+        assert.deepEqual(await store.revocations.since(0), [keep]);
+        assert.equal(await store.revocations.prune(2_000), 0);
+      });
+
+      test('seqs are never reused, even after pruning the newest entries', async () => {
+        const last = await store.revocations.add('j-a', 1_000);
+        assert.equal(await store.revocations.prune(5_000), 1);
+        const next = await store.revocations.add('j-b', 9_000);
+        assert.ok(next.seq > last.seq, 'a feed reader at cursor last.seq must still see the new entry');
+        assert.deepEqual(await store.revocations.since(last.seq), [next]);
+      });
+    });
+
+    describe('audit', () => {
+      test('append stamps seq and time (or keeps a given time) and round-trips detail', async () => {
+        const a = await store.audit.append({
+          type: 'client.created',
+          actor: 'admin',
+          subject: 'c-1',
+          detail: { scopes: ['a', 'b'], n: 1 },
+        });
+        const b = await store.audit.append({
+          type: 'auth.failed',
+          actor: null,
+          subject: null,
+          detail: {},
+          at: 123,
+        });
+        assert.deepEqual(a, {
+          seq: a.seq,
+          at: T0,
+          type: 'client.created',
+          actor: 'admin',
+          subject: 'c-1',
+          detail: { scopes: ['a', 'b'], n: 1 },
+        });
+        assert.deepEqual(b, {
+          seq: b.seq,
+          at: 123,
+          type: 'auth.failed',
+          actor: null,
+          subject: null,
+          detail: {},
+        });
+        assert.ok(b.seq > a.seq);
+      });
+
+      test('recent is newest first, limited, and filtered by type', async () => {
+        const types = ['token.issued', 'auth.failed', 'token.issued', 'key.rotated', 'token.revoked'];
+        const events = [];
+        for (const type of types) {
+          events.push(await store.audit.append({ type, actor: 'x', subject: null, detail: {} }));
+          tick(1);
+        }
+        assert.deepEqual(await store.audit.recent(10), [...events].reverse());
+        assert.deepEqual(await store.audit.recent(2), [events[4], events[3]]);
+        assert.deepEqual(await store.audit.recent(10, ['token.issued']), [events[2], events[0]]);
+        assert.deepEqual(await store.audit.recent(10, ['token.issued', 'key.rotated']), [
+          events[3],
+          events[2],
+          events[0],
+        ]);
+        assert.deepEqual(await store.audit.recent(1, ['token.issued', 'auth.failed']), [events[2]]);
+        assert.deepEqual(await store.audit.recent(10, ['nothing.matches']), []);
+        assert.deepEqual(await store.audit.recent(10, []), []);
+        assert.deepEqual(await store.audit.recent(0), []);
+      });
+    });
+
+    describe('oidc payloads', () => {
+      test('upsert then find round-trips; models are separate namespaces', async () => {
+        await store.oidc.upsert('Session', 'id-1', { accountId: 'u-1', nested: { a: [1] } }, 60);
+        assert.deepEqual(await store.oidc.find('Session', 'id-1'), { accountId: 'u-1', nested: { a: [1] } });
+        assert.equal(await store.oidc.find('Grant', 'id-1'), undefined);
+        assert.equal(await store.oidc.find('Session', 'id-2'), undefined);
+      });
+
+      test('upsert replaces the payload', async () => {
+        await store.oidc.upsert('Grant', 'g-1', { scope: 'a' }, 60);
+        await store.oidc.upsert('Grant', 'g-1', { scope: 'a b' }, 60);
+        assert.deepEqual(await store.oidc.find('Grant', 'g-1'), { scope: 'a b' });
+      });
+
+      test('an entry is absent from its expiry on, and stays gone', async () => {
+        await store.oidc.upsert('AuthorizationCode', 'code-1', { grantId: 'g-1' }, 10);
+        tick(9_999);
+        assert.deepEqual(await store.oidc.find('AuthorizationCode', 'code-1'), { grantId: 'g-1' });
+        tick(1);
+        assert.equal(await store.oidc.find('AuthorizationCode', 'code-1'), undefined);
+        clockMs = T0;
+        assert.equal(
+          await store.oidc.find('AuthorizationCode', 'code-1'),
+          undefined,
+          'pruned, not just hidden',
+        );
+      });
+
+      test('re-upserting extends the expiry', async () => {
+        await store.oidc.upsert('Session', 's-1', { v: 1 }, 10);
+        tick(8_000);
+        await store.oidc.upsert('Session', 's-1', { v: 2 }, 10);
+        tick(8_000);
+        assert.deepEqual(await store.oidc.find('Session', 's-1'), { v: 2 });
+      });
+
+      test('without expiresIn an entry does not expire', async () => {
+        await store.oidc.upsert('Client', 'c-1', { client_id: 'c-1' }, undefined);
+        tick(10 * 365 * 86_400_000);
+        assert.deepEqual(await store.oidc.find('Client', 'c-1'), { client_id: 'c-1' });
+      });
+
+      test('consume marks the entry with consumed seconds, keeping the first time', async () => {
+        await store.oidc.upsert('AuthorizationCode', 'code-1', { grantId: 'g-1' }, 600);
+        assert.equal((await store.oidc.find('AuthorizationCode', 'code-1'))?.consumed, undefined);
+        tick(1_500);
+        await store.oidc.consume('AuthorizationCode', 'code-1');
+        const consumedAt = Math.floor((T0 + 1_500) / 1000);
+        assert.deepEqual(await store.oidc.find('AuthorizationCode', 'code-1'), {
+          grantId: 'g-1',
+          consumed: consumedAt,
+        });
+        tick(60_000);
+        await store.oidc.consume('AuthorizationCode', 'code-1');
+        assert.equal((await store.oidc.find('AuthorizationCode', 'code-1'))?.consumed, consumedAt);
+      });
+
+      test('consume of an unknown entry does nothing', async () => {
+        await store.oidc.consume('AuthorizationCode', 'nope');
+        assert.equal(await store.oidc.find('AuthorizationCode', 'nope'), undefined);
+      });
+
+      test('upsert replaces consumption with what the new payload says', async () => {
+        await store.oidc.upsert('RefreshToken', 'rt-1', { grantId: 'g-1' }, 600);
+        await store.oidc.consume('RefreshToken', 'rt-1');
+        await store.oidc.upsert('RefreshToken', 'rt-1', { grantId: 'g-1', rotated: true }, 600);
+        assert.deepEqual(await store.oidc.find('RefreshToken', 'rt-1'), { grantId: 'g-1', rotated: true });
+      });
+
+      test('findByUid finds the entry of that model by its uid, until it expires', async () => {
+        await store.oidc.upsert('Session', 's-1', { uid: 'uid-1', accountId: 'u-1' }, 60);
+        await store.oidc.upsert('Interaction', 'i-1', { uid: 'uid-1', kind: 'Interaction' }, 60);
+        assert.deepEqual(await store.oidc.findByUid('Session', 'uid-1'), { uid: 'uid-1', accountId: 'u-1' });
+        assert.equal(await store.oidc.findByUid('Session', 'uid-2'), undefined);
+        await store.oidc.consume('Session', 's-1');
+        assert.equal((await store.oidc.findByUid('Session', 'uid-1'))?.consumed, Math.floor(T0 / 1000));
+        tick(60_000);
+        assert.equal(await store.oidc.findByUid('Session', 'uid-1'), undefined);
+      });
+
+      test('findByUserCode finds the device code by its user code, until it expires', async () => {
+        await store.oidc.upsert('DeviceCode', 'dc-1', { userCode: 'ABCD-EFGH', grantId: 'g-1' }, 300);
+        assert.deepEqual(await store.oidc.findByUserCode('DeviceCode', 'ABCD-EFGH'), {
+          userCode: 'ABCD-EFGH',
+          grantId: 'g-1',
+        });
+        assert.equal(await store.oidc.findByUserCode('DeviceCode', 'WXYZ-WXYZ'), undefined);
+        assert.equal(await store.oidc.findByUserCode('Session', 'ABCD-EFGH'), undefined);
+        tick(300_000);
+        assert.equal(await store.oidc.findByUserCode('DeviceCode', 'ABCD-EFGH'), undefined);
+      });
+
+      test('a changed uid or user code is found by the new value only', async () => {
+        await store.oidc.upsert('Session', 's-1', { uid: 'old' }, 60);
+        await store.oidc.upsert('Session', 's-1', { uid: 'new' }, 60);
+        assert.equal(await store.oidc.findByUid('Session', 'old'), undefined);
+        assert.deepEqual(await store.oidc.findByUid('Session', 'new'), { uid: 'new' });
+      });
+
+      test('revokeByGrantId removes every entry of the grant, whatever the model, and nothing else', async () => {
+        await store.oidc.upsert('AccessToken', 'at-1', { grantId: 'g-1' }, 600);
+        await store.oidc.upsert('RefreshToken', 'rt-1', { grantId: 'g-1' }, 600);
+        await store.oidc.upsert('AuthorizationCode', 'code-1', { grantId: 'g-1' }, 600);
+        await store.oidc.upsert('AccessToken', 'at-2', { grantId: 'g-2' }, 600);
+        await store.oidc.upsert('Session', 's-1', { accountId: 'u-1' }, 600);
+        await store.oidc.revokeByGrantId('AccessToken', 'g-1');
+        assert.equal(await store.oidc.find('AccessToken', 'at-1'), undefined);
+        assert.equal(await store.oidc.find('RefreshToken', 'rt-1'), undefined);
+        assert.equal(await store.oidc.find('AuthorizationCode', 'code-1'), undefined);
+        assert.deepEqual(await store.oidc.find('AccessToken', 'at-2'), { grantId: 'g-2' });
+        assert.deepEqual(await store.oidc.find('Session', 's-1'), { accountId: 'u-1' });
+      });
+
+      test('destroy removes one entry', async () => {
+        await store.oidc.upsert('Session', 's-1', { uid: 'uid-1' }, 60);
+        await store.oidc.upsert('Session', 's-2', { uid: 'uid-2' }, 60);
+        await store.oidc.destroy('Session', 's-1');
+        await store.oidc.destroy('Session', 'never-existed');
+        assert.equal(await store.oidc.find('Session', 's-1'), undefined);
+        assert.equal(await store.oidc.findByUid('Session', 'uid-1'), undefined);
+        assert.deepEqual(await store.oidc.find('Session', 's-2'), { uid: 'uid-2' });
+      });
+    });
+
+    test('close is idempotent', async () => {
+      await store.close();
+      await store.close();
+    });
+  });
+}
+
+function client(id: string, overrides: Partial<NewClient> = {}): NewClient {
+  return {
+    id,
+    name: `Client ${id}`,
+    secretHash: 'sha256:abc',
+    authMethod: 'client_secret_basic',
+    jwks: null,
+    grantTypes: ['client_credentials'],
+    redirectUris: ['https://app.example/cb'],
+    scopes: ['orders:read'],
+    roles: ['reader'],
+    audiences: ['https://api.example'],
+    claims: {},
+    disabled: false,
+    ...overrides,
+  };
+}
+
+function key(kid: string, overrides: Partial<SigningKeyRecord> = {}): SigningKeyRecord {
+  return {
+    kid,
+    alg: 'ES256',
+    privateJwk: JSON.stringify({ kty: 'EC', crv: 'P-256', d: 'secret', kid }),
+    publicJwk: { kty: 'EC', crv: 'P-256', x: 'x', y: 'y', kid },
+    state: 'current',
+    createdAt: T0,
+    activatesAt: null,
+    removeAt: null,
+    ...overrides,
+  };
+}
