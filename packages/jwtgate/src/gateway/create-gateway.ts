@@ -7,6 +7,7 @@ import { type CompiledGateway, compileGateway } from './config/compile-gateway.t
 import { readConfig } from './config/read-config.ts';
 import { createRequestHandler } from './handle-request.ts';
 import { createMetrics, type GatewayMetrics } from './observe/metrics.ts';
+import { type FeedSubscription, subscribeRevocationFeed } from './pipeline/revocation-feed.ts';
 import { RevocationList } from './pipeline/revocation-list.ts';
 import { createUpgradeHandler } from './upgrade.ts';
 
@@ -54,14 +55,39 @@ export function createGateway(options: GatewayOptions): Gateway {
   const bindCache = (g: CompiledGateway) => metrics.setCacheSource(() => g.verifier.stats());
   bindCache(current);
   const unrevoke = revocations.onRevoke((jti) => current.verifier.forgetJti(jti));
+  let feed: FeedSubscription | null = null;
+  const followFeed = (url: string | null) => {
+    feed?.close();
+    feed = url === null ? null : subscribeRevocationFeed({ url, revocations, log });
+  };
+
+  // A request holds the configuration it started with (the handlers read `current` synchronously
+  // on entry) until it finishes; it may wait for keys first, so a replaced configuration's pools
+  // close only once its last request is done, never under a request that has yet to forward.
+  const holders = new Map<CompiledGateway, number>();
+  const retired = new Set<CompiledGateway>();
+  const hold = (g: CompiledGateway) => {
+    holders.set(g, (holders.get(g) ?? 0) + 1);
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      const n = (holders.get(g) ?? 1) - 1;
+      if (n > 0) return void holders.set(g, n);
+      holders.delete(g);
+      if (retired.delete(g)) void g.pools.close();
+    };
+  };
 
   let inFlight = 0;
   let drained: (() => void) | null = null;
   const handle = createRequestHandler({ current: () => current, log, metrics, now: Date.now });
   const server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 0 }, (req, res) => {
     inFlight++;
+    const release = hold(current);
     res.once('close', () => {
       inFlight--;
+      release();
       if (inFlight === 0 && drained) drained();
     });
     handle(req, res).catch((err: unknown) => {
@@ -71,10 +97,11 @@ export function createGateway(options: GatewayOptions): Gateway {
       else res.destroy();
     });
   });
-  server.on(
-    'upgrade',
-    createUpgradeHandler(() => current, log),
-  );
+  const upgrade = createUpgradeHandler(() => current, log);
+  server.on('upgrade', (req, socket, head) => {
+    const release = hold(current);
+    void upgrade(req, socket, head).finally(release);
+  });
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     // Malformed HTTP and oversized headers: node answers 400/431 here; never a stack trace.
     if (!socket.writable) return socket.destroy();
@@ -102,8 +129,10 @@ export function createGateway(options: GatewayOptions): Gateway {
       log.warn('listen address changes take effect on restart');
     }
     // In-flight requests hold the old config; its pools close once they finish.
-    void old.pools.close();
+    if (holders.has(old)) retired.add(old);
+    else void old.pools.close();
     void next.verifier.load();
+    if (next.revocationFeed !== old.revocationFeed) followFeed(next.revocationFeed);
     log.info({ routes: next.routes.length }, 'configuration reloaded');
     return true;
   }
@@ -116,6 +145,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     reload,
     async start() {
       void current.verifier.load();
+      followFeed(current.revocationFeed);
       const port = await listen(server, current.listen.host, options.port ?? current.listen.port);
       let adminPort: number | null = null;
       if (options.admin !== false && (current.admin || options.adminPort !== undefined)) {
@@ -138,6 +168,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
     async close(graceMs = 10_000) {
       watcher?.close();
+      feed?.close();
       if (reloadTimer) clearTimeout(reloadTimer);
       unrevoke();
       const closed = new Promise((r) => server.close(r));
@@ -153,7 +184,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       server.closeAllConnections();
       await closed;
       await new Promise((r) => (admin.listening ? admin.close(r) : r(undefined)));
-      await current.pools.close();
+      await Promise.all([current, ...retired].map((g) => g.pools.close()));
     },
   };
 }

@@ -147,7 +147,9 @@ describe('jwtgate gateway: the example config', { timeout: 60_000 }, () => {
   });
 
   it('answers 403 insufficient_scope to a corp token without billing or admin', async () => {
-    const res = await send(`${base}/billing/x`, { headers: bearer(await corp(keys.rs, { roles: ['viewer'] })) });
+    const res = await send(`${base}/billing/x`, {
+      headers: bearer(await corp(keys.rs, { roles: ['viewer'] })),
+    });
     assert.equal(res.status, 403);
     assert.equal(res.json<ErrorBody>().error, 'ERR_INSUFFICIENT_ROLE');
     assert.match(res.headers['www-authenticate'] ?? '', /error="insufficient_scope"/);
@@ -177,7 +179,8 @@ describe('jwtgate gateway: the example config', { timeout: 60_000 }, () => {
     const cached = await corp(keys.rs, { jti: 'revoke-me', exp });
     const fresh = await corp(keys.es, { jti: 'revoke-me', exp });
     // Twice: the second is answered from the verified-token cache.
-    for (let i = 0; i < 2; i++) assert.equal((await send(`${base}/billing/x`, { headers: bearer(cached) })).status, 200);
+    for (let i = 0; i < 2; i++)
+      assert.equal((await send(`${base}/billing/x`, { headers: bearer(cached) })).status, 200);
     const posted = await send(`${admin}/revocations`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -209,8 +212,16 @@ describe('jwtgate gateway: the example config', { timeout: 60_000 }, () => {
     assert.match(text, /^jwtgate_requests_total\{route="billing",status="401"\} [1-9]/m);
     assert.match(text, /^jwtgate_requests_total\{route="-",status="404"\} [1-9]/m);
     assert.match(text, /^jwtgate_auth_decisions_total\{decision="allow",reason="OK"\} [1-9]/m);
-    for (const reason of ['ERR_TOKEN_MISSING', 'ERR_TOKEN_EXPIRED', 'ERR_INSUFFICIENT_ROLE', 'ERR_TOKEN_REVOKED'])
-      assert.match(text, new RegExp(`^jwtgate_auth_decisions_total\\{decision="deny",reason="${reason}"\\} [1-9]`, 'm'));
+    for (const reason of [
+      'ERR_TOKEN_MISSING',
+      'ERR_TOKEN_EXPIRED',
+      'ERR_INSUFFICIENT_ROLE',
+      'ERR_TOKEN_REVOKED',
+    ])
+      assert.match(
+        text,
+        new RegExp(`^jwtgate_auth_decisions_total\\{decision="deny",reason="${reason}"\\} [1-9]`, 'm'),
+      );
     assert.match(text, /^jwtgate_upstream_duration_seconds_bucket\{le="[^"]+",route="billing"\} /m);
     assert.match(text, /^jwtgate_upstream_duration_seconds_count\{route="billing"\} [1-9]/m);
     assert.match(text, /^jwtgate_jwks_fetch_total\{provider="corp",result="success"\} [1-9]/m);

@@ -131,13 +131,21 @@ export function tutorialToken(sub = 'tutorial-user'): Promise<string> {
   });
 }
 
-/** Serves the public keys at /jwks.json (as the example's jwks_uri) on `port` (0: any free port). */
-export async function startJwks(keys: CorpKeys, port = 0): Promise<Running & { readonly hits: number }> {
+/**
+ * Serves the public keys at /jwks.json (as the example's jwks_uri) on `port` (0: any free port),
+ * each answer after `delayMs` (a remote identity provider is not instant).
+ */
+export async function startJwks(
+  keys: CorpKeys,
+  port = 0,
+  delayMs = 0,
+): Promise<Running & { readonly hits: number }> {
   let hits = 0;
   const body = JSON.stringify({ keys: [keys.rs.publicJwk, keys.es.publicJwk, keys.ed.publicJwk] });
-  const server = createServer((req, res) => {
+  const server = createServer(async (req, res) => {
     if (req.url !== '/jwks.json') return void res.writeHead(404).end();
     hits++;
+    if (delayMs > 0) await sleep(delayMs);
     res.writeHead(200, { 'content-type': 'application/json' }).end(body);
   });
   const running = await listenOn(server, port);
@@ -163,16 +171,23 @@ export function chunkAt(i: number): Buffer {
   return b;
 }
 
-export function bigStreamSha256(): string {
+export function bigStreamSha256(chunks = BIG_CHUNKS): string {
   const h = createHash('sha256');
-  for (let i = 0; i < BIG_CHUNKS; i++) h.update(chunkAt(i));
+  for (let i = 0; i < chunks; i++) h.update(chunkAt(i));
   return h.digest('hex');
 }
 
-/** Writes the deterministic 50 MiB stream with backpressure. */
-export async function writeBig(out: NodeJS.WritableStream): Promise<void> {
-  for (let i = 0; i < BIG_CHUNKS; i++) {
-    if (!out.write(chunkAt(i))) await new Promise((r) => out.once('drain', r));
+/** Writes the deterministic stream (50 MiB by default) with backpressure, counting bytes in `progress`. */
+export async function writeBig(
+  out: NodeJS.WritableStream,
+  progress: { bytes: number } = { bytes: 0 },
+  chunks = BIG_CHUNKS,
+): Promise<void> {
+  for (let i = 0; i < chunks; i++) {
+    const chunk = chunkAt(i);
+    const more = out.write(chunk);
+    progress.bytes += chunk.length;
+    if (!more) await new Promise((r) => out.once('drain', r));
   }
 }
 
@@ -183,23 +198,41 @@ export interface EchoRequest {
   readonly body: string;
 }
 
+export interface Upstream extends Running {
+  /** Every echoed request, in order. */
+  readonly seen: EchoRequest[];
+  /** Bytes of the current or last `download` written so far (into the socket, with backpressure). */
+  readonly downloaded: { bytes: number };
+  /** Makes `upload` wait before reading any of the body until the returned function is called. */
+  holdUploads(): () => void;
+}
+
 /**
  * An upstream answering by the last path segment: `slow` after 500 ms, `hang` never, `hop` with
- * hop-by-hop response headers, `download` 50 MiB, `upload` the size and sha256 of the body, and
- * anything else a JSON echo of method, url, headers and body.
+ * hop-by-hop response headers, `download` 50 MiB (or `?chunks=N` of 64 KiB), `upload` the size and sha256 of the body
+ * (see `holdUploads`), and anything else a JSON echo of method,
+ * url, headers and body.
  */
-export async function startUpstream(name: string): Promise<Running & { readonly seen: EchoRequest[] }> {
+export async function startUpstream(name: string): Promise<Upstream> {
   const seen: EchoRequest[] = [];
+  const downloaded = { bytes: 0 };
+  let uploadGate: Promise<void> = Promise.resolve();
   const server = createServer(async (req, res) => {
     const path = (req.url ?? '/').split('?')[0] as string;
     const last = path.split('/').pop();
     if (last === 'hang') return; // never answers
     if (last === 'download') {
-      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(BIG_BYTES) });
-      await writeBig(res);
+      const chunks = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('chunks') ?? BIG_CHUNKS);
+      res.writeHead(200, {
+        'content-type': 'application/octet-stream',
+        'content-length': String(chunks * CHUNK),
+      });
+      downloaded.bytes = 0;
+      await writeBig(res, downloaded, chunks);
       return void res.end();
     }
     if (last === 'upload') {
+      await uploadGate;
       const h = createHash('sha256');
       let bytes = 0;
       for await (const c of req) {
@@ -224,7 +257,21 @@ export async function startUpstream(name: string): Promise<Running & { readonly 
     res.writeHead(200, headers).end(JSON.stringify(echo));
   });
   const running = await listenOn(server);
-  return { ...running, seen };
+  return {
+    ...running,
+    seen,
+    downloaded,
+    holdUploads() {
+      let release = () => {};
+      uploadGate = new Promise<void>((r) => {
+        release = r;
+      });
+      return () => {
+        release();
+        uploadGate = Promise.resolve();
+      };
+    },
+  };
 }
 
 /** A `ws` echo server; `headers` holds each upgrade request's headers. */
@@ -327,7 +374,11 @@ export function exampleConfig(ports: ExamplePorts, extraRoutes = ''): string {
 }
 
 /** A temporary directory removed by `cleanup()`. */
-export function tempDir(): { readonly dir: string; write(name: string, text: string): string; cleanup(): void } {
+export function tempDir(): {
+  readonly dir: string;
+  write(name: string, text: string): string;
+  cleanup(): void;
+} {
   const dir = mkdtempSync(join(tmpdir(), 'jwtgate-e2e-'));
   return {
     dir,
@@ -412,13 +463,18 @@ export function spawnGateway(
   return proc;
 }
 
-/** Spawns the gateway and waits for its "gateway ready" log line. */
+/** Spawns the gateway and waits for its "gateway ready" log line (stopping it if that never comes). */
 export async function startGateway(
   configFile: string,
   options: { args?: string[]; env?: NodeJS.ProcessEnv } = {},
 ): Promise<GatewayProcess> {
   const g = spawnGateway(configFile, options);
-  await g.waitFor(/"msg":"gateway ready"/);
+  try {
+    await g.waitFor(/"msg":"gateway ready"/);
+  } catch (err) {
+    await g.stop();
+    throw err;
+  }
   return g;
 }
 

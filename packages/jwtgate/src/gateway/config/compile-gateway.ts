@@ -48,6 +48,8 @@ export interface CompiledGateway {
   readonly reservedPrefix: string;
   readonly trustForwarded: boolean;
   readonly pools: PoolRegistry;
+  /** The issuer revocation stream to follow (`<feed>/revocations/stream`), or null. */
+  readonly revocationFeed: string | null;
 }
 
 export interface CompileContext {
@@ -278,6 +280,18 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
     located.set(routes.at(-1) as CompiledRoute, `gateway.routes[${i}]`);
   });
   problems.push(...findOverlaps(routes, (r) => located.get(r) ?? r.name));
+  let revocationFeed: string | null = null;
+  if (g.revocation) {
+    const base = URL.parse(g.revocation.feed);
+    if (base === null || !/^https?:$/.test(base.protocol)) {
+      problems.push('gateway.revocation.feed: expected an http(s) URL');
+    } else if (base.protocol === 'http:' && !/^(localhost|127(\.\d{1,3}){3}|\[::1\])$/.test(base.hostname)) {
+      // The feed decides which tokens are denied: over plain http to another host it could be suppressed.
+      problems.push('gateway.revocation.feed: plain http is allowed only to a loopback address; use https');
+    } else {
+      revocationFeed = new URL('revocations/stream', base.href.endsWith('/') ? base.href : `${base.href}/`).href;
+    }
+  }
   if (problems.length) {
     void pools.close();
     throw new ConfigError(context.file, problems);
@@ -292,5 +306,6 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
     reservedPrefix,
     trustForwarded: g.trust_forwarded === true,
     pools,
+    revocationFeed,
   });
 }

@@ -66,6 +66,7 @@ export interface GatewayConfig {
     identity_header_prefix?: string;
     trust_forwarded?: boolean;
     token_cache?: { max_entries?: number; max_bytes?: number };
+    revocation?: { feed: string };
     providers: Record<string, ProviderConfig>;
     routes: RouteConfig[];
   };
