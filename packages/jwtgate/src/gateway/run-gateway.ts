@@ -55,8 +55,11 @@ async function runPrimary(options: RunOptions): Promise<void> {
   const revocations = new RevocationList();
   const ready = new Set<number>();
   let stopping = false;
+  const startedAt = new Map<number, number>();
+  let restartDelay = 0;
   const fork = (): Worker => {
     const worker = cluster.fork();
+    startedAt.set(worker.id, Date.now());
     worker.on('message', (m: WorkerMessage) => {
       if (m.type === 'ready') {
         ready.add(worker.id);
@@ -74,8 +77,13 @@ async function runPrimary(options: RunOptions): Promise<void> {
       stopping = true;
       process.exit(78);
     }
-    log.warn({ worker: worker.id, code }, 'worker exited; starting another');
-    fork();
+    // A worker that dies soon after starting is restarted with a growing delay, not in a tight loop.
+    const lived = Date.now() - (startedAt.get(worker.id) ?? 0);
+    restartDelay = lived > 10_000 ? 0 : Math.min(30_000, Math.max(500, restartDelay * 2));
+    log.warn({ worker: worker.id, code, restart_in_ms: restartDelay }, 'worker exited; starting another');
+    setTimeout(() => {
+      if (!stopping) fork();
+    }, restartDelay);
   });
   const workers = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
   process.on('SIGHUP', () => {

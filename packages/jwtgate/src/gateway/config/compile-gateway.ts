@@ -289,7 +289,8 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
       // The feed decides which tokens are denied: over plain http to another host it could be suppressed.
       problems.push('gateway.revocation.feed: plain http is allowed only to a loopback address; use https');
     } else {
-      revocationFeed = new URL('revocations/stream', base.href.endsWith('/') ? base.href : `${base.href}/`).href;
+      revocationFeed = new URL('revocations/stream', base.href.endsWith('/') ? base.href : `${base.href}/`)
+        .href;
     }
   }
   if (problems.length) {

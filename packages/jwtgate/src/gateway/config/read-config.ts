@@ -5,7 +5,7 @@ import { ConfigError } from '../errors.ts';
 import { CONFIG_SCHEMA } from './schema.ts';
 import type { GatewayConfig } from './types.ts';
 
-const ajv = new Ajv({ allErrors: true, strict: true, useDefaults: false });
+const ajv = new Ajv({ allErrors: true, strict: true, useDefaults: false, verbose: true });
 const validate = ajv.compile<GatewayConfig>(CONFIG_SCHEMA);
 
 /** `${NAME}` in any string value is replaced by the environment variable; `$${` writes a literal `${`. */
@@ -41,7 +41,23 @@ function dotted(segments: readonly string[]): string {
   return segments.reduce((acc, s) => (/^\d+$/.test(s) ? `${acc}[${s}]` : acc ? `${acc}.${s}` : s), '');
 }
 
+type Form = { type?: string; pattern?: string; required?: string[]; minimum?: number };
+
+/** Says in words what a oneOf accepts: "a duration such as 250ms, 5s, 2m or a number of ms". */
+function describeForms(forms: readonly Form[]): string {
+  if (forms.some((f) => f.pattern === '^[0-9]+(ms|s|m|h)$')) {
+    return 'expected a duration: a number of milliseconds, or a string such as 250ms, 5s, 2m, 1h';
+  }
+  const words = forms.map((f) => {
+    if (f.required?.length) return `{ ${f.required.join(', ')}: ... }`;
+    if (f.pattern) return `a ${f.type ?? 'value'} matching ${f.pattern}`;
+    return `a${f.type === 'integer' || f.type === 'array' || f.type === 'object' ? 'n' : ''} ${f.type ?? 'value'}`;
+  });
+  return `expected exactly one of: ${words.join('; ')}`;
+}
+
 function describeAjvError(e: ErrorObject): string {
+  if (e.keyword === 'oneOf') return describeForms((e.parentSchema as { oneOf?: Form[] })?.oneOf ?? []);
   if (e.keyword === 'additionalProperties')
     return `unknown key "${(e.params as { additionalProperty: string }).additionalProperty}"`;
   if (e.keyword === 'required')
@@ -75,9 +91,14 @@ export function readConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   if (problems.length > 0) throw new ConfigError(file, problems);
   if (!validate(raw)) {
     const seen = new Set<string>();
-    for (const e of validate.errors ?? []) {
-      // oneOf branches repeat themselves; keep the first message per path (see below).
-      if (e.keyword === 'oneOf' || e.keyword === 'const') continue;
+    const errors = validate.errors ?? [];
+    // A value matching no form of a oneOf is reported once, by the oneOf, not once per branch.
+    const oneOfPaths = errors.filter((e) => e.keyword === 'oneOf').map((e) => e.instancePath);
+    for (const e of errors) {
+      if (e.keyword === 'const') continue;
+      if (e.keyword !== 'oneOf' && e.schemaPath.includes('/oneOf/')) {
+        if (oneOfPaths.some((p) => e.instancePath === p || e.instancePath.startsWith(`${p}/`))) continue;
+      }
       const segments = pointerToSegments(e.instancePath);
       let node = doc.getIn(segments, true) as { range?: [number, number, number] | null } | undefined;
       if (e.keyword === 'additionalProperties' && isMap(node)) {

@@ -266,7 +266,8 @@ export const CONFIG_SCHEMA = {
                 'Base URL of a jwtgate issuer. The gateway follows its revocation feed (`/revocations/stream`, Server-Sent Events) and denies each revoked token id within a second; https, or http on loopback.',
             },
           },
-          description: "Follow an issuer's revocation list, in addition to `POST /revocations` on the admin listener.",
+          description:
+            "Follow an issuer's revocation list, in addition to `POST /revocations` on the admin listener.",
         },
         providers: { type: 'object', minProperties: 1, additionalProperties: provider },
         routes: { type: 'array', minItems: 1, items: route },
