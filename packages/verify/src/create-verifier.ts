@@ -159,7 +159,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const { header, claims } = parsed;
     const candidates = keys.candidates(header.kid, header.alg);
     if (candidates.length === 0) {
-      if (mayRefresh && header.kid !== undefined) {
+      if (mayRefresh && header.kid !== undefined && !keys.hasKid(header.kid)) {
         // Maybe the issuer rotated: one refetch per cooldown, shared by every waiting request.
         return provider.source.refreshForUnknownKid().then((fresh) => {
           if (fresh === undefined || fresh === keys) throw fail('ERR_KEY_NOT_FOUND');

@@ -35,6 +35,11 @@ export class KeySet {
     return out;
   }
 
+  /** Whether any key carries this kid (an unknown kid may mean the issuer rotated). */
+  hasKid(kid: string): boolean {
+    return this.#byKid.has(kid);
+  }
+
   has(key: TrustedKey): boolean {
     return this.#members.has(key);
   }

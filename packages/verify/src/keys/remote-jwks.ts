@@ -19,6 +19,11 @@ export interface RemoteOptions {
   readonly maxAgeMs: number;
   /** After a failed fetch, no new attempt for this long. Default 2 s. */
   readonly failureBackoffMs: number;
+  /**
+   * Keys last fetched longer ago than this are no longer trusted while the endpoint fails:
+   * verification answers ERR_KEY_SOURCE_UNAVAILABLE (503) instead. Default 24 h.
+   */
+  readonly maxStaleMs: number;
   /** Allow plain http to non-loopback hosts. Default false. */
   readonly allowHttp: boolean;
 }
@@ -31,6 +36,7 @@ export const REMOTE_DEFAULTS: RemoteOptions = Object.freeze({
   minAgeMs: 30_000,
   maxAgeMs: 86_400_000,
   failureBackoffMs: 2000,
+  maxStaleMs: 86_400_000,
   allowHttp: false,
 });
 
@@ -86,7 +92,7 @@ export class RemoteJwksSource implements KeySource {
   #keys: KeySet | undefined;
   #known = new Map<string, TrustedKey>();
   #freshUntil = 0;
-  #lastAttemptAt = Number.NEGATIVE_INFINITY;
+  #lastUnknownKidAt = Number.NEGATIVE_INFINITY;
   #lastFailureAt = Number.NEGATIVE_INFINITY;
   #lastFetchAt: number | undefined;
   #lastError: string | undefined;
@@ -106,18 +112,23 @@ export class RemoteJwksSource implements KeySource {
 
   current(): KeySet | undefined {
     const keys = this.#keys;
-    if (keys !== undefined && this.#inflight === undefined) {
-      const now = this.#context.now();
-      if (now >= this.#freshUntil && now - this.#lastFailureAt >= this.#options.failureBackoffMs) {
-        // Stale: revalidate in the background and keep serving what we have.
-        this.#refresh().catch(() => {});
-      }
+    if (keys === undefined) return undefined;
+    const now = this.#context.now();
+    if (
+      this.#inflight === undefined &&
+      now >= this.#freshUntil &&
+      now - this.#lastFailureAt >= this.#options.failureBackoffMs
+    ) {
+      // Stale: revalidate in the background and keep serving what we have.
+      this.#refresh().catch(() => {});
     }
-    return keys;
+    // Past the staleness bound the last good keys are not trusted any more (load() decides).
+    return now - (this.#lastFetchAt ?? 0) > this.#options.maxStaleMs ? undefined : keys;
   }
 
   async load(): Promise<KeySet> {
-    if (this.#keys) return this.#keys;
+    const now = this.#context.now();
+    if (this.#keys && now - (this.#lastFetchAt ?? 0) <= this.#options.maxStaleMs) return this.#keys;
     if (this.#inflight === undefined) {
       if (this.#context.now() - this.#lastFailureAt < this.#options.failureBackoffMs) {
         throw fail('ERR_KEY_SOURCE_UNAVAILABLE', this.#lastError);
@@ -133,13 +144,18 @@ export class RemoteJwksSource implements KeySource {
 
   async refreshForUnknownKid(): Promise<KeySet | undefined> {
     if (this.#inflight === undefined) {
-      if (this.#context.now() - this.#lastAttemptAt < this.#options.cooldownMs) return undefined;
+      const now = this.#context.now();
+      // The cooldown counts from the last refetch an unknown kid caused, so a rotation is picked
+      // up on the first token with the new kid even right after a scheduled fetch.
+      if (now - this.#lastUnknownKidAt < this.#options.cooldownMs) return undefined;
+      this.#lastUnknownKidAt = now;
       this.#refresh().catch(() => {});
     }
     try {
       return await (this.#inflight as Promise<KeySet>);
-    } catch {
-      return this.#keys;
+    } catch (err) {
+      // The kid may well be valid: we could not ask. That is unavailability, not a bad token.
+      throw fail('ERR_KEY_SOURCE_UNAVAILABLE', (err as Error).message);
     }
   }
 
@@ -155,17 +171,12 @@ export class RemoteJwksSource implements KeySource {
 
   #refresh(): Promise<KeySet> {
     const started = this.#context.now();
-    this.#lastAttemptAt = started;
     const attempt = this.#fetchOnce(started);
     this.#inflight = attempt;
-    attempt.then(
-      () => {
-        this.#inflight = undefined;
-      },
-      () => {
-        this.#inflight = undefined;
-      },
-    );
+    const settle = () => {
+      if (this.#inflight === attempt) this.#inflight = undefined;
+    };
+    attempt.then(settle, settle);
     return attempt;
   }
 

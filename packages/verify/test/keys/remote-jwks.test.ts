@@ -167,7 +167,7 @@ describe('RemoteJwksSource directly', () => {
     assert.deepEqual(source.describe(), { kind: 'jwks_uri', ready: true, keys: 2, lastFetchAt: NOW_MS });
   });
 
-  test('refreshForUnknownKid is refused within the cooldown and coalesced after it', async () => {
+  test('refreshForUnknownKid refetches once, is refused within the cooldown, and coalesces after it', async () => {
     nowMs = NOW_MS;
     const server = await serve([k1.publicJwk]);
     const source = new RemoteJwksSource(
@@ -177,17 +177,39 @@ describe('RemoteJwksSource directly', () => {
       { now: () => nowMs, fetch: (input, init) => fetch(input, init) },
     );
     const first = await source.load();
-    assert.equal(await source.refreshForUnknownKid(), undefined);
+    // The initial load does not start the cooldown: the first unknown kid may refetch at once.
+    const again = await source.refreshForUnknownKid();
+    assert.ok(again !== undefined);
+    assert.equal(server.jwksRequests, 2);
     nowMs += 9_999;
     assert.equal(await source.refreshForUnknownKid(), undefined);
-    assert.equal(server.jwksRequests, 1);
+    assert.equal(server.jwksRequests, 2);
     nowMs += 1;
     server.jwks = { body: { keys: [k1.publicJwk, k2.publicJwk] }, headers: LONG_CACHE };
     const fresh = await Promise.all(Array.from({ length: 20 }, () => source.refreshForUnknownKid()));
-    assert.equal(server.jwksRequests, 2);
+    assert.equal(server.jwksRequests, 3);
     assert.ok(fresh[0] && fresh[0] !== first);
     assert.ok(fresh.every((s) => s === fresh[0]));
     assert.equal(fresh[0]?.size, 2);
+  });
+
+  test('a failed refetch for an unknown kid is ERR_KEY_SOURCE_UNAVAILABLE, and keys past maxStaleMs are not trusted', async () => {
+    nowMs = NOW_MS;
+    const server = await serve([k1.publicJwk]);
+    const source = new RemoteJwksSource(
+      async () => server.jwksUri,
+      'jwks_uri',
+      { ...REMOTE_DEFAULTS, maxStaleMs: 60_000 },
+      { now: () => nowMs, fetch: (input, init) => fetch(input, init) },
+    );
+    const keys = await source.load();
+    server.jwks = { status: 500 };
+    await assert.rejects(source.refreshForUnknownKid(), { code: 'ERR_KEY_SOURCE_UNAVAILABLE' });
+    nowMs += 59_000;
+    assert.equal(source.current(), keys, 'within maxStaleMs the last good keys serve');
+    nowMs += 5_000;
+    assert.equal(source.current(), undefined, 'past maxStaleMs they do not');
+    await assert.rejects(source.load(), { code: 'ERR_KEY_SOURCE_UNAVAILABLE' });
   });
 
   test('a throwing onFetch hook does not turn a successful fetch into a failure', async () => {
@@ -219,11 +241,7 @@ describe('remote JWKS through createVerifier and a local server', () => {
 
     server.jwks = { body: { keys: [k1.publicJwk, k2.publicJwk] }, headers: LONG_CACHE };
     const token2 = await tokenFor(k2);
-    // Within the cooldown after the last fetch no refetch happens (as jose's createRemoteJWKSet).
-    nowMs += 29_999;
-    await rejectsWith(verifier.verify(token2), 'ERR_KEY_NOT_FOUND');
-    assert.equal(server.jwksRequests, 1);
-
+    // The first token naming the new kid refetches at once, even right after the initial load.
     nowMs += 1;
     const result = await verifier.verify(token2);
     assert.equal(result.kid, 'k2');
@@ -276,24 +294,29 @@ describe('remote JWKS through createVerifier and a local server', () => {
       assert.equal(results.at(-1)?.status, 'fulfilled', 'a good token failed during the storm');
     };
 
-    // Right after the initial load: still inside the cooldown, no fetch at all.
-    await storm();
-    assert.ok(server.jwksRequests - 1 <= 1);
-    assert.equal(server.jwksRequests, 1);
-
-    // Past the cooldown: the whole storm shares exactly one fetch.
-    nowMs += 30_000;
+    // Right after the initial load: the whole storm shares exactly one refetch.
     await storm();
     assert.equal(server.jwksRequests, 2);
+
+    // Within the cooldown of that refetch: no fetch at all.
+    nowMs += 15_000;
+    await storm();
+    assert.equal(server.jwksRequests, 2);
+
+    // Past the cooldown: again exactly one.
+    nowMs += 15_000;
+    await storm();
+    assert.equal(server.jwksRequests, 3);
+    nowMs -= 30_000; // keep the arithmetic below as it was written
 
     // And the next storm right after it fetches nothing.
-    nowMs += 29_999;
+    nowMs += 30_000 + 29_999;
     await storm();
-    assert.equal(server.jwksRequests, 2);
+    assert.equal(server.jwksRequests, 3);
 
     nowMs += 1;
     await storm();
-    assert.equal(server.jwksRequests, 3);
+    assert.equal(server.jwksRequests, 4);
   });
 
   test('(c) a failing endpoint leaves cached keys working, also after max-age (stale served)', async () => {
@@ -536,7 +559,8 @@ describe('remote JWKS through createVerifier and a local server', () => {
 
     server.jwks = { status: 503, body: '' };
     nowMs += 31_000;
-    await rejectsWith(verifier.verify(await tokenFor(k2)), 'ERR_KEY_NOT_FOUND');
+    // The refetch for the unknown kid failed: the kid may be valid, so this is unavailability (503).
+    await rejectsWith(verifier.verify(await tokenFor(k2)), 'ERR_KEY_SOURCE_UNAVAILABLE');
     assert.equal(recorder.events.length, 2);
     assert.deepEqual(recorder.events[1], {
       provider: 'idp',
