@@ -19,7 +19,7 @@ export {
   type VerifierOptions,
   type VerifyCallOptions,
 } from './create-verifier.ts';
-export { type BearerError, ERROR_CODES, type ErrorCode, JwtGateError } from './errors.ts';
+export { type BearerError, ERROR_CODES, type ErrorCode, JwtGateError, toJwtGateError } from './errors.ts';
 export {
   compileTokenExtractor,
   DEFAULT_TOKEN_SOURCES,

@@ -97,7 +97,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       else res.destroy();
     });
   });
-  const upgrade = createUpgradeHandler(() => current, log);
+  const upgrade = createUpgradeHandler(() => current, log, metrics);
   server.on('upgrade', (req, socket, head) => {
     const release = hold(current);
     void upgrade(req, socket, head).finally(release);

@@ -3,6 +3,7 @@
  * status and a short client message; the cause stays in the log.
  */
 export const GATEWAY_ERROR_CODES = {
+  ERR_PATH_INVALID: { status: 400, message: 'The request path is not acceptable' },
   ERR_ROUTE_NOT_FOUND: { status: 404, message: 'No route matches the request' },
   ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'The route does not allow this method' },
   ERR_BODY_TOO_LARGE: { status: 413, message: 'The request body is too large' },

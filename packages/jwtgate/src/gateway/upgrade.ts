@@ -1,88 +1,68 @@
 import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { JwtGateError, toErrorResponse, type VerifiedToken } from '@jwtgate/verify';
 import type { Logger } from 'pino';
 import type { CompiledGateway } from './config/compile-gateway.ts';
-import { requestIdOf } from './handle-request.ts';
-import { copyRequestHeaders, copyResponseHeaders } from './pipeline/forward.ts';
+import type { GatewayMetrics } from './observe/metrics.ts';
+import { copyResponseHeaders } from './pipeline/forward.ts';
+import { prepareUpstream, requestIdOf } from './pipeline/prepare-upstream.ts';
 
-function reject(
-  socket: Duplex,
-  status: number,
-  reason: string,
-  headers: Record<string, string>,
-  body: string,
-): void {
+function reject(socket: Duplex, status: number, headers: Record<string, string>, body: object): void {
+  const text = JSON.stringify(body);
   const head = Object.entries({
+    'content-type': 'application/json; charset=utf-8',
     ...headers,
-    'content-length': String(Buffer.byteLength(body)),
+    'content-length': String(Buffer.byteLength(text)),
     connection: 'close',
   })
     .map(([k, v]) => `${k}: ${v}`)
     .join('\r\n');
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\n${head}\r\n\r\n${body}`);
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n${head}\r\n\r\n${text}`);
 }
 
 /**
- * WebSocket upgrades, on routes with `websocket: true` only: the same route match and token
- * checks as any request, then undici's upgrade to the upstream and the two sockets piped.
+ * WebSocket upgrades, on routes with `websocket: true` only: the same pipeline as any request
+ * (prepareUpstream), then undici's upgrade to the upstream and the two sockets piped.
  */
-export function createUpgradeHandler(current: () => CompiledGateway, log: Logger) {
+export function createUpgradeHandler(current: () => CompiledGateway, log: Logger, metrics: GatewayMetrics) {
   return async (req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
     socket.on('error', () => socket.destroy());
-    const g = current();
     const requestId = requestIdOf(req);
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const path = q === -1 ? url : url.slice(0, q);
-    const match = g.match(req.method ?? 'GET', path);
-    const route = match.route;
-    if (route === null || !route.websocket) {
+    const prepared = await prepareUpstream(req, current(), requestId, Date.now);
+    const logLine = { request_id: requestId, method: req.method, upgrade: true };
+    if (!prepared.ok) {
+      reject(socket, prepared.status, prepared.headers, prepared.body);
+      metrics.decision('deny', prepared.reason);
+      metrics.request(prepared.route, prepared.status);
+      log.info({ ...logLine, route: prepared.route, status: prepared.status, reason: prepared.reason });
+      return;
+    }
+    const { route, verified, target } = prepared;
+    if (!route.websocket) {
       reject(
         socket,
         404,
-        'Not Found',
-        { 'content-type': 'application/json' },
-        JSON.stringify({ error: 'ERR_ROUTE_NOT_FOUND', request_id: requestId }),
+        { 'x-request-id': requestId },
+        { error: 'ERR_ROUTE_NOT_FOUND', request_id: requestId },
       );
+      metrics.request(route.name, 404);
+      log.info({ ...logLine, route: route.name, status: 404, reason: 'ERR_ROUTE_NOT_FOUND' });
       return;
     }
-    let verified: VerifiedToken | undefined;
-    if (route.authenticate !== null) {
-      try {
-        verified = await route.authenticate(req);
-      } catch (error) {
-        const err = error instanceof JwtGateError ? error : new JwtGateError('ERR_INTERNAL');
-        const r = toErrorResponse(err, { requestId });
-        reject(socket, r.status, 'Denied', r.headers, JSON.stringify(r.body));
-        log.info({
-          request_id: requestId,
-          route: route.name,
-          status: r.status,
-          reason: err.code,
-          upgrade: true,
-        });
-        return;
-      }
-    }
-    const headers = copyRequestHeaders(
-      req.headers,
-      (name) =>
-        route.dropHeaders.has(name) || g.reservedHeaders.has(name) || name.startsWith(g.reservedPrefix),
-    ) as Record<string, string>;
-    if (verified !== undefined) route.identity(verified.claims, headers);
-    headers['x-request-id'] = requestId;
-    const target = route.upstream.pick(Date.now());
-    let p = path;
-    if (route.stripPrefix !== null && p.startsWith(route.stripPrefix))
-      p = p.slice(route.stripPrefix.length) || '/';
+    if (socket.destroyed) return;
     try {
       const upstream = await target.pool.upgrade({
-        path: target.basePath + p + (q === -1 ? '' : url.slice(q)),
+        path: prepared.path,
         method: req.method ?? 'GET',
-        headers,
+        headers: prepared.headers,
         protocol: 'websocket',
+        signal: AbortSignal.timeout(route.timeoutMs),
       });
+      if (socket.destroyed) {
+        // The client left while the upstream was answering: do not keep its side open.
+        upstream.socket.destroy();
+        return;
+      }
       const out = copyResponseHeaders(upstream.headers as Record<string, string>);
       const lines = Object.entries(out).flatMap(([k, v]) =>
         Array.isArray(v) ? v.map((x) => `${k}: ${x}`) : [`${k}: ${v}`],
@@ -95,26 +75,21 @@ export function createUpgradeHandler(current: () => CompiledGateway, log: Logger
       socket.on('close', () => upstream.socket.destroy());
       upstream.socket.on('close', () => socket.destroy());
       upstream.socket.pipe(socket).pipe(upstream.socket);
-      log.info({
-        request_id: requestId,
-        route: route.name,
-        status: 101,
-        reason: 'OK',
-        sub: verified?.claims.sub,
-        upgrade: true,
-      });
+      metrics.decision('allow', 'OK');
+      metrics.request(route.name, 101);
+      log.info({ ...logLine, route: route.name, status: 101, reason: 'OK', sub: verified?.claims.sub });
     } catch (err) {
-      reject(
-        socket,
-        502,
-        'Bad Gateway',
-        { 'content-type': 'application/json' },
-        JSON.stringify({ error: 'ERR_UPSTREAM_UNAVAILABLE', request_id: requestId }),
-      );
-      log.warn(
-        { request_id: requestId, route: route.name, code: (err as { code?: string }).code },
-        'upgrade failed',
-      );
+      const code = (err as { name?: string; code?: string })?.name === 'TimeoutError' ? 504 : 502;
+      const reason = code === 504 ? 'ERR_UPSTREAM_TIMEOUT' : 'ERR_UPSTREAM_UNAVAILABLE';
+      reject(socket, code, { 'x-request-id': requestId }, { error: reason, request_id: requestId });
+      metrics.request(route.name, code);
+      log.warn({
+        ...logLine,
+        route: route.name,
+        status: code,
+        reason,
+        code: (err as { code?: string }).code,
+      });
     }
   };
 }

@@ -13,6 +13,7 @@ const CODES = Object.keys(GATEWAY_ERROR_CODES) as GatewayErrorCode[];
 
 // Written out independently of src: a changed status, or a new code, must be a conscious change here.
 const EXPECTED: Record<GatewayErrorCode, number> = {
+  ERR_PATH_INVALID: 400,
   ERR_ROUTE_NOT_FOUND: 404,
   ERR_METHOD_NOT_ALLOWED: 405,
   ERR_BODY_TOO_LARGE: 413,
@@ -22,8 +23,8 @@ const EXPECTED: Record<GatewayErrorCode, number> = {
   ERR_CONFIG_INVALID: 500,
 };
 
-/** Codes the gateway answers without a GatewayError (handle-request.ts refuses unsafe paths itself). */
-const EXTRA_DOCUMENTED: Record<string, number> = { ERR_PATH_INVALID: 400 };
+/** Codes the gateway answers without a GatewayError (none now: every code is in the table). */
+const EXTRA_DOCUMENTED: Record<string, number> = {};
 
 describe('GATEWAY_ERROR_CODES', () => {
   test('the set of codes and their statuses are exactly the expected ones', () => {
@@ -124,9 +125,12 @@ describe('docs/errors.md documents every gateway code', () => {
     for (const cells of codeRows) assert.match(cells[0] ?? '', /^`ERR_[A-Z_]+`$/);
   });
 
-  test('ERR_PATH_INVALID is what handle-request.ts answers, with status 400', () => {
-    const source = readFileSync(new URL('../../src/gateway/handle-request.ts', import.meta.url), 'utf8');
-    assert.match(source, /error: 'ERR_PATH_INVALID'/);
-    assert.match(source, /sendJson\(\s*res,\s*400,/);
+  test('ERR_PATH_INVALID is what the pipeline answers for unsafe paths, with status 400', () => {
+    const source = readFileSync(
+      new URL('../../src/gateway/pipeline/prepare-upstream.ts', import.meta.url),
+      'utf8',
+    );
+    assert.match(source, /new GatewayError\('ERR_PATH_INVALID'\)/);
+    assert.equal(GATEWAY_ERROR_CODES.ERR_PATH_INVALID.status, 400);
   });
 });

@@ -10,7 +10,7 @@ import { ConfigError } from '../errors.ts';
 import { type Authenticate, compileAuthenticate } from '../pipeline/authenticate.ts';
 import { compileIdentityHeaders, type IdentityMutator } from '../pipeline/identity-headers.ts';
 import { createRateLimiter, type RateLimiter } from '../pipeline/rate-limit.ts';
-import type { RevocationList } from '../pipeline/revocation-list.ts';
+import { REVOCATION_GRACE_SECONDS, type RevocationList } from '../pipeline/revocation-list.ts';
 import { compileMatcher, compilePathPattern, findOverlaps, type MatchResult } from '../routes/match-route.ts';
 import type { PathPattern } from '../routes/path-pattern.ts';
 import { createTargetGroup, PoolRegistry, type TargetGroup } from '../upstream/upstream-targets.ts';
@@ -31,6 +31,12 @@ export interface CompiledRoute {
   readonly dropHeaders: ReadonlySet<string>;
   /** Cookies holding the token, removed from the Cookie header unless forward_token. */
   readonly dropCookies: ReadonlySet<string>;
+  /** Query parameters holding the token, removed from the upstream URL unless forward_token. */
+  readonly dropQuery: ReadonlySet<string>;
+  /** Whether a client request header must not reach the upstream (compiled once per route). */
+  readonly dropRequestHeader: (name: string) => boolean;
+  /** Scopes the route requires, for `WWW-Authenticate: ... scope="..."` on 403. */
+  readonly scope: string;
   readonly timeoutMs: number;
   readonly maxBodyBytes: number;
   readonly rateLimit: { readonly per: 'sub' | 'client_id'; readonly limiter: RateLimiter } | null;
@@ -139,6 +145,48 @@ function fileOptionPath(message: string): string {
   return path + rest;
 }
 
+// Client copies of these never reach an upstream unless the gateway is behind a trusted proxy:
+// the gateway sets X-Forwarded-* itself.
+const FORWARDING_HEADERS = [
+  'forwarded',
+  'x-real-ip',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-forwarded-port',
+  'x-forwarded-prefix',
+];
+// Headers some frameworks use to change the method or the path after routing: they would let a
+// request that passed one route's rules act as another. Never forwarded.
+const OVERRIDE_HEADERS = [
+  'x-http-method-override',
+  'x-http-method',
+  'x-method-override',
+  'x-original-url',
+  'x-rewrite-url',
+];
+// Identity headers may not take names that frame or route the request, or that carry credentials.
+const RESERVED_NAMES = new Set([
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'te',
+  'trailer',
+  'upgrade',
+  'expect',
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'x-request-id',
+  'traceparent',
+  'tracestate',
+  ...FORWARDING_HEADERS,
+  ...OVERRIDE_HEADERS,
+]);
+const HEADER_NAME = /^[!#$%&'*+.^`|~0-9A-Za-z-]+$/;
+
 function tokenHeaders(sources: readonly TokenSource[]): string[] {
   return sources.flatMap((s) =>
     'bearer' in s ? ['authorization'] : 'header' in s ? [s.header.toLowerCase()] : [],
@@ -180,6 +228,14 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
   const sources = (name: string): readonly TokenSource[] | undefined => g.providers[name]?.token_from;
   const pools = new PoolRegistry();
   const reservedPrefix = (g.identity_header_prefix ?? 'x-jwtgate-').toLowerCase();
+  const trustForwarded = g.trust_forwarded === true;
+  // Revocations are kept until exp plus this grace (RevocationList); a larger leeway would let a
+  // revoked token back in after its entry is gone.
+  for (const [name, p] of Object.entries(g.providers)) {
+    if (p.leeway !== undefined && toMs(p.leeway, 0) > REVOCATION_GRACE_SECONDS * 1000) {
+      problems.push(`gateway.providers.${name}.leeway: at most ${REVOCATION_GRACE_SECONDS}s`);
+    }
+  }
   const reserved = new Set<string>();
   for (const r of g.routes)
     for (const h of Object.keys(r.identity_headers ?? {})) reserved.add(h.toLowerCase());
@@ -237,12 +293,35 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
     }
     const dropHeaders = new Set<string>();
     const dropCookies = new Set<string>();
+    const dropQuery = new Set<string>();
     if (!r.forward_token) {
       for (const p of providers) {
         for (const h of tokenHeaders(sources(p) ?? [{ bearer: true }])) dropHeaders.add(h);
-        for (const s of sources(p) ?? []) if ('cookie' in s) dropCookies.add(s.cookie);
+        for (const s of sources(p) ?? []) {
+          if ('cookie' in s) dropCookies.add(s.cookie);
+          if ('query' in s) dropQuery.add(s.query);
+        }
       }
     }
+    for (const name of Object.keys(r.identity_headers ?? {})) {
+      if (!HEADER_NAME.test(name) || name.includes('_')) {
+        problems.push(
+          `${at}.identity_headers: "${name}" is not a valid header name (letters, digits and - only)`,
+        );
+      } else if (RESERVED_NAMES.has(name.toLowerCase())) {
+        problems.push(`${at}.identity_headers: "${name}" is reserved and cannot carry identity`);
+      }
+    }
+    const never = new Set([
+      ...dropHeaders,
+      ...reserved,
+      ...OVERRIDE_HEADERS,
+      ...(trustForwarded ? [] : FORWARDING_HEADERS),
+    ]);
+    // Names with '_' are dropped too: CGI-style upstreams read X_User_Id as X-User-Id.
+    const dropRequestHeader = (name: string): boolean =>
+      never.has(name) || name.startsWith(reservedPrefix) || name.includes('_');
+    const scope = [...(r.requires?.scopes_all ?? []), ...(r.requires?.scopes_any ?? [])].join(' ');
     let identity: IdentityMutator;
     try {
       identity = compileIdentityHeaders(r.identity_headers ?? {});
@@ -263,6 +342,9 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
         identity,
         dropHeaders,
         dropCookies,
+        dropQuery,
+        dropRequestHeader,
+        scope,
         timeoutMs: toMs(r.timeout, 30_000),
         maxBodyBytes: r.max_body_bytes ?? g.max_body_bytes ?? 10 * 1024 * 1024,
         rateLimit: rl

@@ -237,6 +237,7 @@ export const CONFIG_SCHEMA = {
         },
         identity_header_prefix: {
           type: 'string',
+          minLength: 1,
           default: 'x-jwtgate-',
           description: 'Reserved prefix: client headers under it are always removed.',
         },

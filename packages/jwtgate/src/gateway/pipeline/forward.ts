@@ -16,6 +16,8 @@ const HOP_BY_HOP = new Set([
   'transfer-encoding',
   'upgrade',
   'host',
+  // undici refuses Expect; node already answered 100-continue to the client.
+  'expect',
   'http2-settings',
 ]);
 

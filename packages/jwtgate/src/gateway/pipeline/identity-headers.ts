@@ -3,19 +3,32 @@ import { compileClaimPath, type JwtClaims } from '@jwtgate/verify';
 /** Sets identity headers from claims on the upstream request headers. */
 export type IdentityMutator = (claims: JwtClaims, headers: Record<string, string>) => void;
 
-// Header values are visible ASCII; anything else (non-ASCII names, control characters that
-// could split a header) is percent-encoded rather than passed raw.
-const SAFE = /^[\x20-\x7e]*$/;
+// Header values are visible ASCII. Within one value, '%' and anything outside visible ASCII
+// (control characters that could split a header, non-ASCII text) are percent-encoded; for array
+// claims ',' is encoded too, so the ',' between elements is the only one: a role "x,admin" can
+// never read as two roles "x" and "admin".
+const PLAIN = /^[\x20-\x24\x26-\x7e]*$/; // visible ASCII and space, without '%'
+const PLAIN_ELEMENT = /^[\x20-\x24\x26-\x2b\x2d-\x7e]*$/; // ... and without ','
+
+function encode(text: string, plain: RegExp): string {
+  if (plain.test(text)) return text;
+  let out = '';
+  for (const ch of text) out += plain.test(ch) ? ch : encodeURIComponent(ch).replace(/,/g, '%2C');
+  return out;
+}
 
 function headerValue(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
-  let text: string;
-  if (Array.isArray(value))
-    text = value.filter((v) => typeof v === 'string' || typeof v === 'number').join(',');
-  else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
-    text = String(value);
-  else text = JSON.stringify(value);
-  return SAFE.test(text) ? text : encodeURIComponent(text);
+  if (Array.isArray(value)) {
+    return value
+      .filter((v) => typeof v === 'string' || typeof v === 'number')
+      .map((v) => encode(String(v), PLAIN_ELEMENT))
+      .join(',');
+  }
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
+    return encode(String(value), PLAIN);
+  }
+  return encode(JSON.stringify(value), PLAIN);
 }
 
 /**

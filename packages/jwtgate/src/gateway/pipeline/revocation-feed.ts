@@ -34,6 +34,11 @@ interface SseEvent {
  * listed; a reconnect sends `?since=<cursor>` and `Last-Event-ID`, so nothing revoked while the
  * stream was down is missed. A feed that cannot be reached is logged and retried; verification
  * goes on meanwhile with what is already known.
+ *
+ * @example
+ * const feed = subscribeRevocationFeed({ url: 'https://auth.example/revocations/stream', revocations, log });
+ * // on shutdown
+ * feed.close();
  */
 export function subscribeRevocationFeed(options: RevocationFeedOptions): FeedSubscription {
   const fetchFn = options.fetch ?? fetch;
@@ -56,7 +61,8 @@ export function subscribeRevocationFeed(options: RevocationFeedOptions): FeedSub
       log.warn({ feed: options.url }, 'revocation feed sent an unreadable event');
       return;
     }
-    if (typeof entry.jti !== 'string' || typeof entry.exp !== 'number' || typeof entry.seq !== 'number') return;
+    if (typeof entry.jti !== 'string' || typeof entry.exp !== 'number' || typeof entry.seq !== 'number')
+      return;
     revocations.add(entry.jti, entry.exp);
     cursor = Math.max(cursor, entry.seq);
   };
@@ -117,7 +123,10 @@ export function subscribeRevocationFeed(options: RevocationFeedOptions): FeedSub
         if (!stopped) log.warn({ feed: options.url }, 'revocation feed closed; reconnecting');
       } catch (err) {
         if (stopped) break;
-        log.warn({ feed: options.url, error: (err as Error).message }, 'revocation feed unavailable; retrying');
+        log.warn(
+          { feed: options.url, error: (err as Error).message },
+          'revocation feed unavailable; retrying',
+        );
       }
       // A stream that stayed up a while resets the delay; one failing at once backs off.
       if (Date.now() - started > maxBackoff) backoff = minBackoff;

@@ -1,5 +1,11 @@
 import type { RevocationSubject } from '@jwtgate/verify';
 
+/**
+ * How long past its exp a revoked jti is kept: a verifier with clock-skew leeway still accepts
+ * a token for that long after exp, so the entry must outlive it (leeway is capped to this).
+ */
+export const REVOCATION_GRACE_SECONDS = 300;
+
 /** Revoked token ids until their expiry; the verifier asks it about every accepted token. */
 export class RevocationList {
   readonly #entries = new Map<string, number>();
@@ -24,7 +30,7 @@ export class RevocationList {
     if (typeof jti !== 'string' || this.#entries.size === 0) return false;
     const exp = this.#entries.get(jti);
     if (exp === undefined) return false;
-    if (exp * 1000 <= this.#now()) {
+    if ((exp + REVOCATION_GRACE_SECONDS) * 1000 <= this.#now()) {
       this.#entries.delete(jti);
       return false;
     }
@@ -34,7 +40,8 @@ export class RevocationList {
   /** Drops entries whose token has expired anyway. */
   prune(): void {
     const now = this.#now();
-    for (const [jti, exp] of this.#entries) if (exp * 1000 <= now) this.#entries.delete(jti);
+    for (const [jti, exp] of this.#entries)
+      if ((exp + REVOCATION_GRACE_SECONDS) * 1000 <= now) this.#entries.delete(jti);
   }
 
   onRevoke(listener: (jti: string) => void): () => void {

@@ -412,3 +412,52 @@ describe('compileGateway: token cache', () => {
     );
   });
 });
+
+describe('compileGateway: revocation feed', () => {
+  const routes = [route('r', '/a/**')];
+
+  test('none by default; the issuer base URL becomes its stream URL', () => {
+    assert.equal(compile(config(routes)).revocationFeed, null);
+    for (const feed of ['http://127.0.0.1:8080', 'http://127.0.0.1:8080/', 'https://auth.example/tenant']) {
+      const g = compile(config(routes, { revocation: { feed } }));
+      assert.equal(g.revocationFeed, `${feed.replace(/\/$/, '')}/revocations/stream`);
+    }
+  });
+
+  test('plain http only to a loopback address', () => {
+    assert.deepEqual(problems(config(routes, { revocation: { feed: 'http://issuer.internal:8080' } })), [
+      'gateway.revocation.feed: plain http is allowed only to a loopback address; use https',
+    ]);
+  });
+});
+
+describe('compileGateway: identity header names and leeway', () => {
+  test('identity headers may not take framing, credential or forwarding names, nor invalid ones', () => {
+    const found = problems(
+      config([
+        route('r', '/r', {
+          identity_headers: {
+            Host: 'sub',
+            Authorization: 'sub',
+            'X-Forwarded-For': 'sub',
+            X_User: 'sub',
+            'X User': 'sub',
+          },
+        }),
+      ]),
+    );
+    assert.equal(found.length, 5, found.join('\n'));
+    assert.ok(found.some((p) => /"Host" is reserved/.test(p)));
+    assert.ok(found.some((p) => /"X_User" is not a valid header name/.test(p)));
+  });
+
+  test('a leeway longer than the revocation grace is refused (a revoked token would come back)', () => {
+    const found = problems(
+      config([route('r', '/r')], { providers: { a: hsProvider('a', { leeway: '10m' }) } }),
+    );
+    assert.ok(
+      found.some((p) => /gateway\.providers\.a\.leeway: at most 300s/.test(p)),
+      found.join('\n'),
+    );
+  });
+});

@@ -242,7 +242,10 @@ describe('readConfig: schema problems name the dotted path, the line and the exp
     const text = edit(VALID, ['      public: true\n', '      public: true\n      timeout: 5 seconds\n']);
     const found = problems(text, { SECRET_KEY });
     assert.equal(found.length, 1, found.join('\n'));
-    assert.match(found[0] ?? '', /^gateway\.routes\[0\]\.timeout \(line 13\): expected a duration: .*250ms, 5s/);
+    assert.match(
+      found[0] ?? '',
+      /^gateway\.routes\[0\]\.timeout \(line 13\): expected a duration: .*250ms, 5s/,
+    );
   });
 
   test('a token source with two kinds at once is refused once, at its path', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { RevocationList } from '../../../src/gateway/pipeline/revocation-list.ts';
+import { REVOCATION_GRACE_SECONDS, RevocationList } from '../../../src/gateway/pipeline/revocation-list.ts';
 
 const NOW_S = 1_800_000_000;
 
@@ -32,11 +32,13 @@ describe('RevocationList', () => {
     assert.equal(list.isRevoked({ jti: 't-1' }), true);
   });
 
-  test('at and after exp the entry is dropped', () => {
+  test('the entry outlives exp by the grace (leeway may still accept the token), then is dropped', () => {
     const c = clock();
     const list = new RevocationList(c.now);
     list.add('t-1', NOW_S + 60);
-    c.set(NOW_S + 60);
+    c.set(NOW_S + 60 + REVOCATION_GRACE_SECONDS - 1);
+    assert.equal(list.isRevoked({ jti: 't-1' }), true);
+    c.set(NOW_S + 60 + REVOCATION_GRACE_SECONDS);
     assert.equal(list.isRevoked({ jti: 't-1' }), false);
     assert.equal(list.size, 0, 'the expired entry is forgotten');
   });
