@@ -82,22 +82,29 @@ export function createGateway(options: GatewayOptions): Gateway {
   let inFlight = 0;
   let drained: (() => void) | null = null;
   const handle = createRequestHandler({ current: () => current, log, metrics, now: Date.now });
-  const server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 0 }, (req, res) => {
-    inFlight++;
-    const release = hold(current);
-    res.once('close', () => {
-      inFlight--;
-      release();
-      if (inFlight === 0 && drained) drained();
-    });
-    handle(req, res).catch((err: unknown) => {
-      log.error({ err }, 'request handler failed');
-      if (!res.headersSent)
-        res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"ERR_INTERNAL"}');
-      else res.destroy();
-    });
-  });
+  // Bodies may stream for long (no overall request deadline), but headers must arrive within 30 s
+  // and a connection idle for 2 minutes is closed: a slow client cannot hold sockets for ever.
+  const server = createServer(
+    { maxHeaderSize: 16 * 1024, requestTimeout: 0, headersTimeout: 30_000 },
+    (req, res) => {
+      inFlight++;
+      const release = hold(current);
+      res.once('close', () => {
+        inFlight--;
+        release();
+        if (inFlight === 0 && drained) drained();
+      });
+      handle(req, res).catch((err: unknown) => {
+        log.error({ err }, 'request handler failed');
+        if (!res.headersSent)
+          res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"ERR_INTERNAL"}');
+        else res.destroy();
+      });
+    },
+  );
   const upgrade = createUpgradeHandler(() => current, log, metrics);
+  server.setTimeout(120_000, (socket) => socket.destroy());
+  server.maxConnections = 20_000;
   server.on('upgrade', (req, socket, head) => {
     const release = hold(current);
     void upgrade(req, socket, head).finally(release);
@@ -184,7 +191,14 @@ export function createGateway(options: GatewayOptions): Gateway {
       server.closeAllConnections();
       await closed;
       await new Promise((r) => (admin.listening ? admin.close(r) : r(undefined)));
-      await Promise.all([current, ...retired].map((g) => g.pools.close()));
+      // Pools close once their requests finish; after a short wait they are destroyed.
+      const pools = [current, ...retired].map((g) => g.pools);
+      const gentle = Promise.all(pools.map((p) => p.close()));
+      const late = await Promise.race([
+        gentle.then(() => false),
+        new Promise((r) => setTimeout(r, 2000, true).unref()),
+      ]);
+      if (late) await Promise.all(pools.map((p) => p.destroy()));
     },
   };
 }

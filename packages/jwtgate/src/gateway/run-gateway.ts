@@ -142,7 +142,12 @@ async function runPrimary(options: RunOptions): Promise<void> {
         } catch {
           return send(400, { error: 'ERR_INVALID_REQUEST' });
         }
-        if (typeof body?.jti !== 'string' || typeof body.exp !== 'number')
+        if (
+          typeof body?.jti !== 'string' ||
+          body.jti === '' ||
+          typeof body.exp !== 'number' ||
+          !Number.isFinite(body.exp)
+        )
           return send(400, { error: 'ERR_INVALID_REQUEST' });
         revocations.add(body.jti, body.exp);
         for (const w of workers()) w.send({ type: 'revoke', jti: body.jti, exp: body.exp });

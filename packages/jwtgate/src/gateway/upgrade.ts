@@ -74,6 +74,8 @@ export function createUpgradeHandler(current: () => CompiledGateway, log: Logger
       upstream.socket.on('error', () => socket.destroy());
       socket.on('close', () => upstream.socket.destroy());
       upstream.socket.on('close', () => socket.destroy());
+      // An open WebSocket may be quiet for long: the HTTP idle timeout no longer applies.
+      (socket as Duplex & { setTimeout?: (ms: number) => void }).setTimeout?.(0);
       upstream.socket.pipe(socket).pipe(upstream.socket);
       metrics.decision('allow', 'OK');
       metrics.request(route.name, 101);

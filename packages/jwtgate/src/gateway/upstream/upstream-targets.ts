@@ -30,6 +30,11 @@ export class PoolRegistry {
     return pool;
   }
 
+  /** Aborts every pool's requests and connections at once. */
+  async destroy(): Promise<void> {
+    await Promise.allSettled([...this.#pools.values()].map((p) => p.destroy()));
+  }
+
   /** Closes every pool once its in-flight requests finish. */
   async close(): Promise<void> {
     await Promise.allSettled([...this.#pools.values()].map((p) => p.close()));
