@@ -2,9 +2,28 @@
 import { readFileSync } from 'node:fs';
 import { JwtGateError } from '@jwtgate/verify';
 import { Command, InvalidArgumentError } from 'commander';
-import { runDemo } from './demo/run-demo.ts';
 import { ConfigError } from './gateway/errors.ts';
-import { runGateway } from './gateway/run-gateway.ts';
+import {
+  formatClient,
+  formatClients,
+  formatKeys,
+  formatRevocation,
+  formatSecret,
+} from './issuer/admin/format-output.ts';
+import {
+  addClient,
+  listClients,
+  removeClient,
+  rotateClientSecret,
+  showClient,
+} from './issuer/admin/manage-clients.ts';
+import { listKeys, startRotation } from './issuer/admin/manage-keys.ts';
+import { IssuerError } from './issuer/errors.ts';
+import { ISSUER_DEFAULTS } from './issuer/issuer-options.ts';
+import { openStore } from './issuer/open-store.ts';
+import { revokeJti } from './issuer/revocation/revoke-jti.ts';
+import { loadKeyEncryptionKey } from './store/key-encryption.ts';
+import type { Store } from './store/types.ts';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -24,6 +43,56 @@ function seconds(value: string): number {
   return n;
 }
 
+function wholeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number >= 0');
+  return n;
+}
+
+/** `30d`, `12h`, `90m`, `45s` or plain seconds. */
+function duration(value: string): number {
+  const m = /^(\d+)(s|m|h|d)?$/.exec(value.trim());
+  if (!m) throw new InvalidArgumentError('expected a duration such as 30d, 12h, 90m, 3600s or 3600');
+  const n = Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? 's') as 's' | 'm' | 'h' | 'd'];
+  if (n < 1) throw new InvalidArgumentError('expected a duration of at least one second');
+  return n;
+}
+
+const collect = (value: string, previous: string[] = []) => [
+  ...previous,
+  ...value.split(',').filter(Boolean),
+];
+
+/** `name=value`: the value is JSON when it parses (numbers, booleans, arrays, objects), else a string. */
+function claimPair(value: string, previous: Record<string, unknown> = {}): Record<string, unknown> {
+  const i = value.indexOf('=');
+  if (i < 1) throw new InvalidArgumentError('expected name=value');
+  const raw = value.slice(i + 1);
+  let parsed: unknown = raw;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    // a plain string
+  }
+  return { ...previous, [value.slice(0, i)]: parsed };
+}
+
+/** Runs an administration command against the store file, printing JSON or text. */
+async function withStore<T>(
+  file: string,
+  json: boolean,
+  work: (store: Store) => Promise<T>,
+  text: (result: T) => string,
+): Promise<void> {
+  const store = await openStore(file);
+  try {
+    const result = await work(store);
+    process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : text(result));
+  } finally {
+    await store.close();
+  }
+}
+
 const program = new Command()
   .name('jwtgate')
   .description('Secure microservices with JSON Web Tokens')
@@ -39,6 +108,8 @@ program
   .option('--token-lifetime <seconds>', 'lifetime of issued tokens', seconds, 60)
   .option('--data-dir <dir>', 'where generated secrets are kept', '.data/demo')
   .action(async (opts) => {
+    // Each server is loaded only by its command: an administration command starts fast and alone.
+    const { runDemo } = await import('./demo/run-demo.ts');
     const demo = await runDemo(opts);
     const stop = () => {
       demo.close().then(() => process.exit(0));
@@ -63,7 +134,244 @@ program
   )
   .option('--watch', 'reload when the configuration file changes (SIGHUP always reloads)', false)
   .action(async (opts) => {
+    const { runGateway } = await import('./gateway/run-gateway.ts');
     await runGateway({ config: opts.config, workers: opts.workers, watch: opts.watch });
+  });
+
+program
+  .command('issuer')
+  .description('run the OAuth 2.0 token service for services (client credentials, JWT access tokens)')
+  .option(
+    '--issuer-url <url>',
+    'issuer identifier and base URL of every endpoint (default http://<host>:<port>)',
+  )
+  .option('--host <host>', 'address to listen on', ISSUER_DEFAULTS.host)
+  .option('--port <port>', 'port to listen on', port, ISSUER_DEFAULTS.port)
+  .option('--store <file>', 'SQLite store file', ISSUER_DEFAULTS.storeFile)
+  .option(
+    '--token-lifetime <seconds>',
+    'access token lifetime',
+    seconds,
+    ISSUER_DEFAULTS.tokenLifetimeSeconds,
+  )
+  .option('--alg <alg>', 'signing algorithm of new keys: ES256, RS256, PS256, EdDSA', ISSUER_DEFAULTS.alg)
+  .option(
+    '--pre-publish <seconds>',
+    'publish a new key this long before it signs',
+    wholeNumber,
+    ISSUER_DEFAULTS.prePublishSeconds,
+  )
+  .option(
+    '--retention-margin <seconds>',
+    'keep a replaced key published for the token lifetime plus this',
+    wholeNumber,
+    ISSUER_DEFAULTS.retentionMarginSeconds,
+  )
+  .option(
+    '--rotate-every <duration>',
+    'rotate the signing key on a schedule, e.g. 30d (default: only on demand)',
+    duration,
+  )
+  .option(
+    '--key-poll <ms>',
+    'how often the store is re-read for key changes',
+    wholeNumber,
+    ISSUER_DEFAULTS.keyPollMs,
+  )
+  .option(
+    '--rate-limit-client <rps>',
+    'token endpoint requests a second per client id (0: off)',
+    wholeNumber,
+    20,
+  )
+  .option(
+    '--rate-limit-address <rps>',
+    'token endpoint requests a second per address (0: off)',
+    wholeNumber,
+    100,
+  )
+  .option(
+    '--lockout-failures <n>',
+    'failed authentications in 5 minutes that lock a client id at an address for 15 minutes (0: off)',
+    wholeNumber,
+    10,
+  )
+  .option('--tutorial', "serve only the tutorial's HS256 token (GET /), signed with SECRET_KEY", false)
+  .action(async (opts) => {
+    const rate = (rps: number) => (rps === 0 ? null : { rate: rps, burst: rps * 2 });
+    const { runIssuer } = await import('./issuer/run-issuer.ts');
+    const issuer = await runIssuer({
+      ...(opts.issuerUrl ? { issuerUrl: opts.issuerUrl } : {}),
+      host: opts.host,
+      port: opts.port,
+      storeFile: opts.store,
+      tokenLifetimeSeconds: opts.tokenLifetime,
+      alg: opts.alg,
+      prePublishSeconds: opts.prePublish,
+      retentionMarginSeconds: opts.retentionMargin,
+      rotateEverySeconds: opts.rotateEvery ?? null,
+      keyPollMs: opts.keyPoll,
+      rateLimit: { perClient: rate(opts.rateLimitClient), perAddress: rate(opts.rateLimitAddress) },
+      lockout:
+        opts.lockoutFailures === 0
+          ? null
+          : { maxFailures: opts.lockoutFailures, windowMs: 5 * 60_000, lockMs: 15 * 60_000 },
+      tutorial: opts.tutorial,
+    });
+    const stop = () => {
+      issuer.close().then(() => process.exit(0));
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+
+const storeOption = ['--store <file>', 'SQLite store file of the issuer', ISSUER_DEFAULTS.storeFile] as const;
+const jsonOption = ['--json', 'print JSON', false] as const;
+
+const clients = program.command('clients').description('manage the OAuth clients of the issuer');
+clients
+  .command('add <id>')
+  .description('register a client; prints its secret once')
+  .option('--name <name>', 'display name')
+  .option(
+    '--auth-method <method>',
+    'client_secret_basic, client_secret_post or private_key_jwt',
+    'client_secret_basic',
+  )
+  .option(
+    '--audience <uri...>',
+    'resource(s) it may get tokens for (RFC 8707), e.g. https://billing.example',
+    collect,
+  )
+  .option('--scope <scope...>', 'scopes it may request', collect)
+  .option('--role <role...>', 'roles put into its tokens', collect)
+  .option('--claim <name=value...>', 'custom claim put into its tokens (value: JSON or text)', claimPair)
+  .option('--jwks-file <file>', 'its public keys (JWKS), for private_key_jwt')
+  .option(...storeOption)
+  .option(...jsonOption)
+  .action(async (id: string, opts) => {
+    const jwks = opts.jwksFile ? JSON.parse(readFileSync(opts.jwksFile, 'utf8')) : undefined;
+    await withStore(
+      opts.store,
+      opts.json,
+      (store) =>
+        addClient(
+          store,
+          {
+            id,
+            ...(opts.name ? { name: opts.name } : {}),
+            authMethod: opts.authMethod,
+            audiences: opts.audience ?? [],
+            scopes: opts.scope ?? [],
+            roles: opts.role ?? [],
+            claims: opts.claim ?? {},
+            ...(jwks ? { jwks } : {}),
+          },
+          'cli',
+        ).then((r) => ({ client: r.client, client_secret: r.secret ?? undefined })),
+      (r) =>
+        r.client_secret
+          ? formatSecret(id, r.client_secret, true)
+          : `client ${id} created (private_key_jwt)\n`,
+    );
+  });
+clients
+  .command('list')
+  .description('list clients')
+  .option(...storeOption)
+  .option(...jsonOption)
+  .action(async (opts) => {
+    await withStore(opts.store, opts.json, (store) => listClients(store), formatClients);
+  });
+clients
+  .command('show <id>')
+  .description('show one client (never its secret)')
+  .option(...storeOption)
+  .option(...jsonOption)
+  .action(async (id: string, opts) => {
+    await withStore(opts.store, opts.json, (store) => showClient(store, id), formatClient);
+  });
+clients
+  .command('rotate-secret <id>')
+  .description('replace the secret of a client; prints the new one once')
+  .option(...storeOption)
+  .option(...jsonOption)
+  .action(async (id: string, opts) => {
+    await withStore(
+      opts.store,
+      opts.json,
+      (store) =>
+        rotateClientSecret(store, id, 'cli').then((r) => ({ client: r.client, client_secret: r.secret })),
+      (r) => formatSecret(id, r.client_secret, false),
+    );
+  });
+clients
+  .command('remove <id>')
+  .description('remove a client (its tokens are refused at introspection at once, and expire by themselves)')
+  .option(...storeOption)
+  .option(...jsonOption)
+  .action(async (id: string, opts) => {
+    await withStore(
+      opts.store,
+      opts.json,
+      (store) => removeClient(store, id, 'cli').then(() => ({ removed: id })),
+      () => `client ${id} removed\n`,
+    );
+  });
+
+const keys = program.command('keys').description('manage the signing keys of the issuer');
+keys
+  .command('list')
+  .description('list signing keys (never private parts)')
+  .option(...storeOption)
+  .option(...jsonOption)
+  .action(async (opts) => {
+    await withStore(opts.store, opts.json, (store) => listKeys(store), formatKeys);
+  });
+keys
+  .command('rotate')
+  .description('publish a new signing key now; running issuers sign with it after the pre-publication time')
+  .option('--alg <alg>', 'algorithm of the new key (default: that of the current key)')
+  .option(
+    '--pre-publish <seconds>',
+    'publication before it signs',
+    wholeNumber,
+    ISSUER_DEFAULTS.prePublishSeconds,
+  )
+  .option(...storeOption)
+  .option(...jsonOption)
+  .action(async (opts) => {
+    const kek = loadKeyEncryptionKey(process.env);
+    await withStore(
+      opts.store,
+      opts.json,
+      (store) =>
+        startRotation(store, {
+          ...(opts.alg ? { alg: opts.alg } : {}),
+          prePublishSeconds: opts.prePublish,
+          kek,
+          actor: 'cli',
+          now: Date.now(),
+        }),
+      (k) => `new key ${k.kid} (${k.alg}) published; it signs from ${k.activates_at}\n`,
+    );
+  });
+
+const tokens = program.command('tokens').description('act on issued access tokens');
+tokens
+  .command('revoke <jti>')
+  .description('put a token id on the revocation list (and the feed gateways follow)')
+  .option('--exp <seconds>', "the token's exp (NumericDate); default: now + 24 h", wholeNumber)
+  .option(...storeOption)
+  .option(...jsonOption)
+  .action(async (jti: string, opts) => {
+    const exp = opts.exp ?? Math.ceil(Date.now() / 1000) + 86_400;
+    await withStore(
+      opts.store,
+      opts.json,
+      (store) => revokeJti(store, { jti, exp, actor: 'cli' }),
+      formatRevocation,
+    );
   });
 
 program.parseAsync().catch((err: unknown) => {
@@ -71,6 +379,8 @@ program.parseAsync().catch((err: unknown) => {
   process.stderr.write(`jwtgate: ${message}\n`);
   // 78 (EX_CONFIG): the configuration is wrong; 1: anything else.
   const isConfig =
-    (err instanceof JwtGateError && err.code === 'ERR_OPTIONS_INVALID') || err instanceof ConfigError;
+    (err instanceof JwtGateError && err.code === 'ERR_OPTIONS_INVALID') ||
+    err instanceof ConfigError ||
+    (err instanceof IssuerError && err.code === 'ERR_ISSUER_CONFIG');
   process.exit(isConfig ? 78 : 1);
 });

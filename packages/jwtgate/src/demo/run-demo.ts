@@ -3,9 +3,9 @@ import { resolve } from 'node:path';
 import { createVerifier } from '@jwtgate/verify';
 import { withJwt } from '@jwtgate/verify/node-http';
 import pino from 'pino';
+import { mintTutorialToken, TUTORIAL } from '../issuer/tutorial/tutorial-token.ts';
 import { loadDemoSecret } from './demo-secret.ts';
 import { listen } from './listen.ts';
-import { mintTutorialToken, TUTORIAL } from './tutorial-token.ts';
 
 export interface DemoOptions {
   readonly host: string;

@@ -1,0 +1,219 @@
+import { generateClientSecret, hashClientSecret } from '../../store/hash-secret.ts';
+import type { ClientRecord, Store } from '../../store/types.ts';
+import { recordAudit } from '../audit.ts';
+import { IssuerError } from '../errors.ts';
+
+export type ClientAuthMethod = ClientRecord['authMethod'];
+export const AUTH_METHODS: readonly ClientAuthMethod[] = [
+  'client_secret_basic',
+  'client_secret_post',
+  'private_key_jwt',
+];
+
+/** What an operator gives to register a client (CLI flags or admin API JSON). */
+export interface ClientSpec {
+  readonly id: string;
+  readonly name?: string;
+  readonly authMethod?: ClientAuthMethod;
+  readonly scopes?: readonly string[];
+  readonly roles?: readonly string[];
+  readonly audiences?: readonly string[];
+  readonly claims?: Readonly<Record<string, unknown>>;
+  /** Public keys, for private_key_jwt. */
+  readonly jwks?: { readonly keys: readonly Record<string, unknown>[] };
+}
+
+/** A client as shown to operators: everything but the secret hash. */
+export interface ClientView {
+  readonly id: string;
+  readonly name: string;
+  readonly auth_method: ClientAuthMethod;
+  readonly scopes: readonly string[];
+  readonly roles: readonly string[];
+  readonly audiences: readonly string[];
+  readonly claims: Readonly<Record<string, unknown>>;
+  readonly jwks: { keys: Record<string, unknown>[] } | null;
+  readonly disabled: boolean;
+  readonly created_at: string;
+  readonly updated_at: string;
+}
+
+/** Claims the issuer sets itself (RFC 9068 2.2, RFC 7519 4.1, RFC 8693 4); a client's custom claims may not use them. */
+export const RESERVED_CLAIMS = new Set([
+  'iss',
+  'sub',
+  'aud',
+  'exp',
+  'nbf',
+  'iat',
+  'jti',
+  'client_id',
+  'scope',
+  'roles',
+  'cnf',
+  'act',
+  'may_act',
+  'authorization_details',
+  'auth_time',
+  'acr',
+  'amr',
+]);
+
+const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$/;
+// RFC 6749 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+
+export function toClientView(c: ClientRecord): ClientView {
+  return {
+    id: c.id,
+    name: c.name,
+    auth_method: c.authMethod,
+    scopes: c.scopes,
+    roles: c.roles,
+    audiences: c.audiences,
+    claims: c.claims,
+    jwks: c.jwks,
+    disabled: c.disabled,
+    created_at: new Date(c.createdAt).toISOString(),
+    updated_at: new Date(c.updatedAt).toISOString(),
+  };
+}
+
+function invalid(message: string): IssuerError {
+  return new IssuerError('ERR_CLIENT_INVALID', message);
+}
+
+function stringList(value: unknown, what: string, check?: (s: string) => boolean): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw invalid(`${what}: expected a list of strings`);
+  const out: string[] = [];
+  for (const v of value) {
+    if (typeof v !== 'string' || v === '' || (check && !check(v)))
+      throw invalid(`${what}: "${String(v)}" is not valid`);
+    if (!out.includes(v)) out.push(v);
+  }
+  return out;
+}
+
+function isResourceIndicator(value: string): boolean {
+  // RFC 8707 2: an absolute URI without a fragment.
+  const url = URL.parse(value);
+  return url !== null && !value.includes('#');
+}
+
+/** Validates a client definition; every problem names the field and what is expected. */
+export function checkClientSpec(
+  spec: ClientSpec,
+): Omit<ClientRecord, 'createdAt' | 'updatedAt' | 'secretHash'> {
+  if (typeof spec.id !== 'string' || !CLIENT_ID.test(spec.id))
+    throw invalid('id: 1-128 characters from A-Z a-z 0-9 . _ ~ -, starting with a letter or digit');
+  const authMethod = spec.authMethod ?? 'client_secret_basic';
+  if (!AUTH_METHODS.includes(authMethod))
+    throw invalid(`auth method: expected one of ${AUTH_METHODS.join(', ')}`);
+  const audiences = stringList(spec.audiences, 'audiences', isResourceIndicator);
+  if (audiences.length === 0)
+    throw invalid('audiences: at least one, an absolute URI such as https://billing.example (RFC 8707)');
+  const scopes = stringList(spec.scopes, 'scopes', (s) => SCOPE_TOKEN.test(s));
+  const roles = stringList(spec.roles, 'roles');
+  const claims = spec.claims ?? {};
+  if (claims === null || typeof claims !== 'object' || Array.isArray(claims))
+    throw invalid('claims: expected an object');
+  for (const name of Object.keys(claims)) {
+    if (RESERVED_CLAIMS.has(name))
+      throw invalid(`claims: "${name}" is set by the issuer and cannot be a custom claim`);
+  }
+  let jwks: ClientRecord['jwks'] = null;
+  if (authMethod === 'private_key_jwt') {
+    const keys = spec.jwks?.keys;
+    if (!Array.isArray(keys) || keys.length === 0)
+      throw invalid('jwks: private_key_jwt needs the client public keys (a JWKS with at least one key)');
+    keys.forEach((k, i) => {
+      if (k === null || typeof k !== 'object' || !['RSA', 'EC', 'OKP'].includes(String(k.kty)))
+        throw invalid(`jwks.keys[${i}]: expected an RSA, EC or OKP public key`);
+      const secret = PRIVATE_JWK_MEMBERS.find((m) => m in k);
+      if (secret)
+        throw invalid(`jwks.keys[${i}]: holds private key material ("${secret}"); give the public key only`);
+    });
+    jwks = { keys: keys.map((k) => ({ ...k })) };
+  } else if (spec.jwks !== undefined) {
+    throw invalid(`jwks: only for private_key_jwt, not ${authMethod}`);
+  }
+  return {
+    id: spec.id,
+    name: spec.name ?? spec.id,
+    authMethod,
+    jwks,
+    grantTypes: ['client_credentials'],
+    redirectUris: [],
+    scopes,
+    roles,
+    audiences,
+    claims: { ...claims },
+    disabled: false,
+  };
+}
+
+/**
+ * Registers a client. For the secret methods a 256-bit secret is generated and returned here
+ * once; only its hash is stored.
+ */
+export async function addClient(
+  store: Store,
+  spec: ClientSpec,
+  actor: string,
+): Promise<{ client: ClientView; secret: string | null }> {
+  const checked = checkClientSpec(spec);
+  if ((await store.clients.get(checked.id)) !== undefined)
+    throw new IssuerError('ERR_CLIENT_EXISTS', `client ${checked.id} already exists`);
+  const secret = checked.authMethod === 'private_key_jwt' ? null : generateClientSecret();
+  const record = await store.clients.create({
+    ...checked,
+    secretHash: secret === null ? null : hashClientSecret(secret),
+  });
+  await recordAudit(store, {
+    type: 'client.created',
+    actor,
+    subject: record.id,
+    detail: {
+      auth_method: record.authMethod,
+      audiences: record.audiences,
+      scopes: record.scopes,
+      roles: record.roles,
+    },
+  });
+  return { client: toClientView(record), secret };
+}
+
+export async function listClients(store: Store): Promise<ClientView[]> {
+  return (await store.clients.list()).map(toClientView);
+}
+
+export async function showClient(store: Store, id: string): Promise<ClientView> {
+  const record = await store.clients.get(id);
+  if (record === undefined) throw new IssuerError('ERR_CLIENT_NOT_FOUND', `no client ${id}`);
+  return toClientView(record);
+}
+
+/** Replaces the secret at once (the old one stops working) and returns the new one, shown once. */
+export async function rotateClientSecret(
+  store: Store,
+  id: string,
+  actor: string,
+): Promise<{ client: ClientView; secret: string }> {
+  const record = await store.clients.get(id);
+  if (record === undefined) throw new IssuerError('ERR_CLIENT_NOT_FOUND', `no client ${id}`);
+  if (record.authMethod === 'private_key_jwt')
+    throw invalid(
+      `client ${id} authenticates with private_key_jwt and has no secret; replace its keys instead`,
+    );
+  const secret = generateClientSecret();
+  const updated = (await store.clients.update(id, { secretHash: hashClientSecret(secret) })) as ClientRecord;
+  await recordAudit(store, { type: 'client.secret_rotated', actor, subject: id });
+  return { client: toClientView(updated), secret };
+}
+
+export async function removeClient(store: Store, id: string, actor: string): Promise<void> {
+  if (!(await store.clients.remove(id))) throw new IssuerError('ERR_CLIENT_NOT_FOUND', `no client ${id}`);
+  await recordAudit(store, { type: 'client.removed', actor, subject: id });
+}

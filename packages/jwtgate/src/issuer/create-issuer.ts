@@ -1,0 +1,294 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IssuedToken } from 'oidc-provider';
+import type { Logger } from 'pino';
+import type { Store } from '../store/types.ts';
+import { createAdminApi } from './admin/admin-api.ts';
+import { recordAudit } from './audit.ts';
+import { type IssuerOptions, jwksMaxAgeSeconds } from './issuer-options.ts';
+import { KeyRing, type KeySnapshot } from './keys/key-ring.ts';
+import { buildProvider, OAUTH_ROUTES } from './oidc/build-provider.ts';
+import { createStoreAdapter } from './oidc/store-adapter.ts';
+import { claimedClientId, peekBody } from './protect/read-form-body.ts';
+import { TokenEndpointGuard } from './protect/token-endpoint-guard.ts';
+import { parseCursor, RevocationFeed } from './revocation/revocation-feed.ts';
+import type { OwnTokenContext } from './tokens/own-token-endpoints.ts';
+import { createOwnTokenVerifier } from './tokens/verify-own-token.ts';
+
+export interface IssuerDeps {
+  readonly store: Store;
+  readonly log: Logger;
+  /** Key encryption key for private signing keys at rest (JWTGATE_KEY_ENCRYPTION_KEY), or null. */
+  readonly kek: Buffer | null;
+  /** The clock of key transitions, lock-outs and the feed. oidc-provider itself reads Date.now. */
+  readonly now?: () => number;
+}
+
+export interface Issuer {
+  /** Loads (or creates) the keys, starts the feed and listens; resolves to the bound port. */
+  start(): Promise<{ port: number }>;
+  close(): Promise<void>;
+  readonly server: Server;
+  readonly keys: KeyRing;
+  readonly feed: RevocationFeed;
+}
+
+const OAUTH_PATHS = new Set<string>(Object.values(OAUTH_ROUTES));
+/** The endpoints that authenticate clients: body-limited, rate-limited, lock-out counted. */
+const GUARDED_PATHS = new Set<string>([
+  OAUTH_ROUTES.token,
+  OAUTH_ROUTES.introspection,
+  OAUTH_ROUTES.revocation,
+]);
+
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  res
+    .writeHead(status, {
+      'content-type': 'application/json; charset=utf-8',
+      'cache-control': 'no-store',
+      ...headers,
+    })
+    .end(JSON.stringify(body));
+}
+
+/** An error in the RFC 6749 5.2 shape, for answers the issuer gives before oidc-provider sees the request. */
+function sendOAuthError(
+  res: ServerResponse,
+  status: number,
+  error: string,
+  description: string,
+  headers = {},
+): void {
+  sendJson(res, status, { error, error_description: description }, { pragma: 'no-cache', ...headers });
+}
+
+/**
+ * The issuer: oidc-provider behind a small router that serves only what is enabled (token,
+ * introspection, revocation, JWKS, both metadata documents) plus the revocation feed, the admin
+ * API and a health check; everything else is 404. The Provider is rebuilt whenever the published
+ * keys change and swapped in atomically: requests under way finish on the one they started with.
+ *
+ * @example
+ * const store = openSqliteStore('.data/issuer.db');
+ * await store.migrate();
+ * const issuer = createIssuer(resolveIssuerOptions({ issuerUrl: 'https://auth.example', port: 8080 }), {
+ *   store, log: pino(), kek: loadKeyEncryptionKey(),
+ * });
+ * await issuer.start();
+ */
+export function createIssuer(options: IssuerOptions, deps: IssuerDeps): Issuer {
+  const { store, log, kek } = deps;
+  const now = deps.now ?? Date.now;
+  const onError = (what: string) => (err: unknown) => log.error({ err }, `${what} failed`);
+  const keys = new KeyRing({
+    store,
+    alg: options.alg,
+    prePublishMs: options.prePublishSeconds * 1000,
+    retentionMs: (options.tokenLifetimeSeconds + options.retentionMarginSeconds) * 1000,
+    rotateEveryMs: options.rotateEverySeconds === null ? null : options.rotateEverySeconds * 1000,
+    kek,
+    pollMs: options.keyPollMs,
+    now,
+    onError: (err, what) => onError(what)(err),
+  });
+  const feed = new RevocationFeed({
+    store,
+    pollMs: options.revocationPollMs,
+    heartbeatMs: 15_000,
+    maxSubscribers: 1000,
+    now,
+    onError: onError('revocation feed'),
+  });
+  const guard = new TokenEndpointGuard({ ...options.rateLimit, lockout: options.lockout });
+  const adapter = createStoreAdapter(store);
+  const admin =
+    options.adminToken === null
+      ? null
+      : createAdminApi({
+          store,
+          token: options.adminToken,
+          prePublishSeconds: options.prePublishSeconds,
+          maxTokenLifetimeSeconds: options.tokenLifetimeSeconds + options.retentionMarginSeconds,
+          kek,
+          now,
+          onKeysChanged: () => void keys.refresh().catch(onError('key refresh')),
+          onRevoked: () => feed.notify(),
+        });
+
+  const onIssued = (token: IssuedToken) => {
+    const detail = {
+      client_id: token.clientId,
+      aud: token.aud,
+      scope: token.scope,
+      expires_in: token.expiration,
+      kid: keys.signingKey().kid,
+    };
+    log.info({ jti: token.jti, ...detail }, 'token issued');
+    // After the response is written: the audit row (a synchronous, fsynced SQLite insert) does not delay it.
+    setImmediate(() =>
+      recordAudit(
+        store,
+        { type: 'token.issued', actor: token.clientId, subject: token.jti, detail },
+        onError('audit'),
+      ),
+    );
+  };
+
+  let handle: (req: IncomingMessage, res: ServerResponse) => Promise<void> = async () => {
+    throw new Error('the issuer has not been started');
+  };
+  const rebuild = (snapshot: KeySnapshot) => {
+    const ownTokens: OwnTokenContext = {
+      verifier: createOwnTokenVerifier(options.issuerUrl, snapshot.publicJwks, now),
+      store,
+      onRevoked: () => feed.notify(),
+    };
+    const provider = buildProvider({
+      issuer: options.issuerUrl,
+      keys: snapshot,
+      adapter,
+      signingKey: () => keys.signingKey(),
+      tokenLifetimeSeconds: options.tokenLifetimeSeconds,
+      jwksMaxAgeSeconds: jwksMaxAgeSeconds(options),
+      ownTokens,
+      onIssued,
+      onServerError: onError('oidc-provider'),
+    });
+    handle = provider.callback();
+    log.info(
+      { published: snapshot.records.map((k) => `${k.kid} (${k.alg}, ${k.state})`) },
+      'signing keys loaded',
+    );
+  };
+  keys.onChange(rebuild);
+
+  async function guarded(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const peek = await peekBody(req, options.maxBodyBytes);
+    if (!peek.ok) {
+      const described = {
+        411: 'a Content-Length is required',
+        413: `the request body exceeds ${options.maxBodyBytes} bytes`,
+        400: 'the request body could not be read',
+      }[peek.status];
+      return sendOAuthError(res, peek.status, 'invalid_request', described, { connection: 'close' });
+    }
+    const clientId = claimedClientId(req, peek.body);
+    const address = req.socket.remoteAddress ?? '';
+    const decision = guard.check(clientId, address, now());
+    if (!decision.allowed) {
+      log.warn({ client_id: clientId, address, reason: decision.reason, path }, 'request refused');
+      return sendOAuthError(
+        res,
+        429,
+        'temporarily_unavailable',
+        decision.reason === 'locked'
+          ? 'too many failed client authentications; try again later'
+          : 'too many requests; slow down',
+        { 'retry-after': String(decision.retryAfterSeconds) },
+      );
+    }
+    res.once('finish', () => {
+      if (res.statusCode === 401) {
+        const locked = guard.failed(clientId, address, now());
+        log.warn({ client_id: clientId, address, path, locked }, 'client authentication failed');
+        const detail = { address, endpoint: path };
+        void recordAudit(
+          store,
+          { type: 'auth.failed', actor: clientId ?? 'unknown', subject: clientId ?? null, detail },
+          onError('audit'),
+        );
+        if (locked)
+          void recordAudit(
+            store,
+            { type: 'auth.locked', actor: 'issuer', subject: clientId ?? null, detail },
+            onError('audit'),
+          );
+      } else if (res.statusCode < 400) {
+        guard.succeeded(clientId, address);
+      }
+    });
+    await handle(req, res);
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    const method = req.method ?? 'GET';
+    if (OAUTH_PATHS.has(path)) {
+      if (GUARDED_PATHS.has(path) && method === 'POST') return guarded(req, res, path);
+      return handle(req, res);
+    }
+    if (path === '/healthz' && method === 'GET') return sendJson(res, 200, { status: 'ok' });
+    if (path === '/revocations' && method === 'GET') {
+      const params = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
+      const limit = Number(params.get('limit') ?? 1000) || 1000;
+      return sendJson(res, 200, await feed.list(parseCursor(params.get('since')), limit));
+    }
+    if (path === '/revocations/stream' && method === 'GET') {
+      const params = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
+      const lastEventId = req.headers['last-event-id'];
+      const since = parseCursor(typeof lastEventId === 'string' ? lastEventId : params.get('since'));
+      return feed.stream(req, res, since);
+    }
+    if (admin !== null && (path === '/admin' || path.startsWith('/admin/'))) return admin(req, res, url);
+    sendJson(res, 404, { error: 'ERR_ROUTE_NOT_FOUND', message: 'No such endpoint' });
+  }
+
+  const server = createServer(
+    { maxHeaderSize: 16 * 1024, requestTimeout: 30_000, headersTimeout: 10_000 },
+    (req, res) => {
+      route(req, res).catch((err: unknown) => {
+        log.error({ err }, 'request failed');
+        if (!res.headersSent)
+          sendJson(res, 500, { error: 'server_error', error_description: 'internal error' });
+        else res.destroy();
+      });
+    },
+  );
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    socket.end(
+      `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`,
+    );
+  });
+
+  return {
+    server,
+    keys,
+    feed,
+    async start() {
+      await keys.start();
+      await feed.start();
+      const port = await new Promise<number>((resolve, reject) => {
+        server.once('error', (err: NodeJS.ErrnoException) =>
+          reject(
+            new Error(
+              err.code === 'EADDRINUSE'
+                ? `port ${options.port} on ${options.host} is already in use; choose another with --port`
+                : `cannot listen on ${options.host}:${options.port}: ${err.code ?? err.message}`,
+            ),
+          ),
+        );
+        server.listen(options.port, options.host, () => resolve((server.address() as { port: number }).port));
+      });
+      log.info(
+        { issuer: options.issuerUrl, listen: `${options.host}:${port}`, admin: admin !== null },
+        'issuer ready',
+      );
+      return { port };
+    },
+    async close() {
+      await Promise.all([keys.stop(), feed.close()]);
+      const closed = new Promise((r) => server.close(r));
+      server.closeIdleConnections();
+      setTimeout(() => server.closeAllConnections(), 2000).unref();
+      await closed;
+    },
+  };
+}

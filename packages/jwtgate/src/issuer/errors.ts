@@ -1,0 +1,29 @@
+/**
+ * The issuer's own stable codes, for its administration (CLI and admin API), its configuration and
+ * the protection in front of the OAuth endpoints. OAuth protocol errors (RFC 6749 5.2:
+ * `invalid_client`, `invalid_scope`, ...) come from oidc-provider and keep their RFC names.
+ */
+export const ISSUER_ERROR_CODES = {
+  ERR_ISSUER_CONFIG: { status: 500, message: 'The issuer configuration is invalid' },
+  ERR_CLIENT_INVALID: { status: 400, message: 'The client definition is invalid' },
+  ERR_CLIENT_NOT_FOUND: { status: 404, message: 'No such client' },
+  ERR_CLIENT_EXISTS: { status: 409, message: 'A client with this id already exists' },
+  ERR_ADMIN_UNAUTHORIZED: { status: 401, message: 'The admin credential is missing or wrong' },
+  ERR_ADMIN_REQUEST_INVALID: { status: 400, message: 'The admin request is invalid' },
+  ERR_ADMIN_NOT_FOUND: { status: 404, message: 'No such admin endpoint' },
+} as const;
+
+export type IssuerErrorCode = keyof typeof ISSUER_ERROR_CODES;
+
+/** An administration or configuration failure of the issuer, with a stable code and an HTTP status. */
+export class IssuerError extends Error {
+  readonly code: IssuerErrorCode;
+  readonly status: number;
+
+  constructor(code: IssuerErrorCode, detail?: string, options: { cause?: unknown } = {}) {
+    super(detail ?? ISSUER_ERROR_CODES[code].message, { cause: options.cause });
+    this.name = 'IssuerError';
+    this.code = code;
+    this.status = ISSUER_ERROR_CODES[code].status;
+  }
+}

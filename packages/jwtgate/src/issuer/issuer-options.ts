@@ -1,0 +1,107 @@
+import { IssuerError } from './errors.ts';
+import {
+  isSigningAlgorithm,
+  SIGNING_ALGORITHMS,
+  type SigningAlgorithm,
+} from './keys/generate-signing-key.ts';
+import type { RateOption } from './protect/token-endpoint-guard.ts';
+
+/** Everything the issuer is configured with, validated (see resolveIssuerOptions). */
+export interface IssuerOptions {
+  /** The `iss` of every token and the base of every endpoint URL; an origin (no path). */
+  readonly issuerUrl: string;
+  readonly host: string;
+  readonly port: number;
+  /** SQLite file of the store. */
+  readonly storeFile: string;
+  readonly tokenLifetimeSeconds: number;
+  /** Algorithm of new signing keys. */
+  readonly alg: SigningAlgorithm;
+  /** A new key is published this long before it signs. */
+  readonly prePublishSeconds: number;
+  /** A replaced key stays published for the token lifetime plus this margin (clock skew, in-flight tokens). */
+  readonly retentionMarginSeconds: number;
+  /** Scheduled rotation: a new key signs this long after the current one began; null = only on demand. */
+  readonly rotateEverySeconds: number | null;
+  readonly keyPollMs: number;
+  readonly revocationPollMs: number;
+  readonly maxBodyBytes: number;
+  readonly rateLimit: { readonly perClient: RateOption | null; readonly perAddress: RateOption | null };
+  readonly lockout: {
+    readonly maxFailures: number;
+    readonly windowMs: number;
+    readonly lockMs: number;
+  } | null;
+  /** Bearer credential of the admin API; null disables the API. */
+  readonly adminToken: string | null;
+}
+
+export const ISSUER_DEFAULTS = Object.freeze({
+  host: '127.0.0.1',
+  port: 8080,
+  storeFile: '.data/issuer.db',
+  tokenLifetimeSeconds: 300,
+  alg: 'ES256' as SigningAlgorithm,
+  prePublishSeconds: 3600,
+  retentionMarginSeconds: 60,
+  rotateEverySeconds: null,
+  keyPollMs: 3000,
+  revocationPollMs: 250,
+  maxBodyBytes: 16 * 1024,
+  rateLimit: Object.freeze({ perClient: { rate: 20, burst: 40 }, perAddress: { rate: 100, burst: 200 } }),
+  lockout: Object.freeze({ maxFailures: 10, windowMs: 5 * 60_000, lockMs: 15 * 60_000 }),
+  adminToken: null,
+});
+
+/** The JWKS Cache-Control max-age: at most 5 minutes, and well under the pre-publication time. */
+export function jwksMaxAgeSeconds(options: Pick<IssuerOptions, 'prePublishSeconds'>): number {
+  return Math.max(0, Math.min(300, Math.floor(options.prePublishSeconds / 2)));
+}
+
+function fail(message: string): never {
+  throw new IssuerError('ERR_ISSUER_CONFIG', message);
+}
+
+function positive(value: number, name: string, min = 1): number {
+  if (!Number.isFinite(value) || value < min) fail(`${name}: expected a number >= ${min}, got ${value}`);
+  return value;
+}
+
+/**
+ * Fills defaults and checks every option; a problem is an ERR_ISSUER_CONFIG naming the option.
+ * The issuer URL defaults to http://<host>:<port>.
+ */
+export function resolveIssuerOptions(
+  given: Partial<Omit<IssuerOptions, 'alg'>> & { alg?: string },
+): IssuerOptions {
+  const o = { ...ISSUER_DEFAULTS, ...given, alg: given.alg ?? ISSUER_DEFAULTS.alg };
+  if (o.alg === 'HS256')
+    fail(
+      'alg: HS256 is only for --tutorial (a shared secret cannot be published in a JWKS); use ES256, RS256, PS256 or EdDSA',
+    );
+  if (!isSigningAlgorithm(o.alg)) fail(`alg: expected one of ${SIGNING_ALGORITHMS.join(', ')}, got ${o.alg}`);
+  const issuerUrl = (
+    given.issuerUrl ?? `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}`
+  ).replace(/\/$/, '');
+  const url = URL.parse(issuerUrl);
+  if (url === null || (url.protocol !== 'https:' && url.protocol !== 'http:'))
+    fail(`issuer URL: expected an https (or http) URL, got ${issuerUrl}`);
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '')
+    fail(
+      `issuer URL: expected an origin such as https://auth.example.com (no path, query or credentials), got ${issuerUrl}`,
+    );
+  positive(o.tokenLifetimeSeconds, 'token lifetime (seconds)');
+  positive(o.prePublishSeconds, 'pre-publication time (seconds)', 0);
+  positive(o.retentionMarginSeconds, 'retention margin (seconds)', 0);
+  if (o.rotateEverySeconds !== null) {
+    positive(o.rotateEverySeconds, 'rotation period (seconds)');
+    if (o.rotateEverySeconds <= o.prePublishSeconds)
+      fail(
+        `rotation period: ${o.rotateEverySeconds} s must be longer than the pre-publication time (${o.prePublishSeconds} s)`,
+      );
+  }
+  positive(o.keyPollMs, 'key poll interval (ms)', 50);
+  positive(o.revocationPollMs, 'revocation poll interval (ms)', 10);
+  positive(o.maxBodyBytes, 'body size limit (bytes)', 1024);
+  return Object.freeze({ ...o, issuerUrl, alg: o.alg });
+}

@@ -1,0 +1,222 @@
+import Provider, {
+  type AdapterConstructor,
+  type Client,
+  errors,
+  type IssuedToken,
+  type KoaContext,
+} from 'oidc-provider';
+import { verifyClientSecret } from '../../store/hash-secret.ts';
+import type { KeySnapshot } from '../keys/key-ring.ts';
+import { introspectOwnToken, type OwnTokenContext, revokeOwnToken } from '../tokens/own-token-endpoints.ts';
+import { EXTRA_CLIENT_METADATA, tokenProfileOf } from './client-metadata.ts';
+import { describeIssuer } from './describe-issuer.ts';
+
+/** Client authentication methods offered (RFC 6749 2.3.1, RFC 7523 2.2). No client_secret_jwt: secrets are only stored hashed. */
+export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
+
+/** Algorithms accepted for private_key_jwt client assertions: asymmetric only. */
+const CLIENT_ASSERTION_ALGORITHMS = [
+  'ES256',
+  'ES384',
+  'ES512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'EdDSA',
+];
+
+/** Paths oidc-provider serves for the issuer; the issuer's router passes only these to it. */
+export const OAUTH_ROUTES = {
+  token: '/token',
+  introspection: '/token/introspection',
+  revocation: '/token/revocation',
+  jwks: '/.well-known/jwks.json',
+  openidConfiguration: '/.well-known/openid-configuration',
+  oauthAuthorizationServer: '/.well-known/oauth-authorization-server',
+} as const;
+
+export interface ProviderSetup {
+  readonly issuer: string;
+  readonly keys: KeySnapshot;
+  readonly adapter: AdapterConstructor;
+  /** The key that signs at this instant. */
+  readonly signingKey: () => { readonly kid: string; readonly alg: string };
+  readonly tokenLifetimeSeconds: number;
+  /** Cache-Control max-age of the JWKS: shorter than the pre-publication time of a new key. */
+  readonly jwksMaxAgeSeconds: number;
+  readonly ownTokens: OwnTokenContext;
+  readonly onIssued: (token: IssuedToken) => void;
+  readonly onServerError: (err: unknown) => void;
+}
+
+function requestedScopes(ctx: KoaContext): string[] | undefined {
+  const scope = ctx.oidc?.params?.scope;
+  return typeof scope === 'string' ? scope.split(' ').filter(Boolean) : undefined;
+}
+
+/**
+ * An oidc-provider instance for the client credentials grant, issuing RFC 9068 JWT access tokens.
+ * The protocol (client authentication, grant and error handling, metadata) is oidc-provider's;
+ * this supplies the policy: which audiences (resource indicators, RFC 8707) and scopes a client
+ * may get, the key that signs, the extra claims, and answers for JWT access tokens at the
+ * revocation and introspection endpoints. Built again whenever the published keys change.
+ *
+ * @example
+ * const provider = buildProvider({ issuer, keys: ring.snapshot(), adapter: createStoreAdapter(store),
+ *   signingKey: () => ring.signingKey(), tokenLifetimeSeconds: 300, jwksMaxAgeSeconds: 300, ownTokens, onIssued, onServerError });
+ * const handle = provider.callback();
+ */
+export function buildProvider(setup: ProviderSetup): Provider {
+  const signingAlg = setup.signingKey().alg;
+  const provider = new Provider(setup.issuer, {
+    adapter: setup.adapter,
+    jwks: { keys: setup.keys.privateJwks },
+    clientAuthMethods: [...CLIENT_AUTH_METHODS],
+    enabledJWA: {
+      clientAuthSigningAlgValues: CLIENT_ASSERTION_ALGORITHMS,
+      idTokenSigningAlgValues: [signingAlg],
+    },
+    clientDefaults: {
+      grant_types: ['client_credentials'],
+      response_types: [],
+      id_token_signed_response_alg: signingAlg,
+    },
+    extraClientMetadata: { properties: [...EXTRA_CLIENT_METADATA], validator() {} },
+    // No authorization endpoint flows: no response type yields a code or a token.
+    responseTypes: ['none'],
+    scopes: [],
+    claims: {},
+    routes: {
+      token: OAUTH_ROUTES.token,
+      introspection: OAUTH_ROUTES.introspection,
+      revocation: OAUTH_ROUTES.revocation,
+      jwks: OAUTH_ROUTES.jwks,
+    },
+    ttl: { ClientCredentials: setup.tokenLifetimeSeconds },
+    // Services, not browsers, call this server: no CORS.
+    clientBasedCORS: () => false,
+    findAccount: async () => undefined,
+    renderError: (ctx: KoaContext, out: Record<string, unknown>) => {
+      ctx.body = out;
+    },
+    features: {
+      clientCredentials: { enabled: true },
+      introspection: { enabled: true, allowedPolicy: async () => true },
+      revocation: {
+        enabled: true,
+        // RFC 7009 2.1: a client may revoke only its own tokens.
+        allowedPolicy: async (_ctx: KoaContext, client: Client, token: { clientId: string }) => {
+          if (token.clientId !== client.clientId)
+            throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+          return true;
+        },
+      },
+      devInteractions: { enabled: false },
+      userinfo: { enabled: false },
+      rpInitiatedLogout: { enabled: false },
+      pushedAuthorizationRequests: { enabled: false },
+      dPoP: { enabled: false },
+      resourceIndicators: {
+        enabled: true,
+        // RFC 8707 2: with one registered audience the resource may be omitted; with several it must be named.
+        defaultResource: async (_ctx: KoaContext, client: Client, oneOf?: string[]) => {
+          if (oneOf) return oneOf;
+          const { audiences } = tokenProfileOf(client);
+          if (audiences.length === 1) return audiences[0];
+          throw new errors.InvalidTarget(
+            audiences.length === 0
+              ? 'this client has no audience to get tokens for'
+              : 'this client has several audiences: name one with the resource parameter',
+          );
+        },
+        useGrantedResource: async () => true,
+        getResourceServerInfo: async (ctx: KoaContext, resource: string, client: Client) => {
+          const profile = tokenProfileOf(client);
+          if (!profile.audiences.includes(resource))
+            throw new errors.InvalidTarget('this client may not get tokens for the requested resource');
+          const requested = requestedScopes(ctx);
+          if (requested === undefined) {
+            // RFC 6749 3.3: without a scope parameter, the client's registered scopes are the default.
+            if (profile.scopes.length > 0 && ctx.oidc?.params)
+              ctx.oidc.params.scope = profile.scopes.join(' ');
+          } else {
+            const denied = requested.find((s) => !profile.scopes.includes(s));
+            if (denied !== undefined)
+              throw new errors.InvalidScope('requested scope is not allowed for this client', denied);
+          }
+          const key = setup.signingKey();
+          return {
+            audience: resource,
+            scope: profile.scopes.join(' '),
+            accessTokenTTL: setup.tokenLifetimeSeconds,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: key.alg, kid: key.kid } },
+          };
+        },
+      },
+    },
+    extraTokenClaims: async (_ctx: KoaContext, token: IssuedToken) => {
+      if (token.client === undefined) return undefined;
+      const profile = tokenProfileOf(token.client);
+      // oidc-provider writes the registered claims (iss, sub, aud, exp, iat, jti, client_id, scope)
+      // after these, so a custom claim can never replace one of them.
+      return { ...profile.claims, roles: [...profile.roles] };
+    },
+  });
+
+  // Stored secrets are hashes (issue #631 upstream: the prototype method is the extension point).
+  provider.Client.prototype.compareClientSecret = function compareHashedSecret(this: Client, actual: string) {
+    return typeof this.clientSecret === 'string' && verifyClientSecret(actual, this.clientSecret);
+  };
+
+  provider.use(async (ctx, next) => {
+    await next();
+    const route = ctx.oidc?.route;
+    if (route === 'discovery' && ctx.status === 200) {
+      ctx.body = describeIssuer(ctx.body as Record<string, unknown>);
+    } else if (route === 'jwks' && ctx.status === 200) {
+      ctx.set('cache-control', `public, max-age=${setup.jwksMaxAgeSeconds}`);
+    } else if (route === 'introspection' || route === 'revocation') {
+      await answerForJwtAccessToken(ctx, route, setup.ownTokens);
+      // Answers about tokens are never cached (oidc-provider sets this for introspection only).
+      ctx.set('cache-control', 'no-store');
+    }
+  });
+  provider.on('client_credentials.issued', setup.onIssued);
+  provider.on('server_error', (_ctx: KoaContext, err: unknown) => setup.onServerError(err));
+  return provider;
+}
+
+/**
+ * oidc-provider answers `unsupported_token_type` for a JWT at these endpoints, after it has
+ * authenticated the caller; only then, and only for that answer, the issuer answers itself.
+ */
+async function answerForJwtAccessToken(
+  ctx: KoaContext,
+  route: 'introspection' | 'revocation',
+  own: OwnTokenContext,
+): Promise<void> {
+  const body = ctx.body as { error?: unknown } | undefined;
+  const client = ctx.oidc?.client;
+  const token = ctx.oidc?.params?.token;
+  if (ctx.status !== 400 || body?.error !== 'unsupported_token_type' || !client || typeof token !== 'string')
+    return;
+  if (route === 'introspection') {
+    ctx.status = 200;
+    ctx.body = await introspectOwnToken(own, token);
+    return;
+  }
+  const outcome = await revokeOwnToken(own, token, client.clientId);
+  if (outcome === 'other-client') {
+    const err = new errors.InvalidRequest('client is not authorized to revoke the presented token');
+    ctx.status = err.statusCode;
+    ctx.body = { error: err.error, error_description: err.error_description };
+    return;
+  }
+  // RFC 7009 2.2: 200 whether the token was revoked now, before, or was invalid.
+  ctx.status = 200;
+  ctx.body = '';
+}

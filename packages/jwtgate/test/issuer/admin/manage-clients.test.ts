@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import {
+  addClient,
+  checkClientSpec,
+  listClients,
+  removeClient,
+  rotateClientSecret,
+  showClient,
+} from '../../../src/issuer/admin/manage-clients.ts';
+import { IssuerError } from '../../../src/issuer/errors.ts';
+import { verifyClientSecret } from '../../../src/store/hash-secret.ts';
+import type { Store } from '../../../src/store/types.ts';
+import { makeClientKey, openTempStore, tempDir } from '../helpers.ts';
+
+const AUD = ['https://api.example'];
+
+function rejects(spec: Parameters<typeof checkClientSpec>[0], message: RegExp) {
+  assert.throws(
+    () => checkClientSpec(spec),
+    (err: unknown) =>
+      err instanceof IssuerError && err.code === 'ERR_CLIENT_INVALID' && message.test(err.message),
+  );
+}
+
+describe('checkClientSpec', () => {
+  test('defaults: basic auth, client credentials only, name = id', () => {
+    const c = checkClientSpec({ id: 'svc', audiences: AUD });
+    assert.equal(c.authMethod, 'client_secret_basic');
+    assert.deepEqual(c.grantTypes, ['client_credentials']);
+    assert.equal(c.name, 'svc');
+    assert.deepEqual(c.scopes, []);
+    assert.equal(c.jwks, null);
+  });
+
+  test('ids, audiences, scopes and claims are checked', () => {
+    rejects({ id: 'has space', audiences: AUD }, /^id:/);
+    rejects({ id: 'a:b', audiences: AUD }, /^id:/);
+    rejects({ id: 'svc' }, /audiences: at least one/);
+    rejects({ id: 'svc', audiences: ['billing.jwtgo.io'] }, /audiences: "billing.jwtgo.io" is not valid/);
+    rejects({ id: 'svc', audiences: ['https://a.example#frag'] }, /audiences/);
+    rejects({ id: 'svc', audiences: AUD, scopes: ['has space'] }, /scopes/);
+    rejects({ id: 'svc', audiences: AUD, scopes: ['quote"'] }, /scopes/);
+    rejects({ id: 'svc', audiences: AUD, claims: { iss: 'me' } }, /"iss" is set by the issuer/);
+    rejects({ id: 'svc', audiences: AUD, claims: { roles: [] } }, /"roles" is set by the issuer/);
+    rejects({ id: 'svc', audiences: AUD, authMethod: 'none' as never }, /auth method/);
+  });
+
+  test('private_key_jwt needs public keys only; secret methods take no keys', async () => {
+    const { jwks } = await makeClientKey();
+    rejects({ id: 'k', audiences: AUD, authMethod: 'private_key_jwt' }, /jwks: private_key_jwt needs/);
+    rejects(
+      {
+        id: 'k',
+        audiences: AUD,
+        authMethod: 'private_key_jwt',
+        jwks: { keys: [{ ...jwks.keys[0], d: 'secret' }] },
+      },
+      /private key material \("d"\)/,
+    );
+    rejects({ id: 'k', audiences: AUD, jwks }, /jwks: only for private_key_jwt/);
+    assert.deepEqual(
+      checkClientSpec({ id: 'k', audiences: AUD, authMethod: 'private_key_jwt', jwks }).jwks,
+      jwks,
+    );
+  });
+});
+
+describe('client management', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let store: Store;
+  beforeEach(async () => {
+    tmp = tempDir();
+    store = await openTempStore(join(tmp.dir, 'c.db'));
+  });
+  afterEach(async () => {
+    await store.close();
+    tmp.remove();
+  });
+
+  test('add returns a 256-bit secret once and stores its hash; views never carry it', async () => {
+    const { client, secret } = await addClient(store, { id: 'svc', audiences: AUD, roles: ['r'] }, 'test');
+    assert.match(secret as string, /^[A-Za-z0-9_-]{43}$/);
+    assert.equal(Buffer.from(secret as string, 'base64url').length, 32);
+    const record = await store.clients.get('svc');
+    assert.ok(verifyClientSecret(secret as string, record?.secretHash as string));
+    assert.ok(!JSON.stringify(client).includes('sha256:'));
+    assert.deepEqual(
+      (await listClients(store)).map((c) => c.id),
+      ['svc'],
+    );
+    assert.equal((await showClient(store, 'svc')).auth_method, 'client_secret_basic');
+    await assert.rejects(addClient(store, { id: 'svc', audiences: AUD }, 'test'), {
+      code: 'ERR_CLIENT_EXISTS',
+    });
+  });
+
+  test('a private_key_jwt client gets no secret', async () => {
+    const { jwks } = await makeClientKey();
+    const { secret } = await addClient(
+      store,
+      { id: 'k', audiences: AUD, authMethod: 'private_key_jwt', jwks },
+      'test',
+    );
+    assert.equal(secret, null);
+    assert.equal((await store.clients.get('k'))?.secretHash, null);
+    await assert.rejects(rotateClientSecret(store, 'k', 'test'), /has no secret/);
+  });
+
+  test('rotate-secret: the new secret matches, the old does not; remove; every change audited', async () => {
+    const { secret: old } = await addClient(store, { id: 'svc', audiences: AUD }, 'test');
+    const { secret } = await rotateClientSecret(store, 'svc', 'admin-api');
+    const hash = (await store.clients.get('svc'))?.secretHash as string;
+    assert.ok(verifyClientSecret(secret, hash));
+    assert.ok(!verifyClientSecret(old as string, hash));
+    await removeClient(store, 'svc', 'cli');
+    await assert.rejects(showClient(store, 'svc'), { code: 'ERR_CLIENT_NOT_FOUND' });
+    await assert.rejects(removeClient(store, 'svc', 'cli'), { code: 'ERR_CLIENT_NOT_FOUND' });
+    const events = (await store.audit.recent(10)).map((e) => `${e.type}:${e.actor}:${e.subject}`);
+    assert.deepEqual(events, [
+      'client.removed:cli:svc',
+      'client.secret_rotated:admin-api:svc',
+      'client.created:test:svc',
+    ]);
+    const text = JSON.stringify(await store.audit.recent(10));
+    assert.ok(!text.includes(secret) && !text.includes(old as string) && !text.includes('sha256:'));
+  });
+});
