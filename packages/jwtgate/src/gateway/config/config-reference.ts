@@ -52,6 +52,7 @@ export function renderConfigReference(): string {
     '<!-- Generated from packages/jwtgate/src/gateway/config/schema.ts by `npm run docs:config`. Do not edit. -->',
     '',
     'One YAML file (`jwtgate.yaml`), validated against [schema/jwtgate.schema.json](../schema/jwtgate.schema.json)',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the file's own interpolation syntax
     '(point your editor at it with `# yaml-language-server: $schema=...`). `${NAME}` in any string is replaced by the',
     'environment variable NAME (`$${` writes a literal `${`); a missing variable is an error. A bad file stops the start',
     'with the file, the path inside it, its line and what was expected.',

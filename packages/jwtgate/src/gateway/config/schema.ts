@@ -58,6 +58,7 @@ const provider = {
     secret: {
       type: 'string',
       description:
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the file's own interpolation syntax
         'Shared HMAC secret (use `${ENV_VAR}`); at least as long as the hash (32 bytes for HS256).',
     },
     keys: {
