@@ -102,8 +102,9 @@ interface Started {
   output(): string;
 }
 
+const devNull = openSync('/dev/null', 'w');
+
 function start(command: string, argv: string[], options: { stdout?: 'null' | 'pipe' } = {}): Started {
-  const devNull = openSync('/dev/null', 'w');
   const child = spawn(command, argv, {
     cwd: ROOT,
     detached: true,
