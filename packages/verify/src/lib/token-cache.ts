@@ -23,6 +23,13 @@ export class TokenCache<T> {
   /** Every cached token carrying a jti (distinct tokens, e.g. of two issuers, may share one). */
   readonly #byJti = new Map<string, Set<string>>();
   #bytes = 0;
+  // Insertion order, for eviction: a queue of (token, entry) so the oldest is found in O(1).
+  // (Walking the Map's keys from the start would step over every deleted slot V8 keeps until it
+  // rehashes: thousands per eviction once the cache is full.) A pair whose token has since been
+  // deleted or re-inserted no longer matches the Map and is skipped.
+  #orderTokens: string[] = [];
+  #orderEntries: CacheEntry<T>[] = [];
+  #head = 0;
 
   constructor(limits: TokenCacheLimits) {
     this.#limits = limits;
@@ -48,9 +55,21 @@ export class TokenCache<T> {
       if (tokens) tokens.add(token);
       else this.#byJti.set(entry.jti, new Set([token]));
     }
-    for (const oldest of this.#entries.keys()) {
-      if (this.#entries.size <= this.#limits.maxEntries && this.#bytes <= this.#limits.maxBytes) break;
-      this.delete(oldest);
+    this.#orderTokens.push(token);
+    this.#orderEntries.push(entry);
+    while (
+      (this.#entries.size > this.#limits.maxEntries || this.#bytes > this.#limits.maxBytes) &&
+      this.#head < this.#orderTokens.length
+    ) {
+      const oldest = this.#orderTokens[this.#head] as string;
+      const inserted = this.#orderEntries[this.#head];
+      this.#head++;
+      if (this.#entries.get(oldest) === inserted) this.delete(oldest);
+    }
+    if (this.#head > 1024 && this.#head * 2 > this.#orderTokens.length) {
+      this.#orderTokens = this.#orderTokens.slice(this.#head);
+      this.#orderEntries = this.#orderEntries.slice(this.#head);
+      this.#head = 0;
     }
   }
 
@@ -70,6 +89,9 @@ export class TokenCache<T> {
 
   clear(): void {
     this.#entries.clear();
+    this.#orderTokens = [];
+    this.#orderEntries = [];
+    this.#head = 0;
     this.#byJti.clear();
     this.#bytes = 0;
   }

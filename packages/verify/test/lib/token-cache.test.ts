@@ -154,3 +154,25 @@ describe('TokenCache', () => {
     assert.ok(cache.get('t999', 0));
   });
 });
+
+describe('TokenCache eviction order', () => {
+  test('a re-inserted token counts as new: the oldest other entry is evicted', () => {
+    const cache = new TokenCache<string>({ maxEntries: 2, maxBytes: 1_000_000 });
+    cache.set('a', entry('a1'));
+    cache.set('b', entry('b1'));
+    cache.set('a', entry('a2'));
+    cache.set('c', entry('c1'));
+    assert.equal(cache.get('b', 0), undefined);
+    assert.equal(cache.get('a', 0)?.value, 'a2');
+    assert.equal(cache.get('c', 0)?.value, 'c1');
+  });
+
+  test('stays exact over many evictions (the order queue is compacted)', () => {
+    const cache = new TokenCache<string>({ maxEntries: 100, maxBytes: 1_000_000 });
+    for (let i = 0; i < 10_000; i++) cache.set(`t${i}`, entry(`v${i}`));
+    assert.equal(cache.size, 100);
+    assert.equal(cache.get('t9899', 0), undefined);
+    assert.equal(cache.get('t9900', 0)?.value, 'v9900');
+    assert.equal(cache.get('t9999', 0)?.value, 'v9999');
+  });
+});
