@@ -353,3 +353,29 @@ describe('jwtgate gateway: a bad configuration file', { timeout: 60_000 }, () =>
     assert.match(out, /gateway \(line \d+\): unknown key "bogus"/);
   });
 });
+
+describe('jwtgate gateway --watch', { timeout: 60_000 }, () => {
+  const tmp = tempDir();
+  let f: Awaited<ReturnType<typeof fixture>>;
+  let gw: GatewayProcess;
+
+  after(async () => {
+    await gw?.stop();
+    await f?.close();
+    tmp.cleanup();
+  });
+
+  it('reloads when the file changes, and keeps the old config when the new one is invalid', async () => {
+    f = await fixture();
+    const file = tmp.write('jwtgate.yaml', exampleConfig(f.ports));
+    gw = await startGateway(file, { args: ['--watch'] });
+    const base = `http://127.0.0.1:${f.ports.gateway}`;
+    assert.equal((await send(`${base}/watched`)).status, 404);
+    tmp.write('jwtgate.yaml', exampleConfig(f.ports, publicRoute('watched', '/watched', f.ports.upstream1)));
+    await waitForStatus(`${base}/watched`, 200);
+    tmp.write('jwtgate.yaml', 'gateway: [this is not a config');
+    await sleep(600);
+    assert.equal((await send(`${base}/watched`)).status, 200, 'the running config stays');
+    assert.match(gw.output(), /reload refused/);
+  });
+});
