@@ -2,6 +2,10 @@
 import { readFileSync } from 'node:fs';
 import { JwtGateError } from '@jwtgate/verify';
 import { Command, InvalidArgumentError } from 'commander';
+import { registerCheckCommand } from './cli/check.ts';
+import { claimPair, collect, duration, UsageError } from './cli/cli-options.ts';
+import { registerKeyCommands } from './cli/keys.ts';
+import { registerTokenCommands } from './cli/token.ts';
 import { ConfigError } from './gateway/errors.ts';
 import {
   formatClient,
@@ -49,34 +53,6 @@ function wholeNumber(value: string): number {
   return n;
 }
 
-/** `30d`, `12h`, `90m`, `45s` or plain seconds. */
-function duration(value: string): number {
-  const m = /^(\d+)(s|m|h|d)?$/.exec(value.trim());
-  if (!m) throw new InvalidArgumentError('expected a duration such as 30d, 12h, 90m, 3600s or 3600');
-  const n = Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? 's') as 's' | 'm' | 'h' | 'd'];
-  if (n < 1) throw new InvalidArgumentError('expected a duration of at least one second');
-  return n;
-}
-
-const collect = (value: string, previous: string[] = []) => [
-  ...previous,
-  ...value.split(',').filter(Boolean),
-];
-
-/** `name=value`: the value is JSON when it parses (numbers, booleans, arrays, objects), else a string. */
-function claimPair(value: string, previous: Record<string, unknown> = {}): Record<string, unknown> {
-  const i = value.indexOf('=');
-  if (i < 1) throw new InvalidArgumentError('expected name=value');
-  const raw = value.slice(i + 1);
-  let parsed: unknown = raw;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    // a plain string
-  }
-  return { ...previous, [value.slice(0, i)]: parsed };
-}
-
 /** Runs an administration command against the store file, printing JSON or text. */
 async function withStore<T>(
   file: string,
@@ -97,16 +73,25 @@ const program = new Command()
   .name('jwtgate')
   .description('Secure microservices with JSON Web Tokens')
   .version(version)
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Set before any subcommand exists, so every subcommand inherits it: help and --version exit 0,
+  // every usage error (unknown option, missing argument, bad value) exits 2.
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 
 program
   .command('demo')
-  .description("run the tutorial's walkthrough: a token server and a protected service, on embedded defaults")
+  .description(
+    'run the walkthrough: the issuer (tutorial token and OAuth), the gateway and example services, on embedded defaults',
+  )
   .option('--host <host>', 'address to listen on', '127.0.0.1')
-  .option('--issuer-port <port>', 'token server port', port, 8080)
-  .option('--gateway-port <port>', 'protected service port', port, 9001)
-  .option('--token-lifetime <seconds>', 'lifetime of issued tokens', seconds, 60)
-  .option('--data-dir <dir>', 'where generated secrets are kept', '.data/demo')
+  .option('--issuer-port <port>', 'issuer port (tutorial token at GET /, OAuth endpoints)', port, 8080)
+  .option('--gateway-port <port>', 'gateway port (the protected services)', port, 9001)
+  .option('--token-lifetime <seconds>', "lifetime of the tutorial's tokens (GET /)", seconds, 60)
+  .option(
+    '--data-dir <dir>',
+    'where generated secrets, keys, the store and the config are kept',
+    '.data/demo',
+  )
   .action(async (opts) => {
     // Each server is loaded only by its command: an administration command starts fast and alone.
     const { runDemo } = await import('./demo/run-demo.ts');
@@ -319,7 +304,7 @@ clients
     );
   });
 
-const keys = program.command('keys').description('manage the signing keys of the issuer');
+const keys = program.command('keys').description('generate key pairs; manage the signing keys of the issuer');
 keys
   .command('list')
   .description('list signing keys (never private parts)')
@@ -374,9 +359,14 @@ tokens
     );
   });
 
+registerKeyCommands(keys);
+registerCheckCommand(program);
+registerTokenCommands(program);
+
 program.parseAsync().catch((err: unknown) => {
   const message = err instanceof JwtGateError ? (err.detail ?? err.message) : (err as Error).message;
   process.stderr.write(`jwtgate: ${message}\n`);
+  if (err instanceof UsageError) process.exit(err.exitCode);
   // 78 (EX_CONFIG): the configuration is wrong; 1: anything else.
   const isConfig =
     (err instanceof JwtGateError && err.code === 'ERR_OPTIONS_INVALID') ||

@@ -1,16 +1,26 @@
-import { createServer, type Server } from 'node:http';
-import { resolve } from 'node:path';
-import { createVerifier } from '@jwtgate/verify';
-import { withJwt } from '@jwtgate/verify/node-http';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import pino from 'pino';
-import { mintTutorialToken, TUTORIAL } from '../issuer/tutorial/tutorial-token.ts';
-import { loadDemoSecret } from './demo-secret.ts';
-import { listen } from './listen.ts';
+import { createGateway, type Gateway } from '../gateway/create-gateway.ts';
+import { createIssuer, type Issuer } from '../issuer/create-issuer.ts';
+import { IssuerError } from '../issuer/errors.ts';
+import { resolveIssuerOptions } from '../issuer/issuer-options.ts';
+import { openStore } from '../issuer/open-store.ts';
+import { readTutorialSecret } from '../issuer/tutorial/tutorial-server.ts';
+import { loadKeyEncryptionKey } from '../store/key-encryption.ts';
+import type { Store } from '../store/types.ts';
+import { DEMO_CLIENT, seedDemoClient } from './demo-client.ts';
+import { demoKeyEncryptionEnv, loadDemoSecret } from './demo-secret.ts';
+import { type DemoServices, startDemoServices } from './demo-services.ts';
+import { writeGatewayConfig } from './gateway-config.ts';
+import { reservePort } from './listen.ts';
+import { walkthroughBanner } from './walkthrough-banner.ts';
 
 export interface DemoOptions {
   readonly host: string;
   readonly issuerPort: number;
   readonly gatewayPort: number;
+  /** Lifetime of the tutorial's tokens (GET /); the OAuth access tokens live 5 minutes. */
   readonly tokenLifetime: number;
   readonly dataDir: string;
 }
@@ -21,96 +31,95 @@ export interface RunningDemo {
   close(): Promise<void>;
 }
 
+/** OAuth access tokens of the demo client: long enough for the "go further" steps. */
+const ACCESS_TOKEN_LIFETIME_SECONDS = 300;
+
 /**
- * The tutorial, fixed: a token server (HS256, the tutorial's claims, exp one minute) and a
- * protected service that verifies the `Token` header or `Authorization: Bearer` with
- * @jwtgate/verify: 401 with RFC 6750 headers instead of a 200 with an error text, iss and aud
- * required, an empty or short secret refused at start.
+ * The whole walkthrough in one process: the issuer (the tutorial's `GET /` token plus its OAuth
+ * endpoints) on the issuer port, the gateway on the gateway port, and the tutorial, billing and
+ * inventory services behind it. Everything it generates (SECRET_KEY unless set, the key
+ * encryption key, the SQLite store with the signing keys, the demo client's secret, the gateway
+ * config) is kept in the data folder. A short SECRET_KEY or a taken port stops it before anything
+ * listens.
  */
 export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
-  const log = pino({ name: 'jwtgate-demo' });
+  const log = pino({ name: 'jwtgate-demo', level: process.env.LOG_LEVEL ?? 'info' });
   const dataDir = resolve(options.dataDir);
   const { secret, origin } = loadDemoSecret(dataDir, process.env);
-  // Fails here, before any port opens, when the secret is empty or shorter than 32 bytes.
-  const verifier = createVerifier({
-    providers: {
-      tutorial: {
-        issuer: TUTORIAL.issuer,
-        audiences: [TUTORIAL.audience],
-        algorithms: ['HS256'],
-        // From the environment, name the variable in any error; otherwise the generated file.
-        secret: process.env.SECRET_KEY !== undefined ? { env: 'SECRET_KEY' } : secret,
-      },
-    },
-  });
-
-  const issuer = createServer((req, res) => {
-    if (req.method !== 'GET' || (req.url ?? '/') !== '/') {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('Not Found\n');
-      return;
-    }
-    mintTutorialToken(secret, options.tokenLifetime).then(
-      (token) => {
-        log.info({ service: 'issuer', status: 200, client: TUTORIAL.client }, 'token issued');
-        res
-          .writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
-          .end(token);
-      },
-      (err: Error) => {
-        log.error({ service: 'issuer', err: err.message }, 'token not issued');
-        res.writeHead(500, { 'content-type': 'text/plain' }).end('Internal Server Error\n');
-      },
-    );
-  });
-
-  const gateway = createServer(
-    withJwt(
-      {
-        verifier,
-        tokenFrom: [{ header: 'Token' }, { bearer: true }],
-        onDenied: (err, req) =>
-          log.info({ service: 'gateway', path: req.url, status: err.status, reason: err.code }, 'denied'),
-      },
-      (req, res) => {
-        log.info(
-          { service: 'gateway', path: req.url, status: 200, client: req.auth.claims.client },
-          'allowed',
-        );
-        res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end('Super Secret Information');
-      },
-    ),
-  );
-
-  const servers: Server[] = [issuer, gateway];
+  readTutorialSecret({ SECRET_KEY: secret });
+  const issuerPort = await reservePort(options.host, options.issuerPort, '--issuer-port');
+  const gatewayPort = await reservePort(options.host, options.gatewayPort, '--gateway-port');
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  let kek: Buffer | null;
   try {
-    const issuerPort = await listen(issuer, options.host, options.issuerPort, '--issuer-port');
-    const gatewayPort = await listen(gateway, options.host, options.gatewayPort, '--gateway-port');
-    const host = options.host === '127.0.0.1' ? 'localhost' : options.host;
-    const issuerUrl = `http://${host}:${issuerPort}`;
-    const gatewayUrl = `http://${host}:${gatewayPort}`;
-    log.info({ issuerUrl, gatewayUrl, secret: origin }, 'ready');
+    kek = loadKeyEncryptionKey(demoKeyEncryptionEnv(dataDir, process.env));
+  } catch (err) {
+    throw new IssuerError('ERR_ISSUER_CONFIG', (err as Error).message);
+  }
+
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.splice(0).reverse()) await stop().catch(() => {});
+  };
+  try {
+    const store: Store = await openStore(join(dataDir, 'issuer.db'));
+    stops.push(() => store.close());
+    const client = await seedDemoClient(store, dataDir);
+    const issuerOptions = resolveIssuerOptions({
+      host: options.host,
+      port: issuerPort,
+      storeFile: join(dataDir, 'issuer.db'),
+      tokenLifetimeSeconds: ACCESS_TOKEN_LIFETIME_SECONDS,
+    });
+    const issuer: Issuer = createIssuer(issuerOptions, {
+      store,
+      kek,
+      log: log.child({ service: 'issuer' }),
+      tutorial: { secret, lifetimeSeconds: options.tokenLifetime },
+    });
+    stops.push(() => issuer.close());
+    await issuer.start();
+    const services: DemoServices = await startDemoServices();
+    stops.push(() => services.close());
+    const configFile = writeGatewayConfig(dataDir, {
+      host: options.host,
+      gatewayPort,
+      issuerUrl: issuerOptions.issuerUrl,
+      services,
+    });
+    const gateway: Gateway = createGateway({
+      configFile,
+      env: { ...process.env, SECRET_KEY: secret },
+      logger: log.child({ service: 'gateway' }),
+    });
+    stops.push(() => gateway.close(1000));
+    await gateway.start();
+
+    const shown = options.host === '127.0.0.1' ? 'localhost' : options.host;
+    const issuerUrl = `http://${shown}:${issuerPort}`;
+    const gatewayUrl = `http://${shown}:${gatewayPort}`;
+    log.info({ issuerUrl, gatewayUrl, secret: origin, data: dataDir }, 'ready');
     process.stdout.write(
-      [
-        '',
-        'jwtgate demo is ready. Try the walkthrough:',
-        `  TOKEN=$(curl -s ${issuerUrl})`,
-        `  curl ${gatewayUrl}                                    # 401 No Authorization Token provided`,
-        `  curl ${gatewayUrl} --header "Token: $TOKEN"           # Super Secret Information`,
-        `  curl ${gatewayUrl} --header "Authorization: Bearer $TOKEN"`,
-        `  (tokens expire after ${options.tokenLifetime} s; then the same call answers 401 "The token has expired")`,
-        'Ctrl-C stops everything.',
-        '',
-      ].join('\n'),
+      walkthroughBanner({
+        issuerUrl,
+        gatewayUrl,
+        tokenLifetime: options.tokenLifetime,
+        clientId: client.id,
+        secretFile: client.secretFile,
+        audience: DEMO_CLIENT.audience,
+        newSecret: client.secret,
+      }),
     );
     return {
       issuerUrl,
       gatewayUrl,
       close: async () => {
-        await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+        await stopAll();
+        log.info('stopped');
       },
     };
   } catch (err) {
-    for (const s of servers) if (s.listening) s.close();
+    await stopAll();
     throw err;
   }
 }

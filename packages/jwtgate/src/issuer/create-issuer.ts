@@ -13,6 +13,7 @@ import { TokenEndpointGuard } from './protect/token-endpoint-guard.ts';
 import { parseCursor, RevocationFeed } from './revocation/revocation-feed.ts';
 import type { OwnTokenContext } from './tokens/own-token-endpoints.ts';
 import { createOwnTokenVerifier } from './tokens/verify-own-token.ts';
+import { createTutorialHandler } from './tutorial/tutorial-server.ts';
 
 export interface IssuerDeps {
   readonly store: Store;
@@ -21,6 +22,11 @@ export interface IssuerDeps {
   readonly kek: Buffer | null;
   /** The clock of key transitions, lock-outs and the feed. oidc-provider itself reads Date.now. */
   readonly now?: () => number;
+  /**
+   * Also serve the tutorial's token at `GET /` (HS256 with this secret, see createTutorialHandler),
+   * in front of the OAuth endpoints: the demo's one issuer port does both.
+   */
+  readonly tutorial?: { readonly secret: string; readonly lifetimeSeconds: number };
 }
 
 export interface Issuer {
@@ -105,6 +111,14 @@ export function createIssuer(options: IssuerOptions, deps: IssuerDeps): Issuer {
   });
   const guard = new TokenEndpointGuard({ ...options.rateLimit, lockout: options.lockout });
   const adapter = createStoreAdapter(store);
+  const tutorial =
+    deps.tutorial === undefined
+      ? null
+      : createTutorialHandler(
+          deps.tutorial.secret,
+          log.child({ mode: 'tutorial' }),
+          deps.tutorial.lifetimeSeconds,
+        );
   const admin =
     options.adminToken === null
       ? null
@@ -224,6 +238,7 @@ export function createIssuer(options: IssuerOptions, deps: IssuerDeps): Issuer {
       return handle(req, res);
     }
     if (path === '/healthz' && method === 'GET') return sendJson(res, 200, { status: 'ok' });
+    if (tutorial !== null && path === '/') return tutorial(req, res);
     if (path === '/revocations' && method === 'GET') {
       const params = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
       const limit = Number(params.get('limit') ?? 1000) || 1000;

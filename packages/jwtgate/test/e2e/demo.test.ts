@@ -1,7 +1,10 @@
-// End to end: the demo as real processes on real ports, driven over HTTP like the walkthrough.
+// End to end: `jwtgate demo` as a real process on real ports: the tutorial's token and the OAuth
+// endpoints on one issuer port, the gateway in front of the services, what the data folder keeps,
+// a restart on the same folder, and the start-up errors. The README's walkthrough itself runs in
+// walkthrough.test.ts.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,8 +23,11 @@ function freePort(): Promise<number> {
 }
 
 function startDemo(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const base: NodeJS.ProcessEnv = { ...process.env };
+  delete base.SECRET_KEY;
+  delete base.JWTGATE_KEY_ENCRYPTION_KEY;
   const child = spawn(process.execPath, ['--conditions=jwtgate-source', CLI, 'demo', ...args], {
-    env: { ...process.env, SECRET_KEY: undefined, ...env },
+    env: { ...base, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -45,18 +51,15 @@ describe('jwtgate demo', () => {
   let demo: ReturnType<typeof startDemo>;
   let issuer: string;
   let gateway: string;
+  let args: string[];
+  const dataDir = mkdtempSync(join(tmpdir(), 'jwtgate-demo-'));
 
   before(async () => {
     const [a, b] = [await freePort(), await freePort()];
     issuer = `http://127.0.0.1:${a}`;
     gateway = `http://127.0.0.1:${b}`;
-    const dataDir = mkdtempSync(join(tmpdir(), 'jwtgate-demo-'));
-    demo = startDemo([
-      `--issuer-port=${a}`,
-      `--gateway-port=${b}`,
-      '--token-lifetime=1',
-      `--data-dir=${dataDir}`,
-    ]);
+    args = [`--issuer-port=${a}`, `--gateway-port=${b}`, '--token-lifetime=2', `--data-dir=${dataDir}`];
+    demo = startDemo(args);
     await demo.ready;
   });
 
@@ -77,7 +80,7 @@ describe('jwtgate demo', () => {
     assert.equal(payload.iss, 'jwtgo.io');
     assert.equal(payload.aud, 'billing.jwtgo.io');
     assert.equal(payload.authorized, true);
-    assert.equal(payload.exp - payload.iat, 1);
+    assert.equal(payload.exp - payload.iat, 2);
   });
 
   it('answers 401 "No Authorization Token provided" without a token', async () => {
@@ -94,8 +97,8 @@ describe('jwtgate demo', () => {
       assert.equal(res.status, 200);
       assert.equal(await res.text(), 'Super Secret Information');
     }
-    // A real process cannot take an injected clock: wait out the 1 s lifetime.
-    await new Promise((r) => setTimeout(r, 2100));
+    // A real process cannot take an injected clock: wait out the 2 s lifetime.
+    await new Promise((r) => setTimeout(r, 3100));
     const res = await fetch(gateway, { headers: { Token: token } });
     assert.equal(res.status, 401);
     assert.match(res.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
@@ -110,6 +113,57 @@ describe('jwtgate demo', () => {
     assert.equal(((await res.json()) as { error: string }).error, 'ERR_SIGNATURE_INVALID');
     assert.ok(!demo.output().includes(token.split('.')[2] as string), 'no signature in the logs');
   });
+
+  it('serves the OAuth endpoints on the issuer port next to the tutorial token', async () => {
+    const meta = (await (await fetch(`${issuer}/.well-known/oauth-authorization-server`)).json()) as {
+      issuer: string;
+      token_endpoint: string;
+    };
+    assert.equal(meta.issuer, issuer);
+    assert.equal(meta.token_endpoint, `${issuer}/token`);
+    const res = await fetch(`${issuer}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials',
+    });
+    assert.equal(res.status, 400, 'no client credentials, no token');
+    assert.equal(((await res.json()) as { error: string }).error, 'invalid_request');
+  });
+
+  it('keeps its secrets, keys and config in the data folder, readable only by the user', () => {
+    for (const name of ['secret-key', 'key-encryption-key', 'demo-client-secret']) {
+      assert.equal(statSync(join(dataDir, name)).mode & 0o077, 0, `${name} is private`);
+    }
+    assert.ok(statSync(join(dataDir, 'issuer.db')).size > 0);
+    const config = readFileSync(join(dataDir, 'gateway.yaml'), 'utf8');
+    assert.match(config, /secret: \$\{SECRET_KEY\}/, 'the secret itself is never written into the config');
+    assert.match(config, /feed: http:\/\/127\.0\.0\.1:\d+/);
+    assert.match(demo.output(), /demo credentials/, 'the new client secret is shown once at first start');
+  });
+
+  it('restarts on the same data folder with the same secrets and client', async () => {
+    demo.child.kill('SIGINT');
+    assert.equal(await demo.exited, 0, 'Ctrl-C stops the demo cleanly');
+    const secret = readFileSync(join(dataDir, 'demo-client-secret'), 'utf8').trim();
+    demo = startDemo(args);
+    await demo.ready;
+    assert.doesNotMatch(demo.output(), /demo credentials/, 'an existing secret is not printed again');
+    const res = await fetch(`${issuer}/token`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`demo-client:${secret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: 'grant_type=client_credentials',
+    });
+    assert.equal(res.status, 200);
+    const { access_token } = (await res.json()) as { access_token: string };
+    const billing = await fetch(`${gateway}/billing/invoices`, {
+      headers: { authorization: `Bearer ${access_token}` },
+    });
+    assert.equal(billing.status, 200);
+    assert.match(await billing.text(), /X-User-Id=demo-client .*X-User-Roles=billing path=\/invoices/);
+  });
 });
 
 describe('jwtgate demo start-up errors', () => {
@@ -123,18 +177,21 @@ describe('jwtgate demo start-up errors', () => {
     }
   });
 
-  it('names the port that is already in use', async () => {
+  it('names the port that is already in use, in one line', async () => {
     const port = await freePort();
     const blocker = createServer().listen(port, '127.0.0.1');
     await new Promise((r) => blocker.once('listening', r));
-    const d = startDemo([
-      `--issuer-port=${port}`,
-      '--gateway-port=0',
-      `--data-dir=${mkdtempSync(join(tmpdir(), 'jg-'))}`,
-    ]);
-    d.ready.catch(() => {});
-    assert.equal(await d.exited, 1);
-    assert.match(d.output(), new RegExp(`port ${port} .* already in use.*--issuer-port`));
+    for (const flag of ['--issuer-port', '--gateway-port']) {
+      const other = flag === '--issuer-port' ? '--gateway-port' : '--issuer-port';
+      const d = startDemo([
+        `${flag}=${port}`,
+        `${other}=0`,
+        `--data-dir=${mkdtempSync(join(tmpdir(), 'jg-'))}`,
+      ]);
+      d.ready.catch(() => {});
+      assert.equal(await d.exited, 1);
+      assert.match(d.output(), new RegExp(`^jwtgate: port ${port} .* already in use.*${flag}\n$`));
+    }
     blocker.close();
   });
 });
