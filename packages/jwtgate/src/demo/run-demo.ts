@@ -107,7 +107,7 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
         clientId: client.id,
         secretFile: client.secretFile,
         audience: DEMO_CLIENT.audience,
-        newSecret: client.secret,
+        secretCreated: client.secret !== null,
       }),
     );
     return {

@@ -7,8 +7,8 @@ export interface BannerInput {
   readonly clientId: string;
   readonly secretFile: string;
   readonly audience: string;
-  /** The client secret when it was just created (shown once), else null. */
-  readonly newSecret: string | null;
+  /** Whether the client secret was created on this start. */
+  readonly secretCreated: boolean;
 }
 
 /** The walkthrough's commands (as in the README) for the ports and data folder in use. */
@@ -27,9 +27,8 @@ export function walkthroughBanner(b: BannerInput): string {
     `  # tutorial tokens expire after ${b.tokenLifetime} s; then the same call answers 401 ERR_TOKEN_EXPIRED`,
     '',
     `  # go further: client ${b.clientId} (role billing), ES256 access tokens for ${b.audience}`,
-    b.newSecret === null
-      ? `  SECRET=$(cat ${shown})`
-      : `  SECRET=$(cat ${shown})   # = ${b.newSecret} (demo credentials, kept in that file)`,
+    // The secret itself is never printed: output like this ends up in logs. It is in the file.
+    `  SECRET=$(cat ${shown})   # the client secret, created ${b.secretCreated ? 'now' : 'on an earlier start'} (file mode 0600)`,
     `  AT=$(curl -s -u ${b.clientId}:$SECRET -d grant_type=client_credentials -d resource=${b.audience} ${b.issuerUrl}/token | sed 's/.*"access_token":"\\([^"]*\\)".*/\\1/')`,
     `  curl -s ${b.gatewayUrl}/billing ${bearer}     # allowed: the service shows the identity it saw`,
     `  curl -s ${b.gatewayUrl}/inventory ${bearer}   # 403 ERR_INSUFFICIENT_ROLE`,
