@@ -132,7 +132,7 @@ program
   )
   .option('--host <host>', 'address to listen on', ISSUER_DEFAULTS.host)
   .option('--port <port>', 'port to listen on', port, ISSUER_DEFAULTS.port)
-  .option('--store <file>', 'SQLite store file', ISSUER_DEFAULTS.storeFile)
+  .option('--store <file|url>', 'SQLite store file, or a postgres:// URL', ISSUER_DEFAULTS.storeFile)
   .option(
     '--token-lifetime <seconds>',
     'access token lifetime',
@@ -210,7 +210,11 @@ program
     process.once('SIGTERM', stop);
   });
 
-const storeOption = ['--store <file>', 'SQLite store file of the issuer', ISSUER_DEFAULTS.storeFile] as const;
+const storeOption = [
+  '--store <file|url>',
+  'the issuer store: SQLite file or postgres:// URL',
+  ISSUER_DEFAULTS.storeFile,
+] as const;
 const jsonOption = ['--json', 'print JSON', false] as const;
 
 const clients = program.command('clients').description('manage the OAuth clients of the issuer');

@@ -1,5 +1,5 @@
 // The issuer's storage, behind one small interface: SQLite (node:sqlite) by default, PostgreSQL
-// later (issue 7) behind the same methods and migrations. Everything is async so that both fit.
+// (`postgres://...`) behind the same methods and migrations. Everything is async so that both fit.
 // No secret is stored in the clear: client secrets as hashes, private keys encrypted when a key
 // encryption key is configured.
 
