@@ -223,6 +223,8 @@ export function createIssuer(options: IssuerOptions, deps: IssuerDeps): Issuer {
           );
       } else if (res.statusCode < 400) {
         guard.succeeded(clientId, address);
+      } else if (res.statusCode === 400) {
+        guard.malformed(clientId);
       }
     });
     await handle(req, res);

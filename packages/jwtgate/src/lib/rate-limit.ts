@@ -2,6 +2,8 @@
 export interface RateLimiter {
   /** 0 when the request may pass, otherwise the seconds to wait (for Retry-After). */
   take(key: string, nowMs: number): number;
+  /** Gives back one token taken for `key` (a request that turned out not to count). */
+  refund(key: string): void;
 }
 
 interface Bucket {
@@ -30,6 +32,10 @@ export function createRateLimiter(rate: number, burst: number): RateLimiter {
         return 0;
       }
       return Math.max(1, Math.ceil((1 - b.tokens) / rate));
+    },
+    refund(key) {
+      const b = buckets.get(key);
+      if (b !== undefined) b.tokens = Math.min(burst, b.tokens + 1);
     },
   };
 }

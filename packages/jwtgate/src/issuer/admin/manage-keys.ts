@@ -61,6 +61,12 @@ export async function startRotation(store: Store, options: StartRotationOptions)
     );
   if (!Number.isFinite(options.prePublishSeconds) || options.prePublishSeconds < 0)
     throw new IssuerError('ERR_ADMIN_REQUEST_INVALID', 'pre-publication time: expected seconds >= 0');
+  if (options.kek === null && keys.some((k) => k.privateJwk.startsWith('enc:'))) {
+    throw new IssuerError(
+      'ERR_ADMIN_REQUEST_INVALID',
+      'the signing keys in this store are encrypted: set JWTGATE_KEY_ENCRYPTION_KEY so the new key is encrypted too',
+    );
+  }
   const key = await rotateKeys(store, {
     alg: alg as SigningAlgorithm,
     prePublishMs: options.prePublishSeconds * 1000,

@@ -67,6 +67,14 @@ export class TokenEndpointGuard {
     return wait > 0 ? { allowed: false, reason: 'rate-limited', retryAfterSeconds: wait } : { allowed: true };
   }
 
+  /**
+   * A request refused as malformed (400) before the client authenticated: it must not spend the
+   * claimed client's budget, or anyone could exhaust another client's limit by naming it.
+   */
+  malformed(clientId: string | undefined): void {
+    if (clientId !== undefined) this.#perClient?.refund(clientId);
+  }
+
   /** Records a failed client authentication; true when it starts a lock. */
   failed(clientId: string | undefined, address: string, now: number): boolean {
     const lockout = this.#lockout;

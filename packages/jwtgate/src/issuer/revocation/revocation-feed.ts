@@ -23,9 +23,12 @@ interface Subscriber {
   readonly res: ServerResponse;
   cursor: number;
   replaying: boolean;
+  readonly address: string;
 }
 
 const PAGE = 1000;
+const MAX_PER_ADDRESS = 16;
+const MAX_BUFFERED_BYTES = 1024 * 1024;
 const PRUNE_EVERY_MS = 60_000;
 
 const entry = (r: RevocationRecord): FeedEntry => ({ seq: r.seq, jti: r.jti, exp: r.exp });
@@ -116,7 +119,7 @@ export class RevocationFeed {
     since: number,
     limit = PAGE,
   ): Promise<{ revocations: FeedEntry[]; next: number; more: boolean }> {
-    const size = Math.min(Math.max(1, limit), PAGE);
+    const size = Math.min(Math.max(1, Math.trunc(limit) || PAGE), PAGE);
     const now = Math.floor(this.#o.now() / 1000);
     const page = await this.#o.store.revocations.since(since, size);
     return {
@@ -129,7 +132,11 @@ export class RevocationFeed {
 
   /** `GET /revocations/stream`: replays after `since`, then stays open and sends each new revocation. */
   async stream(req: IncomingMessage, res: ServerResponse, since: number): Promise<void> {
-    if (this.#subscribers.size >= this.#o.maxSubscribers) {
+    // One host may not take every slot (the feed is open to gateways without a credential).
+    const address = req.socket.remoteAddress ?? '';
+    let fromAddress = 0;
+    for (const s of this.#subscribers) if (s.address === address) fromAddress++;
+    if (this.#subscribers.size >= this.#o.maxSubscribers || fromAddress >= MAX_PER_ADDRESS) {
       res
         .writeHead(503, {
           'content-type': 'application/json',
@@ -146,7 +153,7 @@ export class RevocationFeed {
       'x-accel-buffering': 'no',
     });
     res.write('retry: 1000\n\n');
-    const sub: Subscriber = { res, cursor: since, replaying: true };
+    const sub: Subscriber = { res, cursor: since, replaying: true, address };
     this.#subscribers.add(sub);
     const drop = () => this.#subscribers.delete(sub);
     req.once('close', drop);
@@ -175,6 +182,12 @@ export class RevocationFeed {
   #send(sub: Subscriber, e: FeedEntry): void {
     if (e.seq <= sub.cursor) return;
     sub.cursor = e.seq;
+    // A subscriber that does not read is dropped rather than buffered without bound.
+    if (sub.res.writableLength > MAX_BUFFERED_BYTES) {
+      sub.res.destroy();
+      this.#subscribers.delete(sub);
+      return;
+    }
     sub.res.write(`id: ${e.seq}\nevent: revocation\ndata: ${JSON.stringify(e)}\n\n`);
   }
 

@@ -46,3 +46,33 @@ describe('key management', () => {
     }
   });
 });
+
+describe('key management with encrypted keys', () => {
+  test('a rotation without the key encryption key is refused when the store holds encrypted keys', async () => {
+    const tmp = tempDir();
+    const store = await openTempStore(join(tmp.dir, 'k.db'));
+    try {
+      await ensureSigningKey(store, {
+        alg: 'ES256',
+        now: NOW,
+        kek: Buffer.alloc(32, 7),
+        actor: 'test',
+        retentionMs: 1,
+      });
+      await assert.rejects(
+        startRotation(store, { prePublishSeconds: 10, kek: null, actor: 'cli', now: NOW }),
+        /encrypted: set JWTGATE_KEY_ENCRYPTION_KEY/,
+      );
+      const next = await startRotation(store, {
+        prePublishSeconds: 10,
+        kek: Buffer.alloc(32, 7),
+        actor: 'cli',
+        now: NOW,
+      });
+      assert.equal(next.encrypted, true);
+    } finally {
+      await store.close();
+      tmp.remove();
+    }
+  });
+});

@@ -65,3 +65,14 @@ describe('TokenEndpointGuard', () => {
     assert.equal(g.check('c', 'a', T).allowed, true);
   });
 });
+
+describe('TokenEndpointGuard: malformed requests', () => {
+  test('a 400 before authentication gives the claimed client its token back: naming a client cannot exhaust it', () => {
+    const g = new TokenEndpointGuard({ perClient: { rate: 1, burst: 2 }, perAddress: null, lockout: null });
+    for (let i = 0; i < 50; i++) {
+      assert.equal(g.check('victim', 'attacker', T).allowed, true);
+      g.malformed('victim');
+    }
+    assert.equal(g.check('victim', 'real-client', T).allowed, true);
+  });
+});

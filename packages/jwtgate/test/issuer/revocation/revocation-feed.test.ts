@@ -117,4 +117,22 @@ describe('RevocationFeed', () => {
     assert.equal(res.status, 503);
     assert.equal(res.headers.get('retry-after'), '5');
   });
+
+  test('one address cannot take every slot: 16 streams per address, then 503', async () => {
+    make(1000);
+    await feed.start();
+    const url = await serve();
+    const open: AbortController[] = [];
+    try {
+      for (let i = 0; i < 16; i++) {
+        const c = new AbortController();
+        open.push(c);
+        assert.equal((await fetch(url, { signal: c.signal })).status, 200);
+      }
+      const res = await fetch(url);
+      assert.equal(res.status, 503);
+    } finally {
+      for (const c of open) c.abort();
+    }
+  });
 });
