@@ -2,11 +2,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Verifier } from '@jwtgate/verify';
 import type { GatewayMetrics } from './observe/metrics.ts';
 import type { RevocationList } from './pipeline/revocation-list.ts';
+import type { SharedRedis } from './pipeline/shared-redis.ts';
 
 export interface AdminContext {
   readonly verifier: () => Verifier;
   readonly metrics: GatewayMetrics;
   readonly revocations: RevocationList;
+  /** The shared Redis: readiness reports it, and POST /revocations publishes to every replica through it. */
+  readonly redis?: () => SharedRedis | null;
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {
@@ -39,8 +42,14 @@ export function createAdminServer(ctx: AdminContext): Server {
         const verifier = ctx.verifier();
         let providers = verifier.status();
         if (!Object.values(providers).every((p) => p.ready)) providers = await verifier.load();
-        const ready = Object.values(providers).every((p) => p.ready);
-        return json(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', providers });
+        const redis = ctx.redis?.() ?? null;
+        // Redis down with on_failure open still serves: it is reported, not a reason to be unready.
+        const ready = Object.values(providers).every((p) => p.ready) && redis?.refusing !== true;
+        return json(res, ready ? 200 : 503, {
+          status: ready ? 'ready' : 'not ready',
+          providers,
+          ...(redis !== null ? { redis: redis.status() } : {}),
+        });
       }
       if (req.method === 'GET' && path === '/metrics') {
         const body = await ctx.metrics.registry.metrics();
@@ -63,6 +72,19 @@ export function createAdminServer(ctx: AdminContext): Server {
           });
         }
         ctx.revocations.add(body.jti, body.exp);
+        const redis = ctx.redis?.() ?? null;
+        if (redis !== null) {
+          try {
+            await redis.publish(body.jti, body.exp);
+          } catch {
+            // Enforced here already; the other replicas did not hear of it.
+            return json(res, 503, {
+              error: 'ERR_REDIS_UNAVAILABLE',
+              message:
+                'Revoked on this gateway only: Redis is unreachable; retry to reach the other replicas',
+            });
+          }
+        }
         res.writeHead(204).end();
         return;
       }

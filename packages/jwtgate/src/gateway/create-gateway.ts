@@ -9,6 +9,7 @@ import { createRequestHandler } from './handle-request.ts';
 import { createMetrics, type GatewayMetrics } from './observe/metrics.ts';
 import { type FeedSubscription, subscribeRevocationFeed } from './pipeline/revocation-feed.ts';
 import { RevocationList } from './pipeline/revocation-list.ts';
+import { openSharedRedis, type SharedRedis } from './pipeline/shared-redis.ts';
 import { createUpgradeHandler } from './upgrade.ts';
 
 export interface GatewayOptions {
@@ -34,6 +35,8 @@ export interface Gateway {
   readonly revocations: RevocationList;
   readonly metrics: GatewayMetrics;
   readonly server: Server;
+  /** The shared Redis (`gateway.redis`), or null. */
+  readonly redis: SharedRedis | null;
 }
 
 /** Creates a gateway from a config file; throws ConfigError (file, path, expectation) when it is invalid. */
@@ -41,16 +44,39 @@ export function createGateway(options: GatewayOptions): Gateway {
   const log = options.logger ?? pino({ name: 'jwtgate-gateway' });
   const metrics = createMetrics();
   const revocations = new RevocationList();
-  const compile = () =>
-    compileGateway(readConfig(options.configFile, options.env), {
-      file: options.configFile,
-      revocations,
-      ...(options.env ? { env: options.env } : {}),
-      onKeyFetch: (provider, event) => {
-        metrics.jwksFetch(provider, event.ok);
-        if (!event.ok) log.warn({ provider, url: event.url, error: event.error }, 'key fetch failed');
-      },
-    });
+  // Redis is opened once from the first configuration; a reload that changes it warns (restart).
+  let redis: SharedRedis | null = null;
+  const compile = () => {
+    const config = readConfig(options.configFile, options.env);
+    const opened = redis === null && config.gateway.redis !== undefined;
+    if (opened && config.gateway.redis) {
+      const r = config.gateway.redis;
+      redis = openSharedRedis(
+        { url: r.url, prefix: r.key_prefix ?? 'jwtgate:', onFailure: r.on_failure ?? 'open' },
+        revocations,
+        log,
+      );
+    }
+    try {
+      return compileGateway(config, {
+        file: options.configFile,
+        revocations,
+        redis,
+        ...(options.env ? { env: options.env } : {}),
+        onKeyFetch: (provider, event) => {
+          metrics.jwksFetch(provider, event.ok);
+          if (!event.ok) log.warn({ provider, url: event.url, error: event.error }, 'key fetch failed');
+        },
+      });
+    } catch (err) {
+      // An invalid configuration must not leave a reconnecting Redis holding the process open.
+      if (opened) {
+        void redis?.close();
+        redis = null;
+      }
+      throw err;
+    }
+  };
   let current = compile();
   const bindCache = (g: CompiledGateway) => metrics.setCacheSource(() => g.verifier.stats());
   bindCache(current);
@@ -117,7 +143,12 @@ export function createGateway(options: GatewayOptions): Gateway {
       `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`,
     );
   });
-  const admin = createAdminServer({ verifier: () => current.verifier, metrics, revocations });
+  const admin = createAdminServer({
+    verifier: () => current.verifier,
+    metrics,
+    revocations,
+    redis: () => redis,
+  });
   let watcher: ReturnType<typeof watch> | null = null;
   let reloadTimer: NodeJS.Timeout | null = null;
 
@@ -140,6 +171,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     else void old.pools.close();
     void next.verifier.load();
     if (next.revocationFeed !== old.revocationFeed) followFeed(next.revocationFeed);
+    if (JSON.stringify(next.redis) !== JSON.stringify(old.redis))
+      log.warn('redis changes take effect on restart');
     log.info({ routes: next.routes.length }, 'configuration reloaded');
     return true;
   }
@@ -148,6 +181,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     server,
     revocations,
     metrics,
+    get redis() {
+      return redis;
+    },
     current: () => current,
     reload,
     async start() {
@@ -199,6 +235,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         new Promise((r) => setTimeout(r, 2000, true).unref()),
       ]);
       if (late) await Promise.all(pools.map((p) => p.destroy()));
+      await redis?.close();
     },
   };
 }

@@ -10,6 +10,7 @@ export const GATEWAY_ERROR_CODES = {
   ERR_RATE_LIMITED: { status: 429, message: 'Too many requests' },
   ERR_UPSTREAM_UNAVAILABLE: { status: 502, message: 'The upstream service is unavailable' },
   ERR_UPSTREAM_TIMEOUT: { status: 504, message: 'The upstream service did not answer in time' },
+  ERR_REDIS_UNAVAILABLE: { status: 503, message: 'The gateway cannot reach its shared state' },
   ERR_CONFIG_INVALID: { status: 500, message: 'The configuration is invalid' },
 } as const;
 

@@ -1,10 +1,12 @@
 import cluster, { type Worker } from 'node:cluster';
 import { createServer } from 'node:http';
+import { Redis } from 'ioredis';
 import pino from 'pino';
 import { AggregatorRegistry } from 'prom-client';
 import { compileGateway } from './config/compile-gateway.ts';
 import { readConfig } from './config/read-config.ts';
 import { createGateway } from './create-gateway.ts';
+import { publishRevocation } from './pipeline/redis-revocations.ts';
 import { RevocationList } from './pipeline/revocation-list.ts';
 
 export interface RunOptions {
@@ -53,6 +55,11 @@ async function runPrimary(options: RunOptions): Promise<void> {
   const probe = compileGateway(config, { file: options.config, revocations: new RevocationList() });
   await probe.pools.close();
   const revocations = new RevocationList();
+  // With gateway.redis, a revocation posted here also reaches the replicas on other hosts.
+  const publisher = probe.redis
+    ? new Redis(probe.redis.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 1000 })
+    : null;
+  publisher?.on('error', (err: Error) => log.warn({ error: err.message }, 'redis unavailable'));
   const ready = new Set<number>();
   let stopping = false;
   const startedAt = new Map<number, number>();
@@ -151,6 +158,13 @@ async function runPrimary(options: RunOptions): Promise<void> {
           return send(400, { error: 'ERR_INVALID_REQUEST' });
         revocations.add(body.jti, body.exp);
         for (const w of workers()) w.send({ type: 'revoke', jti: body.jti, exp: body.exp });
+        if (publisher !== null && probe.redis !== null) {
+          try {
+            await publishRevocation(publisher, probe.redis.prefix, body.jti, body.exp);
+          } catch {
+            return send(503, { error: 'ERR_REDIS_UNAVAILABLE' });
+          }
+        }
         return void res.writeHead(204).end();
       }
       if (path === '/revocations' && req.method === 'GET') return send(200, { revoked: revocations.list() });

@@ -9,8 +9,10 @@ import {
 import { ConfigError } from '../errors.ts';
 import { type Authenticate, compileAuthenticate } from '../pipeline/authenticate.ts';
 import { compileIdentityHeaders, type IdentityMutator } from '../pipeline/identity-headers.ts';
-import { createRateLimiter, type RateLimiter } from '../pipeline/rate-limit.ts';
+import { createRateLimiter } from '../pipeline/rate-limit.ts';
+import { createRedisRateLimiter, type SharedRateLimiter } from '../pipeline/redis-rate-limit.ts';
 import { REVOCATION_GRACE_SECONDS, type RevocationList } from '../pipeline/revocation-list.ts';
+import type { RedisSettings, SharedRedis } from '../pipeline/shared-redis.ts';
 import { compileMatcher, compilePathPattern, findOverlaps, type MatchResult } from '../routes/match-route.ts';
 import type { PathPattern } from '../routes/path-pattern.ts';
 import { createTargetGroup, PoolRegistry, type TargetGroup } from '../upstream/upstream-targets.ts';
@@ -39,7 +41,7 @@ export interface CompiledRoute {
   readonly scope: string;
   readonly timeoutMs: number;
   readonly maxBodyBytes: number;
-  readonly rateLimit: { readonly per: 'sub' | 'client_id'; readonly limiter: RateLimiter } | null;
+  readonly rateLimit: { readonly per: 'sub' | 'client_id'; readonly limiter: SharedRateLimiter } | null;
   readonly websocket: boolean;
 }
 
@@ -56,6 +58,10 @@ export interface CompiledGateway {
   readonly pools: PoolRegistry;
   /** The issuer revocation stream to follow (`<feed>/revocations/stream`), or null. */
   readonly revocationFeed: string | null;
+  /** The configured Redis (`gateway.redis`), or null. */
+  readonly redis: RedisSettings | null;
+  /** Whether authenticated routes must answer 503 now (Redis down with `on_failure: closed`). */
+  readonly refusing: () => boolean;
 }
 
 export interface CompileContext {
@@ -64,6 +70,8 @@ export interface CompileContext {
   readonly revocations: RevocationList;
   readonly onKeyFetch?: (provider: string, event: FetchEvent) => void;
   readonly now?: () => number;
+  /** The gateway's open Redis connection, when `gateway.redis` is configured: routes share rate limits through it. */
+  readonly redis?: SharedRedis | null;
 }
 
 export function parseHostPort(text: string): { host: string; port: number } {
@@ -201,6 +209,21 @@ function tokenHeaders(sources: readonly TokenSource[]): string[] {
 export function compileGateway(config: GatewayConfig, context: CompileContext): CompiledGateway {
   const g = config.gateway;
   const problems: string[] = [];
+  const shared = context.redis ?? null;
+  // With Redis, a route's buckets are shared by every replica; the local bucket is the fallback.
+  const routeLimiter = (scope: string, rate: number, burst: number): SharedRateLimiter => {
+    const local = createRateLimiter(rate, burst);
+    if (shared === null) return local;
+    return createRedisRateLimiter({
+      redis: shared.client,
+      prefix: shared.prefix,
+      scope,
+      rate,
+      burst,
+      onFailure: shared.onFailure,
+      fallback: local,
+    });
+  };
   let verifier: Verifier;
   try {
     verifier = createVerifier({
@@ -350,7 +373,8 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
         rateLimit: rl
           ? {
               per: rl.per ?? 'sub',
-              limiter: createRateLimiter(
+              limiter: routeLimiter(
+                `${r.name}:${rl.per ?? 'sub'}`,
                 rl.requests_per_second,
                 rl.burst ?? Math.max(1, Math.ceil(rl.requests_per_second)),
               ),
@@ -375,6 +399,18 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
         .href;
     }
   }
+  let redis: RedisSettings | null = null;
+  if (g.redis) {
+    const u = URL.parse(g.redis.url);
+    if (u === null || !/^rediss?:$/.test(u.protocol) || u.hostname === '')
+      problems.push('gateway.redis.url: expected redis://host:port or rediss://host:port');
+    else
+      redis = {
+        url: g.redis.url,
+        prefix: g.redis.key_prefix ?? 'jwtgate:',
+        onFailure: g.redis.on_failure ?? 'open',
+      };
+  }
   if (problems.length) {
     void pools.close();
     throw new ConfigError(context.file, problems);
@@ -390,5 +426,7 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
     trustForwarded: g.trust_forwarded === true,
     pools,
     revocationFeed,
+    redis,
+    refusing: () => shared?.refusing === true,
   });
 }

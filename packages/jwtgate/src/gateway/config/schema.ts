@@ -271,6 +271,32 @@ export const CONFIG_SCHEMA = {
           description:
             "Follow an issuer's revocation list, in addition to `POST /revocations` on the admin listener.",
         },
+        redis: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['url'],
+          properties: {
+            url: {
+              type: 'string',
+              pattern: '^rediss?://',
+              description: 'Redis server, e.g. `redis://127.0.0.1:6379` (`rediss://` for TLS).',
+            },
+            key_prefix: {
+              type: 'string',
+              minLength: 1,
+              default: 'jwtgate:',
+              description: 'Prefix of every key and channel the gateway uses.',
+            },
+            on_failure: {
+              enum: ['open', 'closed'],
+              default: 'open',
+              description:
+                'Redis unreachable: `open` keeps serving with the revocations already known and local rate-limit buckets; `closed` answers 503 on authenticated routes until Redis is back.',
+            },
+          },
+          description:
+            'Share state between gateway replicas: revocations (pub/sub, caught up on reconnect) and rate-limit buckets. Changes take effect on restart.',
+        },
         providers: { type: 'object', minProperties: 1, additionalProperties: provider },
         routes: { type: 'array', minItems: 1, items: route },
       },

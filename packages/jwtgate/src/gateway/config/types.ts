@@ -67,6 +67,7 @@ export interface GatewayConfig {
     trust_forwarded?: boolean;
     token_cache?: { max_entries?: number; max_bytes?: number };
     revocation?: { feed: string };
+    redis?: { url: string; key_prefix?: string; on_failure?: 'open' | 'closed' };
     providers: Record<string, ProviderConfig>;
     routes: RouteConfig[];
   };

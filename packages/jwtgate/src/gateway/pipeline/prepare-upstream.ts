@@ -121,6 +121,7 @@ export async function prepareUpstream(
   const route = match.route;
   let verified: VerifiedToken | undefined;
   if (route.authenticate !== null) {
+    if (g.refusing()) return gatewayDenial(route.name, new GatewayError('ERR_REDIS_UNAVAILABLE'), requestId);
     try {
       verified = await route.authenticate(req);
     } catch (error) {
@@ -128,7 +129,13 @@ export async function prepareUpstream(
     }
     if (route.rateLimit !== null) {
       const key = verified.claims[route.rateLimit.per];
-      const wait = route.rateLimit.limiter.take(typeof key === 'string' ? key : '', now());
+      let wait: number;
+      try {
+        wait = await route.rateLimit.limiter.take(typeof key === 'string' ? key : '', now());
+      } catch (error) {
+        if (error instanceof GatewayError) return gatewayDenial(route.name, error, requestId, verified);
+        throw error;
+      }
       if (wait > 0) {
         const err = new GatewayError('ERR_RATE_LIMITED', { headers: { 'retry-after': String(wait) } });
         return gatewayDenial(route.name, err, requestId, verified);
