@@ -1,10 +1,11 @@
 import {
   type Authorizer,
   compileTokenExtractor,
-  JwtGateError,
+  type JwtGateError,
   type RequestLike,
   type TokenExtractor,
   type TokenSource,
+  toJwtGateError,
   type VerifiedToken,
   type Verifier,
 } from '@jwtgate/verify';
@@ -77,8 +78,7 @@ export function compileAuthenticate(
         step.authorize(verified.claims);
         return verified;
       } catch (err) {
-        const e =
-          err instanceof JwtGateError ? err : new JwtGateError('ERR_INTERNAL', undefined, { cause: err });
+        const e = toJwtGateError(err);
         if (failure === undefined || rank(e.code) > rank(failure.code)) failure = e;
       }
     }
