@@ -13,6 +13,9 @@ import {
   formatKeys,
   formatRevocation,
   formatSecret,
+  formatUser,
+  formatUserPassword,
+  formatUsers,
 } from './issuer/admin/format-output.ts';
 import {
   addClient,
@@ -22,6 +25,16 @@ import {
   showClient,
 } from './issuer/admin/manage-clients.ts';
 import { listKeys, startRotation } from './issuer/admin/manage-keys.ts';
+import {
+  addUser,
+  listUsers,
+  parseRoleAssignments,
+  removeUser,
+  resetUserPassword,
+  setUserDisabled,
+  setUserRoles,
+  showUser,
+} from './issuer/admin/manage-users.ts';
 import { IssuerError } from './issuer/errors.ts';
 import { ISSUER_DEFAULTS } from './issuer/issuer-options.ts';
 import { openStore } from './issuer/open-store.ts';
@@ -181,7 +194,30 @@ program
     wholeNumber,
     10,
   )
+  .option(
+    '--redis <url>',
+    "relay revocations to the gateways' Redis (redis:// or rediss://), for replicas sharing one",
+  )
+  .option('--redis-prefix <prefix>', "prefix of the Redis keys (as the gateways' key_prefix)", 'jwtgate:')
   .option('--tutorial', "serve only the tutorial's HS256 token (GET /), signed with SECRET_KEY", false)
+  .option(
+    '--login-lockout <failures>',
+    "consecutive wrong passwords that lock a user's account for 15 minutes (0: off)",
+    wholeNumber,
+    ISSUER_DEFAULTS.login.lockout?.maxFailures ?? 5,
+  )
+  .option(
+    '--refresh-lifetime <duration>',
+    "absolute lifetime of a user's refresh tokens, kept across rotations, e.g. 30d",
+    duration,
+  )
+  .option(
+    '--refresh-grace <seconds>',
+    'how long a just-rotated refresh token may be presented again (a retried request)',
+    wholeNumber,
+    ISSUER_DEFAULTS.refreshTokens.graceSeconds,
+  )
+  .option('--no-console', 'do not serve the web console (/console, for users with --admin)')
   .action(async (opts) => {
     const rate = (rps: number) => (rps === 0 ? null : { rate: rps, burst: rps * 2 });
     const { runIssuer } = await import('./issuer/run-issuer.ts');
@@ -196,12 +232,26 @@ program
       retentionMarginSeconds: opts.retentionMargin,
       rotateEverySeconds: opts.rotateEvery ?? null,
       keyPollMs: opts.keyPoll,
+      redis: opts.redis ? { url: opts.redis, prefix: opts.redisPrefix } : null,
       rateLimit: { perClient: rate(opts.rateLimitClient), perAddress: rate(opts.rateLimitAddress) },
       lockout:
         opts.lockoutFailures === 0
           ? null
           : { maxFailures: opts.lockoutFailures, windowMs: 5 * 60_000, lockMs: 15 * 60_000 },
       tutorial: opts.tutorial,
+      console: opts.console,
+      login: {
+        ...ISSUER_DEFAULTS.login,
+        lockout:
+          opts.loginLockout === 0
+            ? null
+            : { maxFailures: opts.loginLockout, lockMs: ISSUER_DEFAULTS.login.lockout?.lockMs ?? 900_000 },
+      },
+      refreshTokens: {
+        absoluteLifetimeSeconds:
+          opts.refreshLifetime ?? ISSUER_DEFAULTS.refreshTokens.absoluteLifetimeSeconds,
+        graceSeconds: opts.refreshGrace,
+      },
     });
     const stop = () => {
       issuer.close().then(() => process.exit(0));
@@ -236,6 +286,12 @@ clients
   .option('--role <role...>', 'roles put into its tokens', collect)
   .option('--claim <name=value...>', 'custom claim put into its tokens (value: JSON or text)', claimPair)
   .option('--jwks-file <file>', 'its public keys (JWKS), for private_key_jwt')
+  .option(
+    '--grant-type <type...>',
+    'client_credentials (default), authorization_code, refresh_token (users log in: with --redirect-uri)',
+    collect,
+  )
+  .option('--redirect-uri <uri...>', 'where users return after login (https, or http to loopback)', collect)
   .option(...storeOption)
   .option(...jsonOption)
   .action(async (id: string, opts) => {
@@ -255,6 +311,8 @@ clients
             roles: opts.role ?? [],
             claims: opts.claim ?? {},
             ...(jwks ? { jwks } : {}),
+            ...(opts.grantType ? { grantTypes: opts.grantType } : {}),
+            ...(opts.redirectUri ? { redirectUris: opts.redirectUri } : {}),
           },
           'cli',
         ).then((r) => ({ client: r.client, client_secret: r.secret ?? undefined })),
@@ -360,6 +418,131 @@ tokens
       opts.json,
       (store) => revokeJti(store, { jti, exp, actor: 'cli' }),
       formatRevocation,
+    );
+  });
+
+/** A password from standard input (a pipe or a file), without the one line break that ends it. */
+function readPasswordStdin(): string {
+  return readFileSync(0, 'utf8').replace(/\r?\n$/, '');
+}
+
+const users = program.command('users').description('manage the users who log in to the issuer');
+users
+  .command('add <username>')
+  .description('create a user; without --password-stdin a strong password is generated and printed once')
+  .option('--email <address>', 'email address')
+  .option('--name <name>', 'display name')
+  .option(
+    '--roles <client=roles...>',
+    'roles per client, e.g. webapp=billing,reader (client * = every client); repeatable',
+    (value: string, previous: string[] = []) => [...previous, value],
+  )
+  .option('--admin', 'may use the web console', false)
+  .option('--password-stdin', 'read the password from standard input instead of generating one', false)
+  .option(...storeOption)
+  .option(...jsonOption)
+  .action(async (username: string, opts) => {
+    const password = opts.passwordStdin ? readPasswordStdin() : undefined;
+    await withStore(
+      opts.store,
+      opts.json,
+      (store) =>
+        addUser(
+          store,
+          {
+            username,
+            ...(opts.email ? { email: opts.email } : {}),
+            ...(opts.name ? { name: opts.name } : {}),
+            roles: parseRoleAssignments(opts.roles ?? []),
+            admin: opts.admin,
+            ...(password === undefined ? {} : { password }),
+          },
+          'cli',
+        ).then((r) => ({ user: r.user, password: r.password ?? undefined })),
+      (r) => formatUserPassword(r.user.username, r.password ?? null, true),
+    );
+  });
+users
+  .command('list')
+  .description('list users (never a password or its hash)')
+  .option(...storeOption)
+  .option(...jsonOption)
+  .action(async (opts) => {
+    await withStore(opts.store, opts.json, (store) => listUsers(store), formatUsers);
+  });
+users
+  .command('show <username>')
+  .description('show one user (never the password or its hash)')
+  .option(...storeOption)
+  .option(...jsonOption)
+  .action(async (username: string, opts) => {
+    await withStore(opts.store, opts.json, (store) => showUser(store, username), formatUser);
+  });
+users
+  .command('set-roles <username> <client=roles...>')
+  .description("set a user's roles for the clients named (client= removes them; other clients keep theirs)")
+  .option(...storeOption)
+  .option(...jsonOption)
+  .action(async (username: string, assignments: string[], opts) => {
+    await withStore(
+      opts.store,
+      opts.json,
+      (store) => setUserRoles(store, username, parseRoleAssignments(assignments), 'cli'),
+      formatUser,
+    );
+  });
+for (const [command, disabled] of [
+  ['disable', true],
+  ['enable', false],
+] as const) {
+  users
+    .command(`${command} <username>`)
+    .description(
+      disabled ? 'stop a user from logging in' : 'let a disabled user log in again (also ends a lock-out)',
+    )
+    .option(...storeOption)
+    .option(...jsonOption)
+    .action(async (username: string, opts) => {
+      await withStore(
+        opts.store,
+        opts.json,
+        (store) => setUserDisabled(store, username, disabled, 'cli'),
+        (u) => `user ${u.username} ${command}d\n`,
+      );
+    });
+}
+users
+  .command('reset-password <username>')
+  .description(
+    'replace the password (and end a lock-out); without --password-stdin one is generated and printed once',
+  )
+  .option('--password-stdin', 'read the password from standard input instead of generating one', false)
+  .option(...storeOption)
+  .option(...jsonOption)
+  .action(async (username: string, opts) => {
+    const password = opts.passwordStdin ? readPasswordStdin() : undefined;
+    await withStore(
+      opts.store,
+      opts.json,
+      (store) =>
+        resetUserPassword(store, username, password, 'cli').then((r) => ({
+          user: r.user,
+          password: r.password ?? undefined,
+        })),
+      (r) => formatUserPassword(r.user.username, r.password ?? null, false),
+    );
+  });
+users
+  .command('remove <username>')
+  .description('remove a user (tokens already issued to them expire by themselves)')
+  .option(...storeOption)
+  .option(...jsonOption)
+  .action(async (username: string, opts) => {
+    await withStore(
+      opts.store,
+      opts.json,
+      (store) => removeUser(store, username, 'cli').then((u) => ({ removed: u.username, id: u.id })),
+      (r) => `user ${r.removed} removed\n`,
     );
   });
 

@@ -9,6 +9,7 @@ import { createRequestHandler } from './handle-request.ts';
 import { createMetrics, type GatewayMetrics } from './observe/metrics.ts';
 import { type FeedSubscription, subscribeRevocationFeed } from './pipeline/revocation-feed.ts';
 import { RevocationList } from './pipeline/revocation-list.ts';
+import { createSharedJwksFetch } from './pipeline/shared-jwks-cache.ts';
 import { openSharedRedis, type SharedRedis } from './pipeline/shared-redis.ts';
 import { createUpgradeHandler } from './upgrade.ts';
 
@@ -46,22 +47,37 @@ export function createGateway(options: GatewayOptions): Gateway {
   const revocations = new RevocationList();
   // Redis is opened once from the first configuration; a reload that changes it warns (restart).
   let redis: SharedRedis | null = null;
+  // With redis.jwks_cache, every verifier this gateway compiles fetches keys through Redis.
+  let jwksFetch: ReturnType<typeof createSharedJwksFetch> | null = null;
   const compile = () => {
     const config = readConfig(options.configFile, options.env);
     const opened = redis === null && config.gateway.redis !== undefined;
     if (opened && config.gateway.redis) {
       const r = config.gateway.redis;
       redis = openSharedRedis(
-        { url: r.url, prefix: r.key_prefix ?? 'jwtgate:', onFailure: r.on_failure ?? 'open' },
+        {
+          url: r.url,
+          prefix: r.key_prefix ?? 'jwtgate:',
+          onFailure: r.on_failure ?? 'open',
+          jwksCache: r.jwks_cache === true,
+        },
         revocations,
         log,
       );
+      if (r.jwks_cache === true)
+        jwksFetch = createSharedJwksFetch({
+          redis: () => redis?.client ?? null,
+          prefix: redis.prefix,
+          log,
+          onLookup: (result) => metrics.sharedJwks(result),
+        });
     }
     try {
       return compileGateway(config, {
         file: options.configFile,
         revocations,
         redis,
+        ...(jwksFetch ? { fetch: jwksFetch } : {}),
         ...(options.env ? { env: options.env } : {}),
         onKeyFetch: (provider, event) => {
           metrics.jwksFetch(provider, event.ok);
@@ -73,6 +89,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       if (opened) {
         void redis?.close();
         redis = null;
+        jwksFetch = null;
       }
       throw err;
     }

@@ -15,7 +15,11 @@ export interface RunOptions {
   readonly watch: boolean;
 }
 
-type WorkerMessage = { type: 'ready' } | { type: 'revoke'; jti: string; exp: number };
+type WorkerMessage =
+  | { type: 'ready' }
+  | { type: 'sync' }
+  | { type: 'synced' }
+  | { type: 'revoke'; jti: string; exp: number };
 
 /** Runs one gateway process with signal handling: SIGHUP reloads, SIGTERM/SIGINT drain and exit. */
 async function runSingle(options: RunOptions, inCluster: boolean): Promise<void> {
@@ -31,9 +35,19 @@ async function runSingle(options: RunOptions, inCluster: boolean): Promise<void>
     AggregatorRegistry.setRegistries([gateway.metrics.registry]);
     // Constructing one installs prom-client's worker listener that answers the primary's requests.
     new AggregatorRegistry();
-    process.on('message', (m: WorkerMessage) => {
-      if (m.type === 'revoke') gateway.revocations.add(m.jti, m.exp);
+    // The revocations the primary knows arrive before this worker takes its first request.
+    const synced = new Promise<void>((resolve) => {
+      const giveUp = setTimeout(resolve, 5000);
+      process.on('message', (m: WorkerMessage) => {
+        if (m.type === 'revoke') gateway.revocations.add(m.jti, m.exp);
+        else if (m.type === 'synced') {
+          clearTimeout(giveUp);
+          resolve();
+        }
+      });
     });
+    process.send?.({ type: 'sync' });
+    await synced;
   }
   await gateway.start();
   if (inCluster) process.send?.({ type: 'ready' });
@@ -68,8 +82,13 @@ async function runPrimary(options: RunOptions): Promise<void> {
     const worker = cluster.fork();
     startedAt.set(worker.id, Date.now());
     worker.on('message', (m: WorkerMessage) => {
-      if (m.type === 'ready') {
+      if (m.type === 'sync') {
+        // IPC keeps order: every entry is applied before 'synced' releases the worker's listen.
+        for (const r of revocations.list()) worker.send({ type: 'revoke', ...r });
+        worker.send({ type: 'synced' });
+      } else if (m.type === 'ready') {
         ready.add(worker.id);
+        // Revoked between the sync and now: re-sending is harmless (add is idempotent).
         for (const r of revocations.list()) worker.send({ type: 'revoke', ...r });
       }
     });

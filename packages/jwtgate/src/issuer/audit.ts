@@ -6,19 +6,29 @@ export type AuditType =
   | 'token.revoked'
   | 'client.created'
   | 'client.secret_rotated'
+  | 'client.updated'
   | 'client.removed'
+  | 'user.created'
+  | 'user.disabled'
+  | 'user.enabled'
+  | 'user.roles_changed'
+  | 'user.password_reset'
+  | 'user.removed'
   | 'key.created'
   | 'key.rotated'
   | 'key.activated'
   | 'key.retired'
   | 'auth.failed'
-  | 'auth.locked';
+  | 'auth.locked'
+  | 'login.succeeded'
+  | 'login.failed'
+  | 'login.locked';
 
 export interface AuditEntry {
   readonly type: AuditType;
   /** Who did it: `cli`, `admin-api`, `issuer`, or a client id. */
   readonly actor: string;
-  /** What it concerns: a client id, a kid or a jti. */
+  /** What it concerns: a client id, a user id, a kid or a jti. */
   readonly subject: string | null;
   readonly detail?: Record<string, unknown>;
 }

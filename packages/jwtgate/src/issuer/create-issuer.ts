@@ -1,15 +1,19 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { IssuedToken } from 'oidc-provider';
 import type { Logger } from 'pino';
+import { isStoreUnavailable } from '../store/store-unavailable.ts';
 import type { Store } from '../store/types.ts';
 import { createAdminApi } from './admin/admin-api.ts';
 import { recordAudit } from './audit.ts';
+import { createConsole } from './console/create-console.ts';
 import { type IssuerOptions, jwksMaxAgeSeconds } from './issuer-options.ts';
 import { KeyRing, type KeySnapshot } from './keys/key-ring.ts';
+import { createUserRoutes } from './login/user-routes.ts';
 import { buildProvider, OAUTH_ROUTES } from './oidc/build-provider.ts';
 import { createStoreAdapter } from './oidc/store-adapter.ts';
 import { claimedClientId, peekBody } from './protect/read-form-body.ts';
 import { TokenEndpointGuard } from './protect/token-endpoint-guard.ts';
+import { RedisRevocationRelay } from './revocation/redis-relay.ts';
 import { parseCursor, RevocationFeed } from './revocation/revocation-feed.ts';
 import type { OwnTokenContext } from './tokens/own-token-endpoints.ts';
 import { createOwnTokenVerifier } from './tokens/verify-own-token.ts';
@@ -36,6 +40,8 @@ export interface Issuer {
   readonly server: Server;
   readonly keys: KeyRing;
   readonly feed: RevocationFeed;
+  /** Relays revocations to the gateways' Redis (null without `redis`). */
+  readonly relay: RedisRevocationRelay | null;
 }
 
 const OAUTH_PATHS = new Set<string>(Object.values(OAUTH_ROUTES));
@@ -89,7 +95,15 @@ function sendOAuthError(
 export function createIssuer(options: IssuerOptions, deps: IssuerDeps): Issuer {
   const { store, log, kek } = deps;
   const now = deps.now ?? Date.now;
-  const onError = (what: string) => (err: unknown) => log.error({ err }, `${what} failed`);
+  const lastOutageWarning = new Map<string, number>();
+  const onError = (what: string) => (err: unknown) => {
+    if (!isStoreUnavailable(err)) return log.error({ err }, `${what} failed`);
+    // An outage is one condition, not an error per request or poll: a short warning every 10 s.
+    const at = Date.now();
+    if (at - (lastOutageWarning.get(what) ?? 0) < 10_000) return;
+    lastOutageWarning.set(what, at);
+    log.warn({ error: (err as Error).message }, `${what}: the store is unreachable; retrying`);
+  };
   const keys = new KeyRing({
     store,
     alg: options.alg,
@@ -109,8 +123,24 @@ export function createIssuer(options: IssuerOptions, deps: IssuerDeps): Issuer {
     now,
     onError: onError('revocation feed'),
   });
+  const relay =
+    options.redis === null
+      ? null
+      : new RedisRevocationRelay({
+          store,
+          url: options.redis.url,
+          prefix: options.redis.prefix,
+          pollMs: options.revocationPollMs,
+          log,
+        });
+  /** A revocation was stored by this process: tell the feed's streams and Redis now, not at the next poll. */
+  const revoked = () => {
+    feed.notify();
+    relay?.sync();
+  };
   const guard = new TokenEndpointGuard({ ...options.rateLimit, lockout: options.lockout });
-  const adapter = createStoreAdapter(store);
+  const users = createUserRoutes({ store, options, now, log, onRevoked: revoked });
+  const adapter = users.adapter(createStoreAdapter(store));
   const tutorial =
     deps.tutorial === undefined
       ? null
@@ -130,8 +160,24 @@ export function createIssuer(options: IssuerOptions, deps: IssuerDeps): Issuer {
           kek,
           now,
           onKeysChanged: () => void keys.refresh().catch(onError('key refresh')),
-          onRevoked: () => feed.notify(),
+          onRevoked: revoked,
         });
+
+  const webConsole = options.console
+    ? createConsole({
+        store,
+        issuerUrl: options.issuerUrl,
+        login: options.login,
+        prePublishSeconds: options.prePublishSeconds,
+        maxTokenLifetimeSeconds: options.tokenLifetimeSeconds + options.retentionMarginSeconds,
+        kek,
+        now,
+        log: log.child({ component: 'console' }),
+        publicJwks: () => keys.snapshot().publicJwks,
+        onKeysChanged: () => void keys.refresh().catch(onError('key refresh')),
+        onRevoked: revoked,
+      })
+    : null;
 
   const onIssued = (token: IssuedToken) => {
     const detail = {
@@ -159,7 +205,7 @@ export function createIssuer(options: IssuerOptions, deps: IssuerDeps): Issuer {
     const ownTokens: OwnTokenContext = {
       verifier: createOwnTokenVerifier(options.issuerUrl, snapshot.publicJwks, now),
       store,
-      onRevoked: () => feed.notify(),
+      onRevoked: revoked,
     };
     const provider = buildProvider({
       issuer: options.issuerUrl,
@@ -171,8 +217,10 @@ export function createIssuer(options: IssuerOptions, deps: IssuerDeps): Issuer {
       ownTokens,
       onIssued,
       onServerError: onError('oidc-provider'),
+      users: users.setup(),
     });
     handle = provider.callback();
+    users.serve(provider, ownTokens.verifier);
     log.info(
       { published: snapshot.records.map((k) => `${k.kid} (${k.alg}, ${k.state})`) },
       'signing keys loaded',
@@ -235,11 +283,18 @@ export function createIssuer(options: IssuerOptions, deps: IssuerDeps): Issuer {
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     const method = req.method ?? 'GET';
+    if (users.owns(path)) return users.route(req, res, path);
+    // oidc-provider's resume step of the authorization endpoint, after the login page.
+    if (path.startsWith(`${OAUTH_ROUTES.authorization}/`) && method === 'GET') return handle(req, res);
     if (OAUTH_PATHS.has(path)) {
       if (GUARDED_PATHS.has(path) && method === 'POST') return guarded(req, res, path);
       return handle(req, res);
     }
-    if (path === '/healthz' && method === 'GET') return sendJson(res, 200, { status: 'ok' });
+    if (path === '/healthz' && method === 'GET')
+      return sendJson(res, 200, {
+        status: 'ok',
+        ...(relay === null ? {} : { redis: relay.up ? 'up' : 'down' }),
+      });
     if (tutorial !== null && path === '/') return tutorial(req, res);
     if (path === '/revocations' && method === 'GET') {
       const params = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
@@ -253,6 +308,8 @@ export function createIssuer(options: IssuerOptions, deps: IssuerDeps): Issuer {
       return feed.stream(req, res, since);
     }
     if (admin !== null && (path === '/admin' || path.startsWith('/admin/'))) return admin(req, res, url);
+    if (webConsole !== null && (path === '/console' || path.startsWith('/console/')))
+      return webConsole(req, res, url);
     sendJson(res, 404, { error: 'ERR_ROUTE_NOT_FOUND', message: 'No such endpoint' });
   }
 
@@ -260,10 +317,18 @@ export function createIssuer(options: IssuerOptions, deps: IssuerDeps): Issuer {
     { maxHeaderSize: 16 * 1024, requestTimeout: 30_000, headersTimeout: 10_000 },
     (req, res) => {
       route(req, res).catch((err: unknown) => {
-        log.error({ err }, 'request failed');
-        if (!res.headersSent)
-          sendJson(res, 500, { error: 'server_error', error_description: 'internal error' });
-        else res.destroy();
+        const unavailable = isStoreUnavailable(err);
+        if (unavailable) log.warn({ error: (err as Error).message, path: req.url }, 'store unreachable');
+        else log.error({ err }, 'request failed');
+        if (res.headersSent) res.destroy();
+        else if (unavailable)
+          sendJson(
+            res,
+            503,
+            { error: 'ERR_STORE_UNAVAILABLE', message: 'The store is unreachable; retry shortly' },
+            { 'retry-after': '1' },
+          );
+        else sendJson(res, 500, { error: 'server_error', error_description: 'internal error' });
       });
     },
   );
@@ -279,9 +344,12 @@ export function createIssuer(options: IssuerOptions, deps: IssuerDeps): Issuer {
     server,
     keys,
     feed,
+    relay,
     async start() {
+      await users.start();
       await keys.start();
       await feed.start();
+      relay?.start();
       const port = await new Promise<number>((resolve, reject) => {
         server.once('error', (err: NodeJS.ErrnoException) =>
           reject(
@@ -301,7 +369,7 @@ export function createIssuer(options: IssuerOptions, deps: IssuerDeps): Issuer {
       return { port };
     },
     async close() {
-      await Promise.all([keys.stop(), feed.close()]);
+      await Promise.all([keys.stop(), feed.close(), relay?.close()]);
       const closed = new Promise((r) => server.close(r));
       server.closeIdleConnections();
       setTimeout(() => server.closeAllConnections(), 2000).unref();

@@ -8,9 +8,13 @@ export const ISSUER_ERROR_CODES = {
   ERR_CLIENT_INVALID: { status: 400, message: 'The client definition is invalid' },
   ERR_CLIENT_NOT_FOUND: { status: 404, message: 'No such client' },
   ERR_CLIENT_EXISTS: { status: 409, message: 'A client with this id already exists' },
+  ERR_USER_INVALID: { status: 400, message: 'The user definition is invalid' },
+  ERR_USER_NOT_FOUND: { status: 404, message: 'No such user' },
+  ERR_USER_EXISTS: { status: 409, message: 'A user with this username already exists' },
   ERR_ADMIN_UNAUTHORIZED: { status: 401, message: 'The admin credential is missing or wrong' },
   ERR_ADMIN_REQUEST_INVALID: { status: 400, message: 'The admin request is invalid' },
   ERR_ADMIN_NOT_FOUND: { status: 404, message: 'No such admin endpoint' },
+  ERR_STORE_UNAVAILABLE: { status: 503, message: 'The store is unreachable; retry shortly' },
 } as const;
 
 export type IssuerErrorCode = keyof typeof ISSUER_ERROR_CODES;

@@ -34,6 +34,17 @@ export interface IssuerOptions {
   } | null;
   /** Bearer credential of the admin API; null disables the API. */
   readonly adminToken: string | null;
+  /** Users' logins: lock-out after consecutive failures (null: none), attempts per client address (null: unlimited). */
+  readonly login: {
+    readonly lockout: { readonly maxFailures: number; readonly lockMs: number } | null;
+    readonly perAddress: RateOption | null;
+  };
+  /** Users' refresh tokens: a family's absolute lifetime, and how long a rotated one may be retried. */
+  readonly refreshTokens: { readonly absoluteLifetimeSeconds: number; readonly graceSeconds: number };
+  /** Gateways' Redis: revocations are relayed there (see RedisRevocationRelay); null: not used. */
+  readonly redis: { readonly url: string; readonly prefix: string } | null;
+  /** Serve the web console under /console (administrators sign in with their user account). */
+  readonly console: boolean;
 }
 
 export const ISSUER_DEFAULTS = Object.freeze({
@@ -51,6 +62,13 @@ export const ISSUER_DEFAULTS = Object.freeze({
   rateLimit: Object.freeze({ perClient: { rate: 20, burst: 40 }, perAddress: { rate: 100, burst: 200 } }),
   lockout: Object.freeze({ maxFailures: 10, windowMs: 5 * 60_000, lockMs: 15 * 60_000 }),
   adminToken: null,
+  login: Object.freeze({
+    lockout: Object.freeze({ maxFailures: 5, lockMs: 15 * 60_000 }),
+    perAddress: Object.freeze({ rate: 1, burst: 20 }),
+  }),
+  refreshTokens: Object.freeze({ absoluteLifetimeSeconds: 30 * 24 * 3600, graceSeconds: 10 }),
+  redis: null,
+  console: true,
 });
 
 /** The JWKS Cache-Control max-age: at most 5 minutes, and well under the pre-publication time. */
@@ -101,7 +119,41 @@ export function resolveIssuerOptions(
       );
   }
   positive(o.keyPollMs, 'key poll interval (ms)', 50);
+  // Replicas learn of a new key by polling the store: it must be published everywhere before it signs.
+  if (o.prePublishSeconds * 1000 < 2 * o.keyPollMs)
+    fail(
+      `pre-publication time: ${o.prePublishSeconds} s is shorter than two key polls (${(2 * o.keyPollMs) / 1000} s); every replica must publish a new key before any signs with it`,
+    );
+  if (o.redis !== null) {
+    if (!/^rediss?:\/\/./.test(o.redis.url))
+      fail(`redis: expected a redis:// or rediss:// URL, got ${o.redis.url}`);
+    if (o.redis.prefix === '') fail('redis key prefix: must not be empty');
+  }
   positive(o.revocationPollMs, 'revocation poll interval (ms)', 10);
   positive(o.maxBodyBytes, 'body size limit (bytes)', 1024);
+  checkUserOptions(o);
   return Object.freeze({ ...o, issuerUrl, alg: o.alg });
+}
+
+/** The login and refresh token options of the user flows (issue 6). */
+function checkUserOptions(o: Pick<IssuerOptions, 'login' | 'refreshTokens' | 'tokenLifetimeSeconds'>): void {
+  const { lockout, perAddress } = o.login;
+  if (lockout !== null) {
+    if (!Number.isInteger(lockout.maxFailures) || lockout.maxFailures < 1)
+      fail(`login lock-out: expected a whole number of failures >= 1, got ${lockout.maxFailures}`);
+    positive(lockout.lockMs, 'login lock-out duration (ms)', 1000);
+  }
+  if (perAddress !== null) {
+    positive(perAddress.rate, 'login attempts per address (per second)', Number.MIN_VALUE);
+    positive(perAddress.burst, 'login attempts per address (burst)');
+  }
+  const { absoluteLifetimeSeconds, graceSeconds } = o.refreshTokens;
+  positive(absoluteLifetimeSeconds, 'refresh token absolute lifetime (seconds)', 60);
+  if (absoluteLifetimeSeconds < o.tokenLifetimeSeconds)
+    fail(
+      `refresh token absolute lifetime: ${absoluteLifetimeSeconds} s is shorter than the access token lifetime (${o.tokenLifetimeSeconds} s)`,
+    );
+  positive(graceSeconds, 'refresh token reuse grace (seconds)', 0);
+  if (graceSeconds > 300)
+    fail(`refresh token reuse grace: at most 300 s (a retry, not a second life), got ${graceSeconds}`);
 }

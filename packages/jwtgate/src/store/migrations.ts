@@ -107,6 +107,30 @@ CREATE INDEX oidc_payloads_user_code ON oidc_payloads (model, user_code) WHERE u
 CREATE INDEX oidc_payloads_expires_at ON oidc_payloads (expires_at) WHERE expires_at IS NOT NULL;
 `,
   },
+  {
+    version: 2,
+    description: 'users (people who log in)',
+    // username_key is the lowercased NFKC username, computed by the store: a UNIQUE index on it is
+    // portable, where an index on lower(username) would lowercase differently in each database.
+    sql: `
+CREATE TABLE users (
+  id TEXT NOT NULL PRIMARY KEY,
+  username TEXT NOT NULL,
+  username_key TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  email TEXT,
+  name TEXT,
+  roles TEXT NOT NULL,
+  admin INTEGER NOT NULL DEFAULT 0,
+  disabled INTEGER NOT NULL DEFAULT 0,
+  failed_logins INTEGER NOT NULL DEFAULT 0,
+  locked_until BIGINT,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX users_username_key ON users (username_key);
+`,
+  },
 ];
 
 /** The newest schema version this code knows. */

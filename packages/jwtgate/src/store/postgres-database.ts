@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { isConnectionError, StoreUnavailableError } from './store-unavailable.ts';
 
 /** What the table modules of the PostgreSQL store share. */
 export interface PostgresContext {
@@ -29,6 +30,8 @@ export function createPostgresPool(url: string, schema: string | null): pg.Pool 
   }
   const pool = new pg.Pool({
     connectionString: url,
+    // An unreachable server fails requests (503) quickly instead of queueing them.
+    connectionTimeoutMillis: 3000,
     ...(schema === null ? {} : { options: `-c search_path=${schema}` }),
   });
   // A pooled idle connection that the server drops emits 'error' on the pool; unhandled, that
@@ -42,15 +45,25 @@ export function createPostgresContext(
   now: () => number,
   schema: string | null,
 ): PostgresContext {
-  const query: PostgresContext['query'] = (sql, params = [], client) =>
-    (client ?? pool).query<Row>(sql, params as unknown[]);
+  const query: PostgresContext['query'] = async (sql, params = [], client) => {
+    if (client !== undefined)
+      return unavailableOnDisconnect(() => client.query<Row>(sql, params as unknown[]));
+    try {
+      return await pool.query<Row>(sql, params as unknown[]);
+    } catch (error) {
+      if (!isConnectionError(error)) throw error;
+      // A pooled connection the server dropped (restart, pg_terminate_backend): the statement was
+      // not applied with it, so it is sent once more on a fresh connection.
+      return unavailableOnDisconnect(() => pool.query<Row>(sql, params as unknown[]));
+    }
+  };
   return {
     pool,
     now,
     schema,
     query,
     async transaction(fn) {
-      const client = await pool.connect();
+      const client = await unavailableOnDisconnect(() => pool.connect());
       let broken: Error | undefined;
       try {
         await client.query('BEGIN');
@@ -65,13 +78,23 @@ export function createPostgresContext(
             // The connection is unusable: drop it from the pool rather than reuse it.
             broken = rollbackError as Error;
           }
-          throw error;
+          throw isConnectionError(error) && !(error instanceof StoreUnavailableError)
+            ? new StoreUnavailableError(error)
+            : error;
         }
       } finally {
         client.release(broken);
       }
     },
   };
+}
+
+async function unavailableOnDisconnect<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw isConnectionError(error) ? new StoreUnavailableError(error) : error;
+  }
 }
 
 /** SQLSTATE unique_violation (PRIMARY KEY or UNIQUE). */

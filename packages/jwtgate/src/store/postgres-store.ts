@@ -2,9 +2,11 @@ import { postgresAudit } from './postgres-audit.ts';
 import { postgresClients } from './postgres-clients.ts';
 import { createPostgresContext, createPostgresPool } from './postgres-database.ts';
 import { postgresKeys } from './postgres-keys.ts';
+import { postgresLock } from './postgres-lock.ts';
 import { migratePostgres } from './postgres-migrate.ts';
 import { postgresOidcPayloads } from './postgres-oidc-payloads.ts';
 import { postgresRevocations } from './postgres-revocations.ts';
+import { postgresUsers } from './postgres-users.ts';
 import type { Store } from './types.ts';
 
 export interface PostgresStoreOptions {
@@ -40,6 +42,8 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions = {
     revocations: postgresRevocations(context),
     audit: postgresAudit(context),
     oidc: postgresOidcPayloads(context),
+    users: postgresUsers(context),
+    exclusive: postgresLock(context),
     close() {
       // Idempotent (pg.Pool#end rejects a second call), so shutdown paths need not track it.
       closing ??= pool.end();

@@ -1,3 +1,4 @@
+import { processLock } from './process-lock.ts';
 import { sqliteAudit } from './sqlite-audit.ts';
 import { sqliteClients } from './sqlite-clients.ts';
 import { createSqliteContext, openSqliteDatabase } from './sqlite-database.ts';
@@ -5,6 +6,7 @@ import { sqliteKeys } from './sqlite-keys.ts';
 import { migrateSqlite } from './sqlite-migrate.ts';
 import { sqliteOidcPayloads } from './sqlite-oidc-payloads.ts';
 import { sqliteRevocations } from './sqlite-revocations.ts';
+import { sqliteUsers } from './sqlite-users.ts';
 import type { Store } from './types.ts';
 
 export interface SqliteStoreOptions {
@@ -29,6 +31,8 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     revocations: sqliteRevocations(context),
     audit: sqliteAudit(context),
     oidc: sqliteOidcPayloads(context),
+    users: sqliteUsers(context),
+    exclusive: processLock(),
     async close() {
       // Idempotent, so shutdown paths need not track whether it already ran.
       if (db.isOpen) db.close();

@@ -27,6 +27,31 @@ export interface ClientRecord {
 
 export type NewClient = Omit<ClientRecord, 'createdAt' | 'updatedAt'>;
 
+/** A person who logs in to the issuer (issue 6). The password is kept only as an argon2id hash. */
+export interface UserRecord {
+  /** The stable subject (`sub`): `usr_` + 22 base64url characters (16 random bytes). */
+  readonly id: string;
+  /** Login name, unique case-insensitively; stored as given after NFKC + trim, compared lowercased. */
+  readonly username: string;
+  /** PHC string from hash-password.ts. */
+  readonly passwordHash: string;
+  readonly email: string | null;
+  readonly name: string | null;
+  /** Roles per application: client id -> roles, e.g. { "webapp": ["billing"] }; '*' key = roles for every client. */
+  readonly roles: Readonly<Record<string, readonly string[]>>;
+  /** May use the web console. */
+  readonly admin: boolean;
+  readonly disabled: boolean;
+  /** Consecutive failed logins, reset on success. */
+  readonly failedLogins: number;
+  /** Ms since epoch; null when not locked. */
+  readonly lockedUntil: number | null;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export type NewUser = Omit<UserRecord, 'createdAt' | 'updatedAt' | 'failedLogins' | 'lockedUntil'>;
+
 /** A signing key and where it is in its life: next (published, not signing) -> current -> retiring (published) -> retired. */
 export interface SigningKeyRecord {
   readonly kid: string;
@@ -98,6 +123,24 @@ export interface Store {
     ): Promise<ClientRecord | undefined>;
     remove(id: string): Promise<boolean>;
   };
+  readonly users: {
+    /** Rejects if a user with this id or username (case-insensitively) exists: "... already exists". */
+    create(user: NewUser): Promise<UserRecord>;
+    get(id: string): Promise<UserRecord | undefined>;
+    /** Case-insensitive (NFKC, trimmed, lowercased). */
+    getByUsername(username: string): Promise<UserRecord | undefined>;
+    /** Oldest first (createdAt, then id). */
+    list(): Promise<UserRecord[]>;
+    /**
+     * Sets updatedAt to now unless `changes` gives one; undefined when there is no such user.
+     * Rejects like create when a new username is taken.
+     */
+    update(
+      id: string,
+      changes: Partial<Omit<UserRecord, 'id' | 'createdAt'>>,
+    ): Promise<UserRecord | undefined>;
+    remove(id: string): Promise<boolean>;
+  };
   readonly keys: {
     /** Oldest first (createdAt, then kid). */
     list(): Promise<SigningKeyRecord[]>;
@@ -121,6 +164,12 @@ export interface Store {
     recent(limit: number, types?: readonly string[]): Promise<AuditEvent[]>;
   };
   readonly oidc: OidcPayloadStore;
+  /**
+   * Runs `fn` holding the lock `name`: across every process on the database for PostgreSQL (an
+   * advisory lock), within this process for SQLite (one issuer per file). Used so that replicas
+   * rotate a signing key once, not once each.
+   */
+  exclusive<T>(name: string, fn: () => Promise<T>): Promise<T>;
   /** Idempotent. */
   close(): Promise<void>;
 }

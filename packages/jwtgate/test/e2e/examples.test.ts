@@ -18,6 +18,8 @@ import {
 } from './harness.ts';
 
 const EXAMPLES = ['express', 'fastify', 'node-http'] as const;
+// examples/webapp is a client, not a protected service: webapp-example.test.ts and
+// login-browser.test.ts run it with an issuer and a gateway.
 
 interface Example {
   readonly origin: string;

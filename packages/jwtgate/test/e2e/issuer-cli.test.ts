@@ -87,6 +87,58 @@ describe('jwtgate clients | keys | tokens', () => {
     assert.match(keyless.stderr, /jwks: private_key_jwt needs/);
   });
 
+  test('clients add --grant-type and --redirect-uri register a client users log in to', async () => {
+    const r = await cli(
+      'clients',
+      'add',
+      'webapp',
+      '--audience',
+      'https://api.example',
+      '--grant-type',
+      'authorization_code,refresh_token',
+      '--redirect-uri',
+      'https://app.example/callback',
+      '--redirect-uri',
+      'http://127.0.0.1:3000/callback',
+      '--json',
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const { client } = JSON.parse(r.stdout) as { client: Record<string, unknown> };
+    assert.deepEqual(client.grant_types, ['authorization_code', 'refresh_token']);
+    assert.deepEqual(client.redirect_uris, [
+      'https://app.example/callback',
+      'http://127.0.0.1:3000/callback',
+    ]);
+    assert.match(
+      (await cli('clients', 'show', 'webapp')).stdout,
+      /grant types: authorization_code,refresh_token/,
+    );
+    const noRedirect = await cli(
+      'clients',
+      'add',
+      'webapp2',
+      '--audience',
+      'https://api.example',
+      '--grant-type',
+      'authorization_code',
+    );
+    assert.equal(noRedirect.code, 1);
+    assert.match(noRedirect.stderr, /redirect URIs: authorization_code needs at least one/);
+    const plainHttp = await cli(
+      'clients',
+      'add',
+      'webapp3',
+      '--audience',
+      'https://api.example',
+      '--grant-type',
+      'authorization_code',
+      '--redirect-uri',
+      'http://app.example/callback',
+    );
+    assert.equal(plainHttp.code, 1);
+    assert.match(plainHttp.stderr, /redirect URIs: "http:\/\/app.example\/callback" is not valid/);
+  });
+
   test('rotate-secret replaces the secret; remove deletes the client', async () => {
     const r = await cli('clients', 'rotate-secret', 'billing', '--json');
     const { client_secret: secret } = JSON.parse(r.stdout) as { client_secret: string };

@@ -175,9 +175,19 @@ describe('jwtgate issuer: OAuth 2.0 client credentials', () => {
 
   test('wrong grant: 400 unsupported_grant_type; none: 400 invalid_request', async () => {
     const auth = { id: 'billing-worker', secret, method: 'basic' as const };
-    for (const grant of ['password', 'authorization_code', 'urn:example:grant']) {
+    for (const grant of ['password', 'urn:example:grant']) {
       assertOAuthError(await postForm(tokenUrl, { grant_type: grant }, auth), 400, 'unsupported_grant_type');
     }
+    // The users' grants exist, but not for a client registered without them.
+    const code = {
+      grant_type: 'authorization_code',
+      code: 'x',
+      redirect_uri: 'https://a.example/cb',
+      code_verifier: 'v'.repeat(43),
+    };
+    const notAllowed = await postForm(tokenUrl, code, auth);
+    assertOAuthError(notAllowed, 400, 'invalid_request');
+    assert.equal(notAllowed.body.error_description, 'requested grant type is not allowed for this client');
     assertOAuthError(await postForm(tokenUrl, {}, auth), 400, 'invalid_request');
   });
 
@@ -219,20 +229,20 @@ describe('jwtgate issuer: OAuth 2.0 client credentials', () => {
     assert.equal(m.jwks_uri, `${t.url}/.well-known/jwks.json`);
     assert.equal(m.introspection_endpoint, `${t.url}/token/introspection`);
     assert.equal(m.revocation_endpoint, `${t.url}/token/revocation`);
-    assert.deepEqual(m.grant_types_supported, ['client_credentials']);
+    assert.deepEqual([...(m.grant_types_supported as string[])].sort(), [
+      'authorization_code',
+      'client_credentials',
+      'refresh_token',
+    ]);
     assert.deepEqual(m.token_endpoint_auth_methods_supported, [
       'client_secret_basic',
       'client_secret_post',
       'private_key_jwt',
     ]);
-    assert.deepEqual(m.response_types_supported, []);
-    for (const absent of [
-      'authorization_endpoint',
-      'userinfo_endpoint',
-      'end_session_endpoint',
-      'pushed_authorization_request_endpoint',
-    ])
-      assert.equal(m[absent], undefined, absent);
+    // The users' authorization code flow (test/issuer/login) is described; nothing else is.
+    assert.deepEqual(m.response_types_supported, ['code']);
+    assert.equal(m.authorization_endpoint, `${t.url}/authorize`);
+    assert.equal(m.pushed_authorization_request_endpoint, undefined);
     // What is not listed is not served either.
     assert.equal((await fetch(`${t.url}/auth?client_id=billing-worker&response_type=code`)).status, 404);
   });

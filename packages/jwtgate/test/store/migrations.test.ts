@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, describe, test } from 'node:test';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, migrationSql } from '../../src/store/migrations.ts';
+import { createSqliteContext, openSqliteDatabase } from '../../src/store/sqlite-database.ts';
+import { migrateSqlite } from '../../src/store/sqlite-migrate.ts';
 import { openSqliteStore } from '../../src/store/sqlite-store.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'jwtgate-migrations-'));
@@ -40,6 +42,7 @@ describe('migrations', () => {
       'revocations',
       'schema_migrations',
       'signing_keys',
+      'users',
     ]);
     assert.deepEqual(names('index'), [
       'audit_events_type_seq',
@@ -48,6 +51,7 @@ describe('migrations', () => {
       'oidc_payloads_uid',
       'oidc_payloads_user_code',
       'revocations_exp',
+      'users_username_key',
     ]);
     assert.deepEqual(
       db
@@ -81,7 +85,40 @@ describe('migrations', () => {
       /oidc_payloads_user_code/,
     );
     assert.match(plan('SELECT * FROM oidc_payloads WHERE expires_at <= 5'), /oidc_payloads_expires_at/);
+    assert.match(plan("SELECT * FROM users WHERE username_key = 'alice'"), /users_username_key/);
     db.close();
+  });
+
+  test('a version 1 database upgrades to the users table and keeps its data', async () => {
+    const file = join(dir, 'upgrade.db');
+    const db = openSqliteDatabase(file);
+    migrateSqlite(
+      createSqliteContext(db, () => 1),
+      MIGRATIONS.slice(0, 1),
+    );
+    db.prepare('INSERT INTO revocations (jti, exp, revoked_at) VALUES (?, ?, ?)').run(
+      'j-1',
+      2_000_000_000,
+      1,
+    );
+    db.close();
+
+    const store = openSqliteStore(file, { now: () => 2 });
+    await store.migrate();
+    assert.equal(await store.revocations.isRevoked('j-1'), true);
+    const created = await store.users.create({
+      id: 'usr_1',
+      username: 'alice',
+      passwordHash:
+        '$argon2id$v=19$m=19456,t=2,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+      email: null,
+      name: null,
+      roles: {},
+      admin: false,
+      disabled: false,
+    });
+    assert.equal(created.createdAt, 2);
+    await store.close();
   });
 
   test('SQLite gets the SQL as written', () => {

@@ -8,9 +8,11 @@ import { userInfo } from 'node:os';
 import { after, describe, test } from 'node:test';
 import pg from 'pg';
 import { IssuerError } from '../../src/issuer/errors.ts';
+import { KeyRing } from '../../src/issuer/keys/key-ring.ts';
 import { openStore } from '../../src/issuer/open-store.ts';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from '../../src/store/migrations.ts';
 import { isPostgresUrl, openPostgresStore } from '../../src/store/postgres-store.ts';
+import { isStoreUnavailable, StoreUnavailableError } from '../../src/store/store-unavailable.ts';
 import type { RevocationRecord, Store } from '../../src/store/types.ts';
 import { describeStoreContract } from './store-contract.ts';
 
@@ -300,6 +302,141 @@ function describePostgres(url: string): void {
       await store.migrate();
       await Promise.all([store.close(), store.close()]);
       await store.close();
+    });
+
+    test('exclusive() is one lock across stores: critical sections of two pools never overlap', async () => {
+      const schema = freshSchema();
+      const [a, b] = [openPostgresStore(url, { schema }), openPostgresStore(url, { schema })] as const;
+      try {
+        await a.migrate();
+        await b.migrate();
+        let inside = 0;
+        let overlapped = false;
+        const order: string[] = [];
+        const section = (name: string) => async () => {
+          inside++;
+          if (inside > 1) overlapped = true;
+          order.push(`${name}+`);
+          await new Promise((r) => setTimeout(r, 60));
+          order.push(`${name}-`);
+          inside--;
+          return name;
+        };
+        const results = await Promise.all([
+          a.exclusive('test-lock', section('a1')),
+          b.exclusive('test-lock', section('b1')),
+          a.exclusive('test-lock', section('a2')),
+          b.exclusive('test-lock', section('b2')),
+        ]);
+        assert.deepEqual(results, ['a1', 'b1', 'a2', 'b2']);
+        assert.equal(overlapped, false, order.join(' '));
+        // Another name is another lock; a throwing section releases it.
+        await assert.rejects(
+          a.exclusive('test-lock', async () => {
+            throw new Error('boom');
+          }),
+          /boom/,
+        );
+        assert.equal(await b.exclusive('test-lock', async () => 'free again'), 'free again');
+      } finally {
+        await Promise.all([a.close(), b.close()]);
+      }
+    });
+
+    test('replicas on one database: one first key, one scheduled rotation, each transition written once', async () => {
+      const schema = freshSchema();
+      let now = 1_800_000_000_000;
+      const stores = Array.from({ length: 3 }, () => openPostgresStore(url, { schema, now: () => now }));
+      const rings: KeyRing[] = [];
+      try {
+        for (const store of stores) await store.migrate();
+        const ring = (store: Store, alg: 'ES256' | 'EdDSA') =>
+          new KeyRing({
+            store,
+            alg,
+            prePublishMs: 60_000,
+            retentionMs: 360_000,
+            rotateEveryMs: null,
+            kek: null,
+            pollMs: 3_600_000,
+            now: () => now,
+            onError: (err) => {
+              throw err;
+            },
+          });
+        rings.push(...stores.map((s) => ring(s, 'ES256')));
+        const first = await Promise.all(rings.map((r) => r.start()));
+        assert.equal(new Set(first.map((s) => s.id)).size, 1, 'every replica publishes the same key');
+        assert.equal((await stores[0]?.keys.list())?.length, 1, 'one first key, not one per replica');
+        // Every replica now wants EdDSA: the switch is one rotation, made by whichever takes the lock.
+        await Promise.all(rings.map((r) => r.stop()));
+        rings.length = 0;
+        rings.push(...stores.map((s) => ring(s, 'EdDSA')));
+        await Promise.all(rings.map((r) => r.start()));
+        // Same clock instant for both keys: list() then orders by kid, so sort by state here.
+        const keys = ((await stores[0]?.keys.list()) ?? []).sort((x, y) => x.state.localeCompare(y.state));
+        assert.deepEqual(
+          keys.map((k) => [k.alg, k.state]),
+          [
+            ['ES256', 'current'],
+            ['EdDSA', 'next'],
+          ],
+        );
+        const next = keys[1]?.kid;
+        assert.ok(
+          rings.every((r) => r.snapshot().records.some((k) => k.kid === next)),
+          'published everywhere',
+        );
+        assert.ok(
+          rings.every((r) => r.signingKey().alg === 'ES256'),
+          'nobody signs with it yet',
+        );
+        now += 60_001;
+        await Promise.all(rings.map((r) => r.refresh()));
+        assert.ok(
+          rings.every((r) => r.signingKey().kid === next),
+          'all sign with the new key at the same instant',
+        );
+        const activated = await stores[0]?.audit.recent(10, ['key.activated', 'key.rotated']);
+        assert.deepEqual(activated?.map((e) => e.type).sort(), ['key.activated', 'key.rotated']);
+      } finally {
+        await Promise.all(rings.map((r) => r.stop()));
+        await Promise.all(stores.map((s) => s.close()));
+      }
+    });
+
+    test('a pooled connection killed by the server is replaced; an unreachable server is StoreUnavailableError', async () => {
+      const marker = `jwtgate_kill_${randomBytes(4).toString('hex')}`;
+      const store = openPostgresStore(`${url}${url.includes('?') ? '&' : '?'}application_name=${marker}`, {
+        schema: freshSchema(),
+      });
+      try {
+        await store.migrate();
+        await store.revocations.add('before', 2_000_000_000);
+        const { rows } = await admin.query(
+          'SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = $1',
+          [marker],
+        );
+        assert.ok((rows[0]?.n ?? 0) >= 1, 'the store had a connection to kill');
+        assert.equal(await store.revocations.isRevoked('before'), true);
+        await store.revocations.add('after', 2_000_000_000);
+        assert.equal(await store.revocations.isRevoked('after'), true);
+      } finally {
+        await store.close();
+      }
+      const down = openPostgresStore('postgres://postgres@127.0.0.1:1/test');
+      try {
+        const error = await down.revocations.isRevoked('x').then(
+          () => assert.fail('expected a failure'),
+          (e: unknown) => e,
+        );
+        assert.ok(error instanceof StoreUnavailableError, String(error));
+        assert.equal(isStoreUnavailable(error), true);
+        assert.equal(isStoreUnavailable(new Error('other', { cause: error })), true);
+        assert.equal(isStoreUnavailable(new Error('constraint')), false);
+      } finally {
+        await down.close();
+      }
     });
   });
 

@@ -3,7 +3,7 @@
 // the given clock; the contract migrates it and closes it.
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import type { NewClient, SigningKeyRecord, Store } from '../../src/store/types.ts';
+import type { NewClient, NewUser, SigningKeyRecord, Store } from '../../src/store/types.ts';
 
 export interface ContractStoreOptions {
   /** Milliseconds since the epoch. */
@@ -137,6 +137,146 @@ export function describeStoreContract(
         assert.equal(await store.clients.remove('c-1'), false);
         assert.equal(await store.clients.get('c-1'), undefined);
         assert.deepEqual(await store.clients.list(), []);
+      });
+    });
+
+    describe('users', () => {
+      test('create stamps the times, starts unlocked, and get round-trips every field', async () => {
+        const input = user('usr_1', 'Zoë', {
+          email: 'zoe@example.com',
+          name: 'Zoë Ñandú ✓',
+          roles: { webapp: ['billing', 'reader'], '*': ['staff'], empty: [] },
+          admin: true,
+        });
+        const created = await store.users.create(input);
+        assert.deepEqual(created, {
+          ...input,
+          failedLogins: 0,
+          lockedUntil: null,
+          createdAt: T0,
+          updatedAt: T0,
+        });
+        assert.deepEqual(await store.users.get('usr_1'), created);
+        assert.deepEqual(await store.users.getByUsername('Zoë'), created);
+      });
+
+      test('nullable fields, false flags and no roles round-trip', async () => {
+        await store.users.create(
+          user('usr_1', 'bob', { email: null, name: null, roles: {}, disabled: true }),
+        );
+        const got = await store.users.get('usr_1');
+        assert.equal(got?.email, null);
+        assert.equal(got?.name, null);
+        assert.deepEqual(got?.roles, {});
+        assert.equal(got?.admin, false);
+        assert.equal(got?.disabled, true);
+      });
+
+      test('usernames are stored NFKC-normalized and trimmed, and looked up case-insensitively', async () => {
+        // Full-width letters (NFKC folds them to ASCII) and surrounding spaces.
+        await store.users.create(user('usr_1', '  \uFF21lice\t'));
+        const got = await store.users.get('usr_1');
+        assert.equal(got?.username, 'Alice');
+        for (const spelling of ['Alice', 'alice', 'ALICE', ' alice ', '\uFF41LICE'])
+          assert.equal((await store.users.getByUsername(spelling))?.id, 'usr_1', spelling);
+        assert.equal(await store.users.getByUsername('alic'), undefined);
+        assert.equal(await store.users.getByUsername('usr_1'), undefined, 'not by id');
+      });
+
+      test('get and getByUsername of an unknown user are undefined', async () => {
+        assert.equal(await store.users.get('nope'), undefined);
+        assert.equal(await store.users.getByUsername('nope'), undefined);
+      });
+
+      test('a taken id or username (in any case) rejects and leaves the first intact', async () => {
+        await store.users.create(user('usr_1', 'alice', { name: 'first' }));
+        await assert.rejects(store.users.create(user('usr_1', 'other')), /already exists/);
+        await assert.rejects(store.users.create(user('usr_2', 'alice')), /already exists/);
+        await assert.rejects(store.users.create(user('usr_3', 'ALICE ')), /already exists/);
+        assert.equal((await store.users.get('usr_1'))?.name, 'first');
+        assert.equal(await store.users.get('usr_2'), undefined);
+        assert.equal(await store.users.get('usr_3'), undefined);
+        assert.deepEqual(
+          (await store.users.list()).map((u) => u.id),
+          ['usr_1'],
+        );
+      });
+
+      test('list is oldest first, then by id', async () => {
+        await store.users.create(user('usr_b', 'b'));
+        tick(1000);
+        await store.users.create(user('usr_c', 'c'));
+        await store.users.create(user('usr_a', 'a'));
+        assert.deepEqual(
+          (await store.users.list()).map((u) => u.id),
+          ['usr_b', 'usr_a', 'usr_c'],
+        );
+      });
+
+      test('update changes only what is given and advances updatedAt', async () => {
+        await store.users.create(user('usr_1', 'alice'));
+        tick(5000);
+        const updated = await store.users.update('usr_1', {
+          roles: { webapp: ['admin'] },
+          failedLogins: 3,
+          lockedUntil: T0 + 60_000,
+          email: null,
+          name: undefined,
+        });
+        const expected = {
+          ...user('usr_1', 'alice'),
+          roles: { webapp: ['admin'] },
+          email: null,
+          failedLogins: 3,
+          lockedUntil: T0 + 60_000,
+          createdAt: T0,
+          updatedAt: T0 + 5000,
+        };
+        assert.deepEqual(updated, expected);
+        assert.deepEqual(await store.users.get('usr_1'), expected);
+        const unlocked = await store.users.update('usr_1', { failedLogins: 0, lockedUntil: null });
+        assert.equal(unlocked?.failedLogins, 0);
+        assert.equal(unlocked?.lockedUntil, null);
+      });
+
+      test('update may rename, keeping names unique case-insensitively', async () => {
+        await store.users.create(user('usr_1', 'alice'));
+        await store.users.create(user('usr_2', 'bob'));
+        await assert.rejects(store.users.update('usr_2', { username: 'Alice' }), /already exists/);
+        assert.equal((await store.users.get('usr_2'))?.username, 'bob');
+        const renamed = await store.users.update('usr_1', { username: ' Alicia ' });
+        assert.equal(renamed?.username, 'Alicia');
+        assert.equal((await store.users.getByUsername('ALICIA'))?.id, 'usr_1');
+        assert.equal(await store.users.getByUsername('alice'), undefined);
+        assert.equal((await store.users.update('usr_2', { username: 'alice' }))?.username, 'alice');
+        assert.equal((await store.users.update('usr_1', { username: 'ALICIA' }))?.username, 'ALICIA');
+      });
+
+      test('update cannot change id or createdAt, and may set updatedAt', async () => {
+        await store.users.create(user('usr_1', 'alice'));
+        const sneaky = { id: 'other', createdAt: 1, updatedAt: T0 + 42 } as Parameters<
+          Store['users']['update']
+        >[1];
+        const updated = await store.users.update('usr_1', sneaky);
+        assert.equal(updated?.id, 'usr_1');
+        assert.equal(updated?.createdAt, T0);
+        assert.equal(updated?.updatedAt, T0 + 42);
+        assert.equal(await store.users.get('other'), undefined);
+      });
+
+      test('update of an unknown id is undefined', async () => {
+        assert.equal(await store.users.update('nope', { disabled: true }), undefined);
+      });
+
+      test('remove reports whether it removed, and frees the username', async () => {
+        await store.users.create(user('usr_1', 'alice'));
+        assert.equal(await store.users.remove('usr_1'), true);
+        assert.equal(await store.users.remove('usr_1'), false);
+        assert.equal(await store.users.get('usr_1'), undefined);
+        assert.equal(await store.users.getByUsername('alice'), undefined);
+        assert.deepEqual(await store.users.list(), []);
+        await store.users.create(user('usr_2', 'Alice'));
+        assert.equal((await store.users.getByUsername('alice'))?.id, 'usr_2');
       });
     });
 
@@ -440,6 +580,21 @@ function client(id: string, overrides: Partial<NewClient> = {}): NewClient {
     roles: ['reader'],
     audiences: ['https://api.example'],
     claims: {},
+    disabled: false,
+    ...overrides,
+  };
+}
+
+function user(id: string, username: string, overrides: Partial<NewUser> = {}): NewUser {
+  return {
+    id,
+    username,
+    passwordHash:
+      '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g',
+    email: `${id}@example.com`,
+    name: `User ${id}`,
+    roles: { webapp: ['reader'] },
+    admin: false,
     disabled: false,
     ...overrides,
   };

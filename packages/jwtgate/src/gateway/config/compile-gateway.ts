@@ -2,6 +2,7 @@ import {
   type Algorithm,
   createVerifier,
   type FetchEvent,
+  type FetchFunction,
   type ProviderOptions,
   type TokenSource,
   type Verifier,
@@ -72,6 +73,8 @@ export interface CompileContext {
   readonly now?: () => number;
   /** The gateway's open Redis connection, when `gateway.redis` is configured: routes share rate limits through it. */
   readonly redis?: SharedRedis | null;
+  /** The fetch of remote key sources (the shared JWKS cache with `redis.jwks_cache`). Default: the global fetch. */
+  readonly fetch?: FetchFunction;
 }
 
 export function parseHostPort(text: string): { host: string; port: number } {
@@ -234,6 +237,7 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
       ...(context.env ? { env: context.env } : {}),
       ...(context.now ? { now: context.now } : {}),
       ...(context.onKeyFetch ? { onKeyFetch: context.onKeyFetch } : {}),
+      ...(context.fetch ? { fetch: context.fetch } : {}),
       ...(g.token_cache?.max_entries === 0
         ? {}
         : {
@@ -409,6 +413,7 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
         url: g.redis.url,
         prefix: g.redis.key_prefix ?? 'jwtgate:',
         onFailure: g.redis.on_failure ?? 'open',
+        jwksCache: g.redis.jwks_cache === true,
       };
   }
   if (problems.length) {

@@ -293,6 +293,12 @@ export const CONFIG_SCHEMA = {
               description:
                 'Redis unreachable: `open` keeps serving with the revocations already known and local rate-limit buckets; `closed` answers 503 on authenticated routes until Redis is back.',
             },
+            jwks_cache: {
+              type: 'boolean',
+              default: false,
+              description:
+                "Share fetched JWKS and discovery documents between replicas: one replica fetches, the others read the copy stored under `<key_prefix>jwks:<sha256 of the URL>` for the response's max-age (between 1 s and 5 min; 1 min without one). Only 200 responses that are JSON within 256 KiB are stored, never with `no-store`. Redis down or slower than 200 ms: the gateway fetches itself. Whoever can write to this Redis can make every replica trust their keys.",
+            },
           },
           description:
             'Share state between gateway replicas: revocations (pub/sub, caught up on reconnect) and rate-limit buckets. Changes take effect on restart.',

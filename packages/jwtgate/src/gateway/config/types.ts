@@ -67,7 +67,7 @@ export interface GatewayConfig {
     trust_forwarded?: boolean;
     token_cache?: { max_entries?: number; max_bytes?: number };
     revocation?: { feed: string };
-    redis?: { url: string; key_prefix?: string; on_failure?: 'open' | 'closed' };
+    redis?: { url: string; key_prefix?: string; on_failure?: 'open' | 'closed'; jwks_cache?: boolean };
     providers: Record<string, ProviderConfig>;
     routes: RouteConfig[];
   };

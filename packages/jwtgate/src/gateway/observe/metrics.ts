@@ -7,6 +7,8 @@ export interface GatewayMetrics {
   decision(decision: 'allow' | 'deny', reason: string): void;
   upstream(route: string, seconds: number): void;
   jwksFetch(provider: string, ok: boolean): void;
+  /** A JWKS or discovery GET with `redis.jwks_cache`: served from Redis, fetched, or fetched because Redis failed. */
+  sharedJwks(result: 'hit' | 'miss' | 'error'): void;
   /** Called at scrape time to read the verifier's cache counters. */
   setCacheSource(read: () => { hits: number; misses: number }): void;
 }
@@ -37,6 +39,12 @@ export function createMetrics(): GatewayMetrics {
     name: 'jwtgate_jwks_fetch_total',
     help: 'JWKS and discovery fetches, by provider and result',
     labelNames: ['provider', 'result'],
+    registers: [registry],
+  });
+  const sharedJwks = new Counter({
+    name: 'jwtgate_jwks_shared_cache_total',
+    help: 'JWKS and discovery lookups in the shared Redis cache, by result (hit, miss, error)',
+    labelNames: ['result'],
     registers: [registry],
   });
   let cacheSource: () => { hits: number; misses: number } = () => ({ hits: 0, misses: 0 });
@@ -92,6 +100,9 @@ export function createMetrics(): GatewayMetrics {
     },
     jwksFetch(provider, ok) {
       jwks.labels(provider, ok ? 'success' : 'failure').inc();
+    },
+    sharedJwks(result) {
+      sharedJwks.labels(result).inc();
     },
     setCacheSource(read) {
       cacheSource = read;

@@ -1,44 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
-import { REVOCATION_GRACE_SECONDS, type RevocationList } from './revocation-list.ts';
+import { REVOCATION_GRACE_SECONDS, revocationKeys } from '../../lib/redis-revocation-log.ts';
+import type { RevocationList } from './revocation-list.ts';
 
-/** Keys under a prefix (default `jwtgate:`): pub/sub channel, sorted set by exp, ordered log. */
-export function revocationKeys(prefix: string) {
-  return {
-    channel: `${prefix}revocations`,
-    revoked: `${prefix}revoked`,
-    log: `${prefix}revocation-log`,
-  };
-}
-
-/** Entries kept in the log stream; a gateway further behind catches up from the sorted set instead. */
-const LOG_MAX_LEN = 100_000;
-
-/**
- * Records a revocation for every gateway sharing this Redis: the sorted set `<prefix>revoked`
- * (score = exp) holds what is still in force, the stream `<prefix>revocation-log` orders it (its
- * entry id is the sequence a reconnecting gateway resumes after), and `<prefix>revocations`
- * announces it at once. Expired entries are pruned on the way.
- */
-export async function publishRevocation(
-  redis: Redis,
-  prefix: string,
-  jti: string,
-  exp: number,
-): Promise<void> {
-  const k = revocationKeys(prefix);
-  const horizon = Math.floor(Date.now() / 1000) - REVOCATION_GRACE_SECONDS;
-  const results = await redis
-    .multi()
-    .zadd(k.revoked, 'GT', exp, jti)
-    .xadd(k.log, 'MAXLEN', '~', LOG_MAX_LEN, '*', 'jti', jti, 'exp', String(exp))
-    .publish(k.channel, JSON.stringify({ jti, exp }))
-    .zremrangebyscore(k.revoked, '-inf', `(${horizon}`)
-    .exec();
-  const failed = results?.find(([err]) => err !== null);
-  if (results === null || failed) throw failed?.[0] ?? new Error('redis transaction aborted');
-}
+export { publishRevocation, revocationKeys } from '../../lib/redis-revocation-log.ts';
 
 export interface RedisRevocationOptions {
   readonly url: string;

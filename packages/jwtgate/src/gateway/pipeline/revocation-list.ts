@@ -1,10 +1,8 @@
 import type { RevocationSubject } from '@jwtgate/verify';
 
-/**
- * How long past its exp a revoked jti is kept: a verifier with clock-skew leeway still accepts
- * a token for that long after exp, so the entry must outlive it (leeway is capped to this).
- */
-export const REVOCATION_GRACE_SECONDS = 300;
+import { REVOCATION_GRACE_SECONDS } from '../../lib/redis-revocation-log.ts';
+
+export { REVOCATION_GRACE_SECONDS };
 
 /** Revoked token ids until their expiry; the verifier asks it about every accepted token. */
 export class RevocationList {

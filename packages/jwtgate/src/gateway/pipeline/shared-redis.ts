@@ -11,6 +11,8 @@ export interface RedisSettings {
   readonly url: string;
   readonly prefix: string;
   readonly onFailure: 'open' | 'closed';
+  /** Share JWKS and discovery documents between replicas (shared-jwks-cache.ts). */
+  readonly jwksCache?: boolean;
 }
 
 /** The gateway's Redis: a command connection (rate limits, publishing) and the revocation subscription. */

@@ -1,6 +1,7 @@
 import type { RevocationRecord } from '../../store/types.ts';
 import type { ClientView } from './manage-clients.ts';
 import type { KeyView } from './manage-keys.ts';
+import type { UserView } from './manage-users.ts';
 
 // Plain-text renderings for the CLI; `--json` prints the same data as JSON instead.
 
@@ -41,6 +42,8 @@ export function formatClient(c: ClientView): string {
     ['roles', list(c.roles)],
     ['claims', Object.keys(c.claims).length ? JSON.stringify(c.claims) : '-'],
     ['public keys', c.jwks ? c.jwks.keys.map((k) => String(k.kid ?? k.kty)).join(',') : '-'],
+    ['grant types', list(c.grant_types)],
+    ['redirects', list(c.redirect_uris)],
     ['state', c.disabled ? 'disabled' : 'active'],
     ['created', c.created_at],
     ['updated', c.updated_at],
@@ -74,4 +77,56 @@ export function formatKeys(keys: readonly KeyView[]): string {
 
 export function formatRevocation(r: RevocationRecord): string {
   return `revoked ${r.jti} until ${new Date(r.exp * 1000).toISOString()} (feed seq ${r.seq})\n`;
+}
+
+const roleList = (roles: UserView['roles']) =>
+  Object.keys(roles).length
+    ? Object.entries(roles)
+        .map(([client, names]) => `${client}=${names.join(',')}`)
+        .join(' ')
+    : '-';
+
+const userState = (u: UserView) =>
+  u.disabled
+    ? 'disabled'
+    : u.locked_until !== null && Date.parse(u.locked_until) > Date.now()
+      ? 'locked'
+      : 'active';
+
+export function formatUsers(users: readonly UserView[]): string {
+  return table(
+    ['USERNAME', 'ID', 'ROLES', 'ADMIN', 'STATE'],
+    users.map((u) => [u.username, u.id, roleList(u.roles), u.admin ? 'yes' : 'no', userState(u)]),
+  );
+}
+
+export function formatUser(u: UserView): string {
+  const lines = [
+    ['username', u.username],
+    ['id', u.id],
+    ['email', u.email ?? '-'],
+    ['name', u.name ?? '-'],
+    ['roles', roleList(u.roles)],
+    ['admin', u.admin ? 'yes' : 'no'],
+    ['state', userState(u)],
+    ['failed logins', String(u.failed_logins)],
+    ['locked until', u.locked_until ?? '-'],
+    ['created', u.created_at],
+    ['updated', u.updated_at],
+  ];
+  return `${lines.map(([k, v]) => `${`${k}:`.padEnd(15)}${v}`).join('\n')}\n`;
+}
+
+/** The one place a user's password is ever printed: a generated one, once. */
+export function formatUserPassword(username: string, password: string | null, created: boolean): string {
+  const done = created
+    ? `user ${username} created`
+    : `user ${username} has a new password (the old one no longer works)`;
+  if (password === null) return `${done}\n`;
+  return [
+    done,
+    `password: ${password}`,
+    'Give it to the user now: it is shown only this once and kept only as a hash.',
+    '',
+  ].join('\n');
 }

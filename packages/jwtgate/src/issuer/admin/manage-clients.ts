@@ -21,6 +21,9 @@ export interface ClientSpec {
   readonly claims?: Readonly<Record<string, unknown>>;
   /** Public keys, for private_key_jwt. */
   readonly jwks?: { readonly keys: readonly Record<string, unknown>[] };
+  /** Default client_credentials; authorization_code needs redirect URIs. */
+  readonly grantTypes?: readonly string[];
+  readonly redirectUris?: readonly string[];
 }
 
 /** A client as shown to operators: everything but the secret hash. */
@@ -33,6 +36,8 @@ export interface ClientView {
   readonly audiences: readonly string[];
   readonly claims: Readonly<Record<string, unknown>>;
   readonly jwks: { keys: Record<string, unknown>[] } | null;
+  readonly grant_types: readonly string[];
+  readonly redirect_uris: readonly string[];
   readonly disabled: boolean;
   readonly created_at: string;
   readonly updated_at: string;
@@ -74,6 +79,8 @@ export function toClientView(c: ClientRecord): ClientView {
     audiences: c.audiences,
     claims: c.claims,
     jwks: c.jwks,
+    grant_types: c.grantTypes,
+    redirect_uris: c.redirectUris,
     disabled: c.disabled,
     created_at: new Date(c.createdAt).toISOString(),
     updated_at: new Date(c.updatedAt).toISOString(),
@@ -94,6 +101,16 @@ function stringList(value: unknown, what: string, check?: (s: string) => boolean
     if (!out.includes(v)) out.push(v);
   }
   return out;
+}
+
+export const GRANT_TYPES: readonly string[] = ['client_credentials', 'authorization_code', 'refresh_token'];
+
+/** RFC 6749 3.1.2: an absolute URI without a fragment; https, or http only to loopback (RFC 8252 7.3). */
+function isRedirectUri(value: string): boolean {
+  const url = URL.parse(value);
+  if (url === null || value.includes('#')) return false;
+  if (url.protocol === 'https:') return true;
+  return url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
 }
 
 function isResourceIndicator(value: string): boolean {
@@ -139,13 +156,22 @@ export function checkClientSpec(
   } else if (spec.jwks !== undefined) {
     throw invalid(`jwks: only for private_key_jwt, not ${authMethod}`);
   }
+  const grantTypes = stringList(spec.grantTypes ?? ['client_credentials'], 'grant types', (g) =>
+    GRANT_TYPES.includes(g),
+  );
+  if (grantTypes.length === 0) throw invalid(`grant types: at least one of ${GRANT_TYPES.join(', ')}`);
+  const redirectUris = stringList(spec.redirectUris, 'redirect URIs', isRedirectUri);
+  if (grantTypes.includes('authorization_code') && redirectUris.length === 0)
+    throw invalid('redirect URIs: authorization_code needs at least one (https, or http to loopback)');
+  if (grantTypes.includes('refresh_token') && !grantTypes.includes('authorization_code'))
+    throw invalid('grant types: refresh_token only comes with authorization_code');
   return {
     id: spec.id,
     name: spec.name ?? spec.id,
     authMethod,
     jwks,
-    grantTypes: ['client_credentials'],
-    redirectUris: [],
+    grantTypes,
+    redirectUris,
     scopes,
     roles,
     audiences,
@@ -211,6 +237,52 @@ export async function rotateClientSecret(
   const updated = (await store.clients.update(id, { secretHash: hashClientSecret(secret) })) as ClientRecord;
   await recordAudit(store, { type: 'client.secret_rotated', actor, subject: id });
   return { client: toClientView(updated), secret };
+}
+
+/** What updateClient may change; the id, the auth method and the secret stay. */
+export type ClientChanges = Pick<
+  ClientSpec,
+  'name' | 'scopes' | 'roles' | 'audiences' | 'grantTypes' | 'redirectUris'
+>;
+
+/** Replaces the given fields, checked as by addClient (the token contents take effect on the next token). */
+export async function updateClient(
+  store: Store,
+  id: string,
+  changes: ClientChanges,
+  actor: string,
+): Promise<ClientView> {
+  const record = await store.clients.get(id);
+  if (record === undefined) throw new IssuerError('ERR_CLIENT_NOT_FOUND', `no client ${id}`);
+  const checked = checkClientSpec({
+    id,
+    name: changes.name ?? record.name,
+    authMethod: record.authMethod,
+    ...(record.jwks === null ? {} : { jwks: record.jwks }),
+    claims: record.claims,
+    scopes: changes.scopes ?? record.scopes,
+    roles: changes.roles ?? record.roles,
+    audiences: changes.audiences ?? record.audiences,
+    grantTypes: changes.grantTypes ?? record.grantTypes,
+    redirectUris: changes.redirectUris ?? record.redirectUris,
+  });
+  const { name, scopes, roles, audiences, grantTypes, redirectUris } = checked;
+  const updated = await store.clients.update(id, {
+    name,
+    scopes,
+    roles,
+    audiences,
+    grantTypes,
+    redirectUris,
+  });
+  if (updated === undefined) throw new IssuerError('ERR_CLIENT_NOT_FOUND', `no client ${id}`);
+  await recordAudit(store, {
+    type: 'client.updated',
+    actor,
+    subject: id,
+    detail: { audiences, scopes, roles, grant_types: grantTypes, redirect_uris: redirectUris },
+  });
+  return toClientView(updated);
 }
 
 export async function removeClient(store: Store, id: string, actor: string): Promise<void> {

@@ -4,7 +4,7 @@ import type { SigningKeyRecord, Store } from '../../store/types.ts';
 import { recordAudit } from '../audit.ts';
 import type { SigningAlgorithm } from './generate-signing-key.ts';
 import { type KeyPlan, planKeys } from './plan-keys.ts';
-import { ensureSigningKey, rotateKeys } from './rotate-keys.ts';
+import { ensureSigningKey, rotateKeysIfDue, SIGNING_KEYS_LOCK } from './rotate-keys.ts';
 
 export interface KeyRingOptions {
   readonly store: Store;
@@ -108,23 +108,28 @@ export class KeyRing {
     if (this.#stopped) return;
     const o = this.#o;
     let plan = await this.#plan();
-    const signing = plan.signing;
-    const pending = plan.published.some((k) => k.state === 'next');
-    if (signing !== undefined && !pending) {
+    const isDue = (keys: readonly SigningKeyRecord[]): boolean => {
       const now = o.now();
+      const fresh = planKeys(keys, now, o.retentionMs);
+      const signing = fresh.signing;
+      if (signing === undefined || fresh.published.some((k) => k.state === 'next')) return false;
       const dueBySchedule =
         o.rotateEveryMs !== null &&
         (signing.activatesAt ?? signing.createdAt) + o.rotateEveryMs - o.prePublishMs <= now;
-      if (dueBySchedule || signing.alg !== o.alg) {
-        await rotateKeys(o.store, {
-          alg: o.alg,
-          prePublishMs: o.prePublishMs,
-          now,
-          kek: o.kek,
-          actor: 'issuer',
-        });
-        plan = await this.#plan();
-      }
+      return dueBySchedule || signing.alg !== o.alg;
+    };
+    // Checked without the lock first (the common case: nothing to do), then again under it.
+    if (isDue(plan.published)) {
+      const rotation = {
+        alg: o.alg,
+        prePublishMs: o.prePublishMs,
+        now: o.now(),
+        kek: o.kek,
+        actor: 'issuer',
+      };
+      await rotateKeysIfDue(o.store, rotation, isDue);
+      // Made here or, while this one waited for the lock, by another replica: re-read either way.
+      plan = await this.#plan();
     }
     this.#schedule(plan.nextChangeAt);
     const id = plan.published.map((k) => k.kid).join(' ');
@@ -146,24 +151,29 @@ export class KeyRing {
   /** Reads the store, applies the due transitions there, and returns the plan for now. */
   async #plan(): Promise<KeyPlan> {
     const o = this.#o;
-    const now = o.now();
-    const plan = planKeys(await o.store.keys.list(), now, o.retentionMs);
-    for (const { kid, changes } of plan.updates) {
-      await o.store.keys.update(kid, changes);
-      if (changes.state === 'retired') this.#decrypted.delete(kid);
-      if (changes.state === 'current' || changes.state === 'retired') {
-        await recordAudit(
-          o.store,
-          {
-            type: changes.state === 'current' ? 'key.activated' : 'key.retired',
-            actor: 'issuer',
-            subject: kid,
-          },
-          (err) => o.onError(err, 'audit'),
-        );
+    const plan = planKeys(await o.store.keys.list(), o.now(), o.retentionMs);
+    if (plan.updates.length === 0) return plan;
+    // Transitions are written once, by whichever replica takes the lock first; the others then
+    // find them written and have nothing to do.
+    return o.store.exclusive(SIGNING_KEYS_LOCK, async () => {
+      const locked = planKeys(await o.store.keys.list(), o.now(), o.retentionMs);
+      for (const { kid, changes } of locked.updates) {
+        await o.store.keys.update(kid, changes);
+        if (changes.state === 'retired') this.#decrypted.delete(kid);
+        if (changes.state === 'current' || changes.state === 'retired') {
+          await recordAudit(
+            o.store,
+            {
+              type: changes.state === 'current' ? 'key.activated' : 'key.retired',
+              actor: 'issuer',
+              subject: kid,
+            },
+            (err) => o.onError(err, 'audit'),
+          );
+        }
       }
-    }
-    return plan;
+      return locked;
+    });
   }
 
   #privateJwk(key: SigningKeyRecord): JWK {

@@ -6,10 +6,23 @@ import Provider, {
   type KoaContext,
 } from 'oidc-provider';
 import { verifyClientSecret } from '../../store/hash-secret.ts';
+import { isStoreUnavailable } from '../../store/store-unavailable.ts';
 import type { KeySnapshot } from '../keys/key-ring.ts';
 import { introspectOwnToken, type OwnTokenContext, revokeOwnToken } from '../tokens/own-token-endpoints.ts';
 import { EXTRA_CLIENT_METADATA, tokenProfileOf } from './client-metadata.ts';
 import { describeIssuer } from './describe-issuer.ts';
+import {
+  isUserFlow,
+  USER_CLAIMS,
+  USER_LOGOUT,
+  USER_ROUTES,
+  USER_SCOPES,
+  type UserFlowSetup,
+  userFlowConfiguration,
+  userFlowTtl,
+  userResourceServerInfo,
+  userTokenClaims,
+} from './user-flows.ts';
 
 /** Client authentication methods offered (RFC 6749 2.3.1, RFC 7523 2.2). No client_secret_jwt: secrets are only stored hashed. */
 export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
@@ -36,6 +49,10 @@ export const OAUTH_ROUTES = {
   jwks: '/.well-known/jwks.json',
   openidConfiguration: '/.well-known/openid-configuration',
   oauthAuthorizationServer: '/.well-known/oauth-authorization-server',
+  authorization: USER_ROUTES.authorization,
+  endSession: USER_ROUTES.endSession,
+  endSessionConfirm: USER_ROUTES.endSessionConfirm,
+  endSessionSuccess: USER_ROUTES.endSessionSuccess,
 } as const;
 
 export interface ProviderSetup {
@@ -50,6 +67,8 @@ export interface ProviderSetup {
   readonly ownTokens: OwnTokenContext;
   readonly onIssued: (token: IssuedToken) => void;
   readonly onServerError: (err: unknown) => void;
+  /** The authorization code flow for users: login, first-party grants, refresh policy. */
+  readonly users: UserFlowSetup;
 }
 
 function requestedScopes(ctx: KoaContext): string[] | undefined {
@@ -85,20 +104,23 @@ export function buildProvider(setup: ProviderSetup): Provider {
       id_token_signed_response_alg: signingAlg,
     },
     extraClientMetadata: { properties: [...EXTRA_CLIENT_METADATA], validator() {} },
-    // No authorization endpoint flows: no response type yields a code or a token.
-    responseTypes: ['none'],
-    scopes: [],
-    claims: {},
+    // Users: the authorization code flow only (with PKCE, see user-flows.ts).
+    responseTypes: ['code'],
+    scopes: [...USER_SCOPES],
+    claims: Object.fromEntries(Object.entries(USER_CLAIMS).map(([scope, claims]) => [scope, [...claims]])),
     routes: {
       token: OAUTH_ROUTES.token,
       introspection: OAUTH_ROUTES.introspection,
       revocation: OAUTH_ROUTES.revocation,
       jwks: OAUTH_ROUTES.jwks,
+      authorization: USER_ROUTES.authorization,
+      userinfo: USER_ROUTES.userinfo,
+      end_session: USER_ROUTES.endSession,
     },
-    ttl: { ClientCredentials: setup.tokenLifetimeSeconds },
+    ttl: { ClientCredentials: setup.tokenLifetimeSeconds, ...userFlowTtl(setup.users) },
     // Services, not browsers, call this server: no CORS.
     clientBasedCORS: () => false,
-    findAccount: async () => undefined,
+    ...userFlowConfiguration(setup.users),
     renderError: (ctx: KoaContext, out: Record<string, unknown>) => {
       ctx.body = out;
     },
@@ -115,8 +137,9 @@ export function buildProvider(setup: ProviderSetup): Provider {
         },
       },
       devInteractions: { enabled: false },
-      userinfo: { enabled: false },
-      rpInitiatedLogout: { enabled: false },
+      // Described in the metadata; the issuer answers /userinfo itself (its access tokens are JWTs).
+      userinfo: { enabled: true },
+      rpInitiatedLogout: USER_LOGOUT,
       pushedAuthorizationRequests: { enabled: false },
       dPoP: { enabled: false },
       resourceIndicators: {
@@ -134,6 +157,14 @@ export function buildProvider(setup: ProviderSetup): Provider {
         },
         useGrantedResource: async () => true,
         getResourceServerInfo: async (ctx: KoaContext, resource: string, client: Client) => {
+          if (isUserFlow(ctx))
+            return userResourceServerInfo(
+              ctx,
+              resource,
+              client,
+              setup.signingKey(),
+              setup.tokenLifetimeSeconds,
+            );
           const profile = tokenProfileOf(client);
           if (!profile.audiences.includes(resource))
             throw new errors.InvalidTarget('this client may not get tokens for the requested resource');
@@ -158,7 +189,9 @@ export function buildProvider(setup: ProviderSetup): Provider {
         },
       },
     },
-    extraTokenClaims: async (_ctx: KoaContext, token: IssuedToken) => {
+    extraTokenClaims: async (ctx: KoaContext, token: IssuedToken) => {
+      if ('accountId' in token && typeof token.accountId === 'string')
+        return userTokenClaims(ctx, token, setup.users);
       if (token.client === undefined) return undefined;
       const profile = tokenProfileOf(token.client);
       // oidc-provider writes the registered claims (iss, sub, aud, exp, iat, jti, client_id, scope)
@@ -173,7 +206,36 @@ export function buildProvider(setup: ProviderSetup): Provider {
   };
 
   provider.use(async (ctx, next) => {
-    await next();
+    try {
+      await next();
+      await adjustAnswer(ctx, setup);
+    } catch (err) {
+      if (!isStoreUnavailable(err)) throw err;
+      ctx.state.storeUnavailable = true;
+    }
+    if (ctx.state.storeUnavailable === true && (ctx.status >= 500 || ctx.body === undefined)) {
+      // Nothing was decided: the client retries, rather than reading a failure into a 500.
+      ctx.status = 503;
+      ctx.set('retry-after', '1');
+      ctx.set('cache-control', 'no-store');
+      ctx.body = {
+        error: 'temporarily_unavailable',
+        error_description: 'the token service cannot reach its store; retry shortly',
+      };
+    }
+  });
+  provider.on('client_credentials.issued', setup.onIssued);
+  provider.on('access_token.issued', setup.onIssued);
+  provider.on('server_error', (ctx: KoaContext, err: unknown) => {
+    if (isStoreUnavailable(err)) ctx.state.storeUnavailable = true;
+    setup.onServerError(err);
+  });
+  return provider;
+}
+
+/** What the issuer changes in oidc-provider's answers once it has made them. */
+async function adjustAnswer(ctx: KoaContext, setup: ProviderSetup): Promise<void> {
+  {
     const route = ctx.oidc?.route;
     if (route === 'discovery' && ctx.status === 200) {
       ctx.body = describeIssuer(ctx.body as Record<string, unknown>);
@@ -184,10 +246,7 @@ export function buildProvider(setup: ProviderSetup): Provider {
       // Answers about tokens are never cached (oidc-provider sets this for introspection only).
       ctx.set('cache-control', 'no-store');
     }
-  });
-  provider.on('client_credentials.issued', setup.onIssued);
-  provider.on('server_error', (_ctx: KoaContext, err: unknown) => setup.onServerError(err));
-  return provider;
+  }
 }
 
 /**

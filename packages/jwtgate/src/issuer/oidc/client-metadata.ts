@@ -32,13 +32,30 @@ export function toClientMetadata(client: ClientRecord): ClientMetadata {
       : {}),
     token_endpoint_auth_method: client.authMethod,
     ...(client.authMethod === 'private_key_jwt' && client.jwks !== null ? { jwks: client.jwks } : {}),
-    grant_types: ['client_credentials'],
-    response_types: [],
-    redirect_uris: [],
+    ...userFlowMetadata(client),
     jwtgate_scopes: [...client.scopes],
     jwtgate_roles: [...client.roles],
     jwtgate_audiences: [...client.audiences],
     jwtgate_claims: { ...client.claims },
+  };
+}
+
+/** Grants oidc-provider may run for a client; the record's other grant types are ignored. */
+const SUPPORTED_GRANT_TYPES = ['client_credentials', 'authorization_code', 'refresh_token'];
+
+/**
+ * The authorization code flow, for a record whose grant types include it: its redirect URIs
+ * (compared exactly by oidc-provider), also accepted after logout. Records without it stay
+ * client-credentials-only. There are no public clients: every record authenticates.
+ */
+function userFlowMetadata(client: ClientRecord): Record<string, unknown> {
+  const grantTypes = SUPPORTED_GRANT_TYPES.filter((g) => client.grantTypes.includes(g));
+  const code = grantTypes.includes('authorization_code') && client.redirectUris.length > 0;
+  return {
+    grant_types: code ? grantTypes : grantTypes.filter((g) => g === 'client_credentials'),
+    response_types: code ? ['code'] : [],
+    redirect_uris: code ? [...client.redirectUris] : [],
+    ...(code ? { post_logout_redirect_uris: [...client.redirectUris] } : {}),
   };
 }
 

@@ -31,6 +31,8 @@ declare module 'oidc-provider' {
     readonly path: string;
     readonly oidc?: OidcContext;
     readonly req: IncomingMessage;
+    /** Koa's per-request state: the issuer marks a request whose store was unreachable. */
+    readonly state: Record<string, unknown>;
     set(name: string, value: string): void;
     get(name: string): string;
   }
@@ -65,12 +67,43 @@ declare module 'oidc-provider' {
 
   export type Configuration = Record<string, unknown>;
 
+  /** A pending user interaction (login or consent) of the authorization endpoint. */
+  export interface InteractionDetails {
+    readonly uid: string;
+    readonly prompt: { readonly name: string; readonly reasons: readonly string[] };
+    readonly params: Readonly<Record<string, unknown>>;
+    readonly session?: { readonly accountId?: string };
+    readonly grantId?: string;
+  }
+
+  /** What a user granted a client (scopes, claims, resource scopes). */
+  export interface Grant {
+    readonly jti: string;
+    readonly accountId: string;
+    readonly clientId: string;
+    addOIDCScope(scope: string): void;
+    addOIDCClaims(claims: string[]): void;
+    addResourceScope(resource: string, scope: string): void;
+    save(): Promise<string>;
+  }
+
   export default class Provider {
     constructor(issuer: string, configuration?: Configuration);
     readonly issuer: string;
     readonly Client: { prototype: { compareClientSecret(actual: string): boolean | Promise<boolean> } };
     proxy: boolean;
     callback(): (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+    readonly Grant: {
+      new (properties: { accountId: string; clientId: string }): Grant;
+      find(id: string): Promise<Grant | undefined>;
+    };
+    interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<InteractionDetails>;
+    interactionFinished(
+      req: IncomingMessage,
+      res: ServerResponse,
+      result: Record<string, unknown>,
+      options?: { mergeWithLastSubmission?: boolean },
+    ): Promise<void>;
     use(middleware: Middleware): this;
     on(event: string, listener: (...args: never[]) => void): this;
   }

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isStoreUnavailable } from '../../store/store-unavailable.ts';
 import type { RevocationRecord, Store } from '../../store/types.ts';
 
 export interface RevocationFeedOptions {
@@ -146,6 +147,22 @@ export class RevocationFeed {
         .end('{"error":"ERR_TOO_MANY_SUBSCRIBERS","message":"Too many revocation feed subscribers"}');
       return;
     }
+    // The first read comes before the headers, so a store outage is a 503 the client can retry.
+    let initial: RevocationRecord[];
+    try {
+      initial = await this.#o.store.revocations.since(since, PAGE);
+    } catch (err) {
+      if (!isStoreUnavailable(err)) throw err;
+      this.#o.onError(err);
+      res
+        .writeHead(503, {
+          'content-type': 'application/json',
+          'retry-after': '1',
+          'cache-control': 'no-store',
+        })
+        .end('{"error":"ERR_STORE_UNAVAILABLE","message":"The store is unreachable; retry shortly"}');
+      return;
+    }
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
@@ -160,14 +177,17 @@ export class RevocationFeed {
     res.once('close', drop);
     try {
       // Replay until the store has nothing newer; live delivery (skipped meanwhile) takes over after.
-      for (;;) {
-        const page = await this.#o.store.revocations.since(sub.cursor, PAGE);
+      // The initial page was read before this subscriber was registered: read at least once more,
+      // so nothing revoked in between is missed.
+      let page = initial;
+      for (let registered = false; ; registered = true) {
         const now = Math.floor(this.#o.now() / 1000);
         for (const r of page) {
           if (r.exp > now) this.#send(sub, entry(r));
           else sub.cursor = r.seq;
         }
-        if (page.length < PAGE) break;
+        if (registered && page.length < PAGE) break;
+        page = await this.#o.store.revocations.since(sub.cursor, PAGE);
       }
     } catch (err) {
       this.#o.onError(err);

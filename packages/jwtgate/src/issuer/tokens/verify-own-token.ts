@@ -1,4 +1,4 @@
-import { createVerifier, type JwtClaims, type Verifier } from '@jwtgate/verify';
+import { createVerifier, type JwtClaims, type ProviderOptions, type Verifier } from '@jwtgate/verify';
 import { decodeJwt } from 'jose';
 import { SIGNING_ALGORITHMS } from '../keys/generate-signing-key.ts';
 
@@ -8,6 +8,29 @@ export interface OwnTokenVerifier {
 }
 
 const MAX_VERIFIERS = 64;
+
+/**
+ * The verify-core policy of the issuer's own access tokens for one audience: the one definition
+ * shared by introspection, revocation and the console's token debugger.
+ *
+ * @example
+ * createVerifier({ providers: { self: ownTokenPolicy(issuerUrl, jwks, ['https://billing.example']) } });
+ */
+export function ownTokenPolicy(
+  issuer: string,
+  publicJwks: { readonly keys: readonly Record<string, unknown>[] },
+  audiences: readonly string[],
+): ProviderOptions {
+  return {
+    issuer,
+    audiences: [...audiences],
+    algorithms: [...SIGNING_ALGORITHMS],
+    keys: { jwks: publicJwks },
+    tokenTypes: ['at+jwt'],
+    requireSub: true,
+    requiredClaims: ['jti', 'client_id'],
+  };
+}
 
 /**
  * Verifies the issuer's own access tokens (for introspection and revocation) with @jwtgate/verify,
@@ -25,20 +48,7 @@ export function createOwnTokenVerifier(
     let v = verifiers.get(aud);
     if (v === undefined) {
       if (verifiers.size >= MAX_VERIFIERS) verifiers.clear();
-      v = createVerifier({
-        providers: {
-          self: {
-            issuer,
-            audiences: [aud],
-            algorithms: [...SIGNING_ALGORITHMS],
-            keys: { jwks: publicJwks },
-            tokenTypes: ['at+jwt'],
-            requireSub: true,
-            requiredClaims: ['jti', 'client_id'],
-          },
-        },
-        now,
-      });
+      v = createVerifier({ providers: { self: ownTokenPolicy(issuer, publicJwks, [aud]) }, now });
       verifiers.set(aud, v);
     }
     return v;

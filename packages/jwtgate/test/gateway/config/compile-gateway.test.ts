@@ -431,6 +431,44 @@ describe('compileGateway: revocation feed', () => {
   });
 });
 
+describe('compileGateway: redis.jwks_cache', () => {
+  const routes = [route('r', '/a/**')];
+  const url = 'redis://127.0.0.1:6379';
+
+  test('off by default; compiled into the Redis settings (a change is reported on reload)', () => {
+    assert.equal(compile(config(routes, { redis: { url } })).redis?.jwksCache, false);
+    assert.equal(compile(config(routes, { redis: { url, jwks_cache: true } })).redis?.jwksCache, true);
+  });
+
+  test("the context's fetch is the one the verifier's remote key sources use", async () => {
+    const urls: string[] = [];
+    const g = compileGateway(
+      config(routes, {
+        providers: {
+          a: {
+            issuer: 'https://remote.test',
+            jwks_uri: 'http://127.0.0.1:9/jwks',
+            algorithms: ['ES256'],
+            audiences: ['api'],
+          },
+        },
+      }),
+      {
+        file: FILE,
+        revocations: new RevocationList(),
+        env: {},
+        fetch: async (input) => {
+          urls.push(input);
+          return new Response('{}', { status: 503 });
+        },
+      },
+    );
+    compiled.push(g);
+    await g.verifier.load();
+    assert.deepEqual(urls, ['http://127.0.0.1:9/jwks']);
+  });
+});
+
 describe('compileGateway: identity header names and leeway', () => {
   test('identity headers may not take framing, credential or forwarding names, nor invalid ones', () => {
     const found = problems(

@@ -201,6 +201,15 @@ describe('readConfig: schema problems name the dotted path, the line and the exp
     assert.deepEqual(problems(text, { SECRET_KEY }), ['gateway.max_body_bytes (line 9): must be integer']);
   });
 
+  test('redis.jwks_cache is a boolean', () => {
+    const redis = (value: string) =>
+      edit(VALID, ['  routes:', `  redis: { url: redis://127.0.0.1:6379, jwks_cache: ${value} }\n  routes:`]);
+    assert.deepEqual(problems(redis('"yes"'), { SECRET_KEY }), [
+      'gateway.redis.jwks_cache (line 9): must be boolean',
+    ]);
+    assert.equal(read(redis('true'), { SECRET_KEY }).run().gateway.redis?.jwks_cache, true);
+  });
+
   test('an enum names the allowed values', () => {
     const text = edit(VALID, [
       '      audiences: [api]\n',

@@ -54,6 +54,18 @@ describe('createMetrics', () => {
     assert.equal(sample(text, 'jwtgate_jwks_fetch_total{provider="corp",result="failure"}'), 2);
   });
 
+  test('shared JWKS cache lookups are counted by result', async () => {
+    const m = createMetrics();
+    m.sharedJwks('hit');
+    m.sharedJwks('hit');
+    m.sharedJwks('miss');
+    m.sharedJwks('error');
+    const text = await m.registry.metrics();
+    assert.equal(sample(text, 'jwtgate_jwks_shared_cache_total{result="hit"}'), 2);
+    assert.equal(sample(text, 'jwtgate_jwks_shared_cache_total{result="miss"}'), 1);
+    assert.equal(sample(text, 'jwtgate_jwks_shared_cache_total{result="error"}'), 1);
+  });
+
   test('the token cache counters read their source at scrape time', async () => {
     const m = createMetrics();
     let text = await m.registry.metrics();

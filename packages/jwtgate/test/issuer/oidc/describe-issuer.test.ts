@@ -6,10 +6,10 @@ describe('describeIssuer', () => {
   test('drops what is not served, keeps the rest, describes revocation and introspection auth', () => {
     const out = describeIssuer({
       issuer: 'https://auth.example',
-      authorization_endpoint: 'https://auth.example/auth',
-      end_session_endpoint: 'https://auth.example/session/end',
-      scopes_supported: ['openid'],
-      response_types_supported: ['none'],
+      pushed_authorization_request_endpoint: 'https://auth.example/request',
+      request_parameter_supported: false,
+      request_uri_parameter_supported: false,
+      response_types_supported: ['code'],
       token_endpoint: 'https://auth.example/token',
       token_endpoint_auth_methods_supported: ['client_secret_basic'],
       token_endpoint_auth_signing_alg_values_supported: ['ES256'],
@@ -17,7 +17,7 @@ describe('describeIssuer', () => {
     });
     assert.deepEqual(out, {
       issuer: 'https://auth.example',
-      response_types_supported: [],
+      response_types_supported: ['code'],
       token_endpoint: 'https://auth.example/token',
       token_endpoint_auth_methods_supported: ['client_secret_basic'],
       token_endpoint_auth_signing_alg_values_supported: ['ES256'],

@@ -1,0 +1,345 @@
+import {
+  AUTH_METHODS,
+  addClient,
+  type ClientAuthMethod,
+  type ClientView,
+  GRANT_TYPES,
+  listClients,
+  removeClient,
+  rotateClientSecret,
+  showClient,
+  updateClient,
+} from '../admin/manage-clients.ts';
+import { IssuerError } from '../errors.ts';
+import {
+  type ConsoleAnswer,
+  type ConsoleRequest,
+  type ConsoleSection,
+  methodNotAllowed,
+  NOT_FOUND,
+  noticeOf,
+  page,
+  redirect,
+} from './console-context.ts';
+import {
+  esc,
+  renderPostForm,
+  renderTable,
+  splitLines,
+  splitList,
+  textArea,
+  textField,
+} from './console-page.ts';
+
+const BASE = '/console/clients';
+/** Client ids start with a letter or digit, so this path is never a client's. */
+const NEW = '_new';
+
+const href = (id: string) => `${BASE}/${encodeURIComponent(id)}`;
+
+interface ClientFormValues {
+  readonly id: string;
+  readonly name: string;
+  readonly authMethod: string;
+  readonly grantTypes: readonly string[];
+  readonly redirectUris: string;
+  readonly scopes: string;
+  readonly roles: string;
+  readonly audiences: string;
+  readonly jwks: string;
+}
+
+const EMPTY: ClientFormValues = {
+  id: '',
+  name: '',
+  authMethod: 'client_secret_basic',
+  grantTypes: ['client_credentials'],
+  redirectUris: '',
+  scopes: '',
+  roles: '',
+  audiences: '',
+  jwks: '',
+};
+
+function valuesOf(form: URLSearchParams): ClientFormValues {
+  return {
+    id: (form.get('id') ?? '').trim(),
+    name: (form.get('name') ?? '').trim(),
+    authMethod: form.get('auth_method') ?? 'client_secret_basic',
+    grantTypes: form.getAll('grant_types'),
+    redirectUris: form.get('redirect_uris') ?? '',
+    scopes: form.get('scopes') ?? '',
+    roles: form.get('roles') ?? '',
+    audiences: form.get('audiences') ?? '',
+    jwks: form.get('jwks') ?? '',
+  };
+}
+
+function grantTypeFields(selected: readonly string[]): string {
+  const boxes = GRANT_TYPES.map(
+    (g) =>
+      `<input type="checkbox" id="grant-${g}" name="grant_types" value="${g}"${selected.includes(g) ? ' checked' : ''}><label for="grant-${g}">${g}</label>`,
+  ).join('\n');
+  return `<fieldset><legend>Grant types</legend>\n${boxes}\n<p class="hint">authorization_code (users sign in) needs redirect URIs; refresh_token comes with it.</p></fieldset>`;
+}
+
+/** The fields both the create and the edit form have. */
+function profileFields(v: ClientFormValues): string {
+  return [
+    textField('name', 'Display name', {
+      value: v.name,
+      hint: 'Shown on the login page; defaults to the id.',
+    }),
+    grantTypeFields(v.grantTypes),
+    textArea('redirect_uris', 'Redirect URIs', {
+      value: v.redirectUris,
+      hint: 'One per line; https, or http to localhost. Compared exactly.',
+    }),
+    textField('scopes', 'Scopes', {
+      value: v.scopes,
+      hint: 'Separated by spaces, e.g. invoices:read invoices:write',
+    }),
+    textField('roles', 'Roles', {
+      value: v.roles,
+      hint: 'Put into its client-credentials tokens; separated by spaces.',
+    }),
+    textArea('audiences', 'Audiences', {
+      value: v.audiences,
+      hint: 'One per line: the APIs (resource indicators, RFC 8707) it may get tokens for, e.g. https://billing.example',
+      required: true,
+      rows: 3,
+    }),
+  ].join('\n');
+}
+
+function createForm(r: ConsoleRequest, v: ClientFormValues): string {
+  const methods = AUTH_METHODS.map(
+    (m) => `<option value="${m}"${m === v.authMethod ? ' selected' : ''}>${m}</option>`,
+  ).join('');
+  return renderPostForm(
+    BASE,
+    r.csrf,
+    [
+      textField('id', 'Client id', {
+        value: v.id,
+        required: true,
+        hint: '1-128 characters from A-Z a-z 0-9 . _ ~ -, starting with a letter or digit.',
+      }),
+      `<label for="auth_method">Authentication method</label><select id="auth_method" name="auth_method">${methods}</select>`,
+      profileFields(v),
+      textArea('jwks', 'Public keys (JWKS, private_key_jwt only)', { value: v.jwks, rows: 3 }),
+      '<button type="submit">Create client</button> <a class="button secondary" href="/console/clients">Cancel</a>',
+    ].join('\n'),
+  );
+}
+
+function fromView(c: ClientView): ClientFormValues {
+  return {
+    id: c.id,
+    name: c.name,
+    authMethod: c.auth_method,
+    grantTypes: c.grant_types,
+    redirectUris: c.redirect_uris.join('\n'),
+    scopes: c.scopes.join(' '),
+    roles: c.roles.join(' '),
+    audiences: c.audiences.join('\n'),
+    jwks: '',
+  };
+}
+
+function secretBox(id: string, secret: string): string {
+  return `<div class="secret" role="status">
+<p><strong>Client secret of ${esc(id)}: shown once.</strong> Copy it now; only its hash is kept, and it cannot be shown again.</p>
+<p><label for="client-secret-value">Client secret</label><input id="client-secret-value" type="text" readonly value="${esc(secret)}" autocomplete="off" spellcheck="false"></p>
+<p>Client id: <code id="client-id">${esc(id)}</code></p>
+</div>`;
+}
+
+async function listPage(r: ConsoleRequest): Promise<ConsoleAnswer> {
+  const clients = await listClients(r.deps.store);
+  const rows = clients.map((c) => [
+    `<a href="${href(c.id)}">${esc(c.id)}</a>`,
+    esc(c.name),
+    esc(c.auth_method),
+    esc(c.grant_types.join(', ')),
+    esc(c.audiences.join(', ')),
+    esc(c.scopes.join(' ')),
+    esc(c.roles.join(' ')),
+  ]);
+  return page({
+    title: 'Clients',
+    section: 'clients',
+    ...noticeOf(r.url),
+    body: `<p><a class="button" href="${BASE}/${NEW}">New client</a></p>\n${renderTable(
+      'Registered clients',
+      ['Id', 'Name', 'Authentication', 'Grant types', 'Audiences', 'Scopes', 'Roles'],
+      rows,
+    )}`,
+  });
+}
+
+async function create(r: ConsoleRequest): Promise<ConsoleAnswer> {
+  const v = valuesOf(r.form);
+  try {
+    let jwks: { keys: Record<string, unknown>[] } | undefined;
+    if (v.jwks.trim() !== '') {
+      try {
+        jwks = JSON.parse(v.jwks) as { keys: Record<string, unknown>[] };
+      } catch {
+        throw new IssuerError('ERR_CLIENT_INVALID', 'jwks: not valid JSON');
+      }
+    }
+    const created = await addClient(
+      r.deps.store,
+      {
+        id: v.id,
+        ...(v.name === '' ? {} : { name: v.name }),
+        authMethod: v.authMethod as ClientAuthMethod,
+        grantTypes: v.grantTypes,
+        redirectUris: splitLines(v.redirectUris),
+        scopes: splitList(v.scopes),
+        roles: splitList(v.roles),
+        audiences: splitLines(v.audiences),
+        ...(jwks === undefined ? {} : { jwks }),
+      },
+      r.actor,
+    );
+    const id = created.client.id;
+    return page(
+      {
+        title: `Client ${id} created`,
+        section: 'clients',
+        body: `${created.secret === null ? '<p>It authenticates with its private key (private_key_jwt): there is no secret.</p>' : secretBox(id, created.secret)}\n<p><a href="${href(id)}">Show the client</a> · <a href="${BASE}">All clients</a></p>`,
+      },
+      201,
+    );
+  } catch (err) {
+    if (!(err instanceof IssuerError)) throw err;
+    return page(
+      { title: 'New client', section: 'clients', error: err.message, body: createForm(r, v) },
+      err.status,
+    );
+  }
+}
+
+async function detailPage(r: ConsoleRequest, c: ClientView, error?: string, values?: ClientFormValues) {
+  const facts = renderTable(
+    `Client ${c.id}`,
+    ['Property', 'Value'],
+    [
+      ['Id', `<code>${esc(c.id)}</code>`],
+      ['Authentication', esc(c.auth_method)],
+      ['Created', esc(c.created_at)],
+      ['Updated', esc(c.updated_at)],
+      ['Custom claims', `<code>${esc(JSON.stringify(c.claims))}</code>`],
+    ],
+  );
+  const edit = renderPostForm(
+    href(c.id),
+    r.csrf,
+    `${profileFields(values ?? fromView(c))}\n<button type="submit">Save changes</button>`,
+  );
+  const rotate =
+    c.auth_method === 'private_key_jwt'
+      ? '<p>This client authenticates with its private key: it has no secret to rotate.</p>'
+      : renderPostForm(
+          `${href(c.id)}/rotate-secret`,
+          r.csrf,
+          '<p>A new secret replaces the current one at once: the old one stops working.</p><button type="submit" class="secondary">Rotate secret</button>',
+        );
+  return page(
+    {
+      title: `Client ${c.id}`,
+      section: 'clients',
+      ...noticeOf(r.url),
+      ...(error === undefined ? {} : { error }),
+      body: `${facts}
+<h2>Edit</h2>
+${edit}
+<h2>Secret</h2>
+${rotate}
+<h2>Delete</h2>
+<p><a class="button secondary" href="${href(c.id)}/delete">Delete this client…</a></p>`,
+    },
+    error === undefined ? 200 : 400,
+  );
+}
+
+async function update(r: ConsoleRequest, id: string): Promise<ConsoleAnswer> {
+  const v = valuesOf(r.form);
+  try {
+    await updateClient(
+      r.deps.store,
+      id,
+      {
+        ...(v.name === '' ? {} : { name: v.name }),
+        grantTypes: v.grantTypes,
+        redirectUris: splitLines(v.redirectUris),
+        scopes: splitList(v.scopes),
+        roles: splitList(v.roles),
+        audiences: splitLines(v.audiences),
+      },
+      r.actor,
+    );
+    return redirect(`${href(id)}?done=client-updated`);
+  } catch (err) {
+    if (!(err instanceof IssuerError) || err.code === 'ERR_CLIENT_NOT_FOUND') throw err;
+    return detailPage(r, await showClient(r.deps.store, id), err.message, { ...v, id });
+  }
+}
+
+/** /console/clients: list, create (secret shown once), edit, rotate the secret (shown once), delete. */
+export const clientsSection: ConsoleSection = async (r, parts) => {
+  const [id, action, ...rest] = parts;
+  if (rest.length > 0) return NOT_FOUND;
+  if (id === undefined) {
+    if (r.method === 'GET') return listPage(r);
+    return create(r);
+  }
+  if (id === NEW && action === undefined) {
+    if (r.method !== 'GET') return methodNotAllowed('GET');
+    return page({ title: 'New client', section: 'clients', body: createForm(r, EMPTY) });
+  }
+  try {
+    if (action === undefined) {
+      if (r.method === 'GET') return detailPage(r, await showClient(r.deps.store, id));
+      return update(r, id);
+    }
+    if (action === 'rotate-secret') {
+      if (r.method !== 'POST') return methodNotAllowed('POST');
+      const rotated = await rotateClientSecret(r.deps.store, id, r.actor);
+      return page({
+        title: `New secret for ${id}`,
+        section: 'clients',
+        body: `${secretBox(id, rotated.secret)}\n<p><a href="${href(id)}">Back to the client</a></p>`,
+      });
+    }
+    if (action === 'delete') {
+      if (r.method === 'GET') {
+        const c = await showClient(r.deps.store, id);
+        return page({
+          title: `Delete client ${c.id}?`,
+          section: 'clients',
+          body: `<p>Deleting <strong>${esc(c.id)}</strong> stops it from getting new tokens at once. Tokens it already has stay valid until they expire (revoke them to end them sooner).</p>
+${renderPostForm(`${href(c.id)}/delete`, r.csrf, `<button type="submit" class="danger">Delete ${esc(c.id)}</button> <a class="button secondary" href="${href(c.id)}">Cancel</a>`)}`,
+        });
+      }
+      await removeClient(r.deps.store, id, r.actor);
+      return redirect(`${BASE}?done=client-deleted`);
+    }
+  } catch (err) {
+    if (err instanceof IssuerError && err.code === 'ERR_CLIENT_NOT_FOUND') return NOT_FOUND;
+    if (err instanceof IssuerError && err.status < 500)
+      return page(
+        {
+          title: 'Not done',
+          section: 'clients',
+          error: err.message,
+          body: `<p><a href="${BASE}">All clients</a></p>`,
+        },
+        err.status,
+      );
+    throw err;
+  }
+  return NOT_FOUND;
+};

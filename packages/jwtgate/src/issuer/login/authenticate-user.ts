@@ -1,0 +1,100 @@
+import { dummyVerify, hashPassword, verifyPassword } from '../../store/hash-password.ts';
+import type { Store, UserRecord } from '../../store/types.ts';
+import { recordAudit } from '../audit.ts';
+
+export interface UserLockout {
+  /** Consecutive failed logins that lock the account. */
+  readonly maxFailures: number;
+  /** How long a lock lasts. */
+  readonly lockMs: number;
+}
+
+export interface LoginAttempt {
+  readonly username: string;
+  readonly password: string;
+  /** For the audit log only. */
+  readonly address: string;
+  readonly clientId: string;
+}
+
+export type LoginOutcome =
+  | { readonly ok: true; readonly user: UserRecord }
+  | { readonly ok: false; readonly reason: 'unknown_user' | 'wrong_password' | 'disabled' | 'locked' };
+
+export interface AuthenticateDeps {
+  readonly store: Store;
+  /** null: no lock-out (the per-address throttle still applies). */
+  readonly lockout: UserLockout | null;
+  readonly now: () => number;
+  readonly onError?: (err: unknown) => void;
+}
+
+/**
+ * Checks a username and password. Every failure looks the same to the caller's user (the reason
+ * is for the audit log) and costs the same: an unknown user, a locked or a disabled account still
+ * spend one password verification. Consecutive failures lock the account for `lockMs`; a success
+ * resets the count and upgrades an outdated hash. Audits login.succeeded, login.failed and
+ * login.locked, with the user id (or 'unknown') as actor, never the password or the typed name.
+ *
+ * @example
+ * const outcome = await authenticateUser({ store, lockout, now }, { username, password, address, clientId });
+ */
+export async function authenticateUser(deps: AuthenticateDeps, attempt: LoginAttempt): Promise<LoginOutcome> {
+  const { store, now } = deps;
+  const audit = (
+    type: 'login.succeeded' | 'login.failed' | 'login.locked',
+    user: UserRecord | undefined,
+    extra = {},
+  ) =>
+    recordAudit(
+      store,
+      {
+        type,
+        actor: user?.id ?? 'unknown',
+        subject: user?.id ?? null,
+        detail: { address: attempt.address, client_id: attempt.clientId, ...extra },
+      },
+      deps.onError,
+    );
+  const fail = async (reason: Exclude<LoginOutcome, { ok: true }>['reason'], user?: UserRecord) => {
+    await audit('login.failed', user, { reason });
+    return { ok: false, reason } as const;
+  };
+
+  const user = attempt.username === '' ? undefined : await store.users.getByUsername(attempt.username);
+  if (user === undefined) {
+    await dummyVerify(attempt.password);
+    return fail('unknown_user');
+  }
+  const at = now();
+  if (user.lockedUntil !== null && user.lockedUntil > at) {
+    await dummyVerify(attempt.password);
+    return fail('locked', user);
+  }
+  const check = await verifyPassword(user.passwordHash, attempt.password);
+  if (user.disabled) return fail('disabled', user);
+  if (!check.ok) {
+    const failures = (user.lockedUntil === null ? user.failedLogins : 0) + 1;
+    const lockout = deps.lockout;
+    if (lockout !== null && failures >= lockout.maxFailures) {
+      await store.users.update(user.id, { failedLogins: 0, lockedUntil: at + lockout.lockMs });
+      const outcome = await fail('wrong_password', user);
+      await audit('login.locked', user, {
+        failures,
+        locked_until: new Date(at + lockout.lockMs).toISOString(),
+      });
+      return outcome;
+    }
+    await store.users.update(user.id, { failedLogins: failures, lockedUntil: null });
+    return fail('wrong_password', user);
+  }
+  const changes: { failedLogins?: number; lockedUntil?: null; passwordHash?: string } = {};
+  if (user.failedLogins !== 0 || user.lockedUntil !== null) {
+    changes.failedLogins = 0;
+    changes.lockedUntil = null;
+  }
+  if (check.needsRehash) changes.passwordHash = await hashPassword(attempt.password);
+  const updated = Object.keys(changes).length > 0 ? await store.users.update(user.id, changes) : user;
+  await audit('login.succeeded', user, check.needsRehash ? { rehashed: true } : {});
+  return { ok: true, user: updated ?? user };
+}

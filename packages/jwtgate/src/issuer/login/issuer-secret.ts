@@ -1,0 +1,38 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import type { Store } from '../../store/types.ts';
+
+/** Where the secret lives: the store's oidc payload table, so every replica shares it (no migration). */
+const MODEL = 'IssuerSecret';
+const ID = 'v1';
+
+export interface IssuerSecrets {
+  /** Keys of oidc-provider's signed cookies (session, interaction). */
+  readonly cookieKeys: readonly string[];
+  /** Key of the login and logout forms' CSRF tokens. */
+  readonly csrfKey: Buffer;
+}
+
+/**
+ * The issuer's server secret, made once (256 random bits) and kept in the store; the cookie and
+ * CSRF keys are derived from it, each for its one use. Two replicas starting on an empty store
+ * at the same instant both write one; the second write wins and the secret is read back, so at
+ * worst a replica signs with a lost secret until restart and its cookies stop verifying (a new
+ * login), never the reverse.
+ *
+ * @example
+ * const { cookieKeys, csrfKey } = await loadIssuerSecrets(store);
+ */
+export async function loadIssuerSecrets(store: Store): Promise<IssuerSecrets> {
+  let stored = await store.oidc.find(MODEL, ID);
+  if (typeof stored?.key !== 'string') {
+    await store.oidc.upsert(MODEL, ID, { key: randomBytes(32).toString('base64url') }, undefined);
+    stored = await store.oidc.find(MODEL, ID);
+  }
+  const key = Buffer.from(String(stored?.key), 'base64url');
+  if (key.length < 32) throw new Error('the issuer secret in the store is too short');
+  const derive = (use: string) => createHmac('sha256', key).update(`jwtgate ${use}`).digest();
+  return Object.freeze({
+    cookieKeys: Object.freeze([derive('cookies').toString('base64url')]),
+    csrfKey: derive('csrf'),
+  });
+}
