@@ -201,6 +201,10 @@ program
   .option('--redis-prefix <prefix>', "prefix of the Redis keys (as the gateways' key_prefix)", 'jwtgate:')
   .option('--tutorial', "serve only the tutorial's HS256 token (GET /), signed with SECRET_KEY", false)
   .option(
+    '--trust-proxy <addresses>',
+    'comma-separated addresses or CIDR ranges of proxies whose X-Forwarded-For names the client',
+  )
+  .option(
     '--login-lockout <failures>',
     "consecutive wrong passwords that lock a user's account for 15 minutes (0: off)",
     wholeNumber,
@@ -240,6 +244,7 @@ program
           : { maxFailures: opts.lockoutFailures, windowMs: 5 * 60_000, lockMs: 15 * 60_000 },
       tutorial: opts.tutorial,
       console: opts.console,
+      trustedProxies: opts.trustProxy ? String(opts.trustProxy).split(',') : [],
       login: {
         ...ISSUER_DEFAULTS.login,
         lockout:

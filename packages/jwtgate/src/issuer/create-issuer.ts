@@ -11,6 +11,7 @@ import { KeyRing, type KeySnapshot } from './keys/key-ring.ts';
 import { createUserRoutes } from './login/user-routes.ts';
 import { buildProvider, OAUTH_ROUTES } from './oidc/build-provider.ts';
 import { createStoreAdapter } from './oidc/store-adapter.ts';
+import { clientAddress, tagClientAddress, trustedProxies } from './protect/client-address.ts';
 import { claimedClientId, peekBody } from './protect/read-form-body.ts';
 import { TokenEndpointGuard } from './protect/token-endpoint-guard.ts';
 import { RedisRevocationRelay } from './revocation/redis-relay.ts';
@@ -239,7 +240,7 @@ export function createIssuer(options: IssuerOptions, deps: IssuerDeps): Issuer {
       return sendOAuthError(res, peek.status, 'invalid_request', described, { connection: 'close' });
     }
     const clientId = claimedClientId(req, peek.body);
-    const address = req.socket.remoteAddress ?? '';
+    const address = clientAddress(req);
     const decision = guard.check(clientId, address, now());
     if (!decision.allowed) {
       log.warn({ client_id: clientId, address, reason: decision.reason, path }, 'request refused');
@@ -313,12 +314,18 @@ export function createIssuer(options: IssuerOptions, deps: IssuerDeps): Issuer {
     sendJson(res, 404, { error: 'ERR_ROUTE_NOT_FOUND', message: 'No such endpoint' });
   }
 
+  const proxies = trustedProxies(options.trustedProxies);
   const server = createServer(
     { maxHeaderSize: 16 * 1024, requestTimeout: 30_000, headersTimeout: 10_000 },
     (req, res) => {
+      tagClientAddress(req, proxies);
       route(req, res).catch((err: unknown) => {
         const unavailable = isStoreUnavailable(err);
-        if (unavailable) log.warn({ error: (err as Error).message, path: req.url }, 'store unreachable');
+        if (unavailable)
+          log.warn(
+            { error: (err as Error).message, path: (req.url ?? '/').split('?')[0] },
+            'store unreachable',
+          );
         else log.error({ err }, 'request failed');
         if (res.headersSent) res.destroy();
         else if (unavailable)

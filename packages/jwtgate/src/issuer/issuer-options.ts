@@ -4,6 +4,7 @@ import {
   SIGNING_ALGORITHMS,
   type SigningAlgorithm,
 } from './keys/generate-signing-key.ts';
+import { trustedProxies } from './protect/client-address.ts';
 import type { RateOption } from './protect/token-endpoint-guard.ts';
 
 /** Everything the issuer is configured with, validated (see resolveIssuerOptions). */
@@ -41,6 +42,11 @@ export interface IssuerOptions {
   };
   /** Users' refresh tokens: a family's absolute lifetime, and how long a rotated one may be retried. */
   readonly refreshTokens: { readonly absoluteLifetimeSeconds: number; readonly graceSeconds: number };
+  /**
+   * Proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client: behind a load
+   * balancer, throttles and lock-outs then count per client, not per balancer. Empty: the peer.
+   */
+  readonly trustedProxies: readonly string[];
   /** Gateways' Redis: revocations are relayed there (see RedisRevocationRelay); null: not used. */
   readonly redis: { readonly url: string; readonly prefix: string } | null;
   /** Serve the web console under /console (administrators sign in with their user account). */
@@ -68,6 +74,7 @@ export const ISSUER_DEFAULTS = Object.freeze({
   }),
   refreshTokens: Object.freeze({ absoluteLifetimeSeconds: 30 * 24 * 3600, graceSeconds: 10 }),
   redis: null,
+  trustedProxies: Object.freeze([]) as readonly string[],
   console: true,
 });
 
@@ -124,6 +131,11 @@ export function resolveIssuerOptions(
     fail(
       `pre-publication time: ${o.prePublishSeconds} s is shorter than two key polls (${(2 * o.keyPollMs) / 1000} s); every replica must publish a new key before any signs with it`,
     );
+  try {
+    trustedProxies(o.trustedProxies);
+  } catch (err) {
+    fail((err as Error).message);
+  }
   if (o.redis !== null) {
     if (!/^rediss?:\/\/./.test(o.redis.url))
       fail(`redis: expected a redis:// or rediss:// URL, got ${o.redis.url}`);

@@ -51,9 +51,7 @@ export function createPostgresContext(
     try {
       return await pool.query<Row>(sql, params as unknown[]);
     } catch (error) {
-      if (!isConnectionError(error)) throw error;
-      // A pooled connection the server dropped (restart, pg_terminate_backend): the statement was
-      // not applied with it, so it is sent once more on a fresh connection.
+      if (!mayResend(sql, error)) throw isConnectionError(error) ? new StoreUnavailableError(error) : error;
       return unavailableOnDisconnect(() => pool.query<Row>(sql, params as unknown[]));
     }
   };
@@ -63,10 +61,17 @@ export function createPostgresContext(
     schema,
     query,
     async transaction(fn) {
-      const client = await unavailableOnDisconnect(() => pool.connect());
-      let broken: Error | undefined;
-      try {
-        await client.query('BEGIN');
+      for (let attempt = 1; ; attempt++) {
+        const client = await unavailableOnDisconnect(() => pool.connect());
+        try {
+          await client.query('BEGIN');
+        } catch (error) {
+          client.release(error as Error);
+          // Nothing ran on that connection (a pooled one the server had dropped): start over once.
+          if (attempt === 1 && isConnectionError(error)) continue;
+          throw isConnectionError(error) ? new StoreUnavailableError(error) : error;
+        }
+        let broken: Error | undefined;
         try {
           const result = await fn(client);
           await client.query('COMMIT');
@@ -81,12 +86,30 @@ export function createPostgresContext(
           throw isConnectionError(error) && !(error instanceof StoreUnavailableError)
             ? new StoreUnavailableError(error)
             : error;
+        } finally {
+          client.release(broken);
         }
-      } finally {
-        client.release(broken);
       }
     },
   };
+}
+
+/** SQLSTATEs by which the server says it ended the session before the statement could take effect. */
+const SERVER_ENDED = /^57P0[123]$/;
+
+/**
+ * Whether a failed pooled statement may be sent once more on a fresh connection: a read always
+ * (after a connection failure), a write only when it surely did not run (the server refused or
+ * ended the session, or no connection was made). A write whose connection dropped mid-way may
+ * have committed: it is a 503, not a second insert. A connect timeout is not retried either (the
+ * server is unreachable; waiting twice only delays the 503).
+ */
+function mayResend(sql: string, error: unknown): boolean {
+  if (!isConnectionError(error)) return false;
+  const { code, message } = error as Error & { code?: string };
+  if (/timeout exceeded when trying to connect/i.test(message)) return false;
+  if (/^\s*select\b/i.test(sql)) return true;
+  return code === 'ECONNREFUSED' || (typeof code === 'string' && SERVER_ENDED.test(code));
 }
 
 async function unavailableOnDisconnect<T>(fn: () => Promise<T>): Promise<T> {

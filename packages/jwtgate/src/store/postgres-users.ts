@@ -90,6 +90,33 @@ export function postgresUsers({ now, query, transaction }: PostgresContext): Sto
       const { rowCount } = await query('DELETE FROM users WHERE id = $1', [id]);
       return (rowCount ?? 0) > 0;
     },
+
+    async countLoginFailure(id, nowMs) {
+      const { rows } = await query(
+        'UPDATE users SET failed_logins = CASE WHEN locked_until IS NULL THEN failed_logins + 1 ELSE 1 END, ' +
+          'locked_until = NULL, updated_at = $2 WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2) ' +
+          'RETURNING failed_logins',
+        [id, nowMs],
+      );
+      return rows[0] === undefined ? null : Number(rows[0].failed_logins);
+    },
+
+    async lockLogin(id, untilMs, nowMs) {
+      await query(
+        'UPDATE users SET failed_logins = 0, locked_until = $2, updated_at = $3 ' +
+          'WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $3)',
+        [id, untilMs, nowMs],
+      );
+    },
+
+    async clearLoginFailures(id, nowMs) {
+      const { rowCount } = await query(
+        'UPDATE users SET failed_logins = 0, locked_until = NULL, updated_at = $2 ' +
+          'WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2)',
+        [id, nowMs],
+      );
+      return (rowCount ?? 0) > 0;
+    },
   };
 }
 

@@ -86,6 +86,30 @@ export function sqliteUsers({ now, statement, transaction }: SqliteContext): Sto
     async remove(id) {
       return Number(statement('DELETE FROM users WHERE id = ?').run(id).changes) > 0;
     },
+
+    async countLoginFailure(id, nowMs) {
+      const row = statement(
+        'UPDATE users SET failed_logins = CASE WHEN locked_until IS NULL THEN failed_logins + 1 ELSE 1 END, ' +
+          'locked_until = NULL, updated_at = :now WHERE id = :id AND (locked_until IS NULL OR locked_until <= :now) ' +
+          'RETURNING failed_logins',
+      ).get({ id, now: nowMs });
+      return row === undefined ? null : Number(row.failed_logins);
+    },
+
+    async lockLogin(id, untilMs, nowMs) {
+      statement(
+        'UPDATE users SET failed_logins = 0, locked_until = :until, updated_at = :now ' +
+          'WHERE id = :id AND (locked_until IS NULL OR locked_until <= :now)',
+      ).run({ id, until: untilMs, now: nowMs });
+    },
+
+    async clearLoginFailures(id, nowMs) {
+      const done = statement(
+        'UPDATE users SET failed_logins = 0, locked_until = NULL, updated_at = :now ' +
+          'WHERE id = :id AND (locked_until IS NULL OR locked_until <= :now)',
+      ).run({ id, now: nowMs });
+      return Number(done.changes) > 0;
+    },
   };
 }
 

@@ -140,6 +140,15 @@ export interface Store {
       changes: Partial<Omit<UserRecord, 'id' | 'createdAt'>>,
     ): Promise<UserRecord | undefined>;
     remove(id: string): Promise<boolean>;
+    /**
+     * Counts one failed login, atomically (parallel guesses each count): +1, or 1 when an earlier
+     * lock has run out (which it clears). Null, counting nothing, while the account is locked.
+     */
+    countLoginFailure(id: string, nowMs: number): Promise<number | null>;
+    /** Locks the account until `untilMs` and restarts the count, unless it is locked already. */
+    lockLogin(id: string, untilMs: number, nowMs: number): Promise<void>;
+    /** A successful login: clears the count and an expired lock. False (nothing changed) while locked. */
+    clearLoginFailures(id: string, nowMs: number): Promise<boolean>;
   };
   readonly keys: {
     /** Oldest first (createdAt, then kid). */

@@ -278,6 +278,34 @@ export function describeStoreContract(
         await store.users.create(user('usr_2', 'Alice'));
         assert.equal((await store.users.getByUsername('alice'))?.id, 'usr_2');
       });
+
+      test('login failures: parallel counts are all kept; a lock stops counting until it runs out', async () => {
+        await store.users.create(user('usr_1', 'alice'));
+        const counts = await Promise.all(
+          Array.from({ length: 8 }, () => store.users.countLoginFailure('usr_1', T0 + 1)),
+        );
+        assert.deepEqual(
+          [...counts].sort((a, b) => (a ?? 0) - (b ?? 0)),
+          [1, 2, 3, 4, 5, 6, 7, 8],
+        );
+        assert.equal((await store.users.get('usr_1'))?.failedLogins, 8);
+        await store.users.lockLogin('usr_1', T0 + 1000, T0 + 2);
+        // A second lock while locked does not extend it.
+        await store.users.lockLogin('usr_1', T0 + 9999, T0 + 3);
+        let got = await store.users.get('usr_1');
+        assert.equal(got?.lockedUntil, T0 + 1000);
+        assert.equal(got?.failedLogins, 0);
+        assert.equal(await store.users.countLoginFailure('usr_1', T0 + 10), null);
+        assert.equal(await store.users.clearLoginFailures('usr_1', T0 + 10), false);
+        assert.equal((await store.users.get('usr_1'))?.lockedUntil, T0 + 1000);
+        // Run out: the next failure starts a new count and clears the old lock.
+        assert.equal(await store.users.countLoginFailure('usr_1', T0 + 1000), 1);
+        got = await store.users.get('usr_1');
+        assert.equal(got?.lockedUntil, null);
+        assert.equal(await store.users.clearLoginFailures('usr_1', T0 + 1001), true);
+        assert.equal((await store.users.get('usr_1'))?.failedLogins, 0);
+        assert.equal(await store.users.countLoginFailure('nobody', T0), null);
+      });
     });
 
     describe('signing keys', () => {

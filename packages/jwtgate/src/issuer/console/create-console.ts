@@ -9,6 +9,7 @@ import { INVALID_LOGIN } from '../login/interaction-handler.ts';
 import { loadIssuerSecrets } from '../login/issuer-secret.ts';
 import { checkCsrfToken, createCsrfToken } from '../login/login-csrf.ts';
 import { pageHeaders, renderLoginPage, renderMessagePage } from '../login/login-page.ts';
+import { clientAddress } from '../protect/client-address.ts';
 import { activitySection } from './activity-section.ts';
 import { clientsSection } from './clients-section.ts';
 import type { ConsoleAnswer, ConsoleDeps, ConsoleRequest, ConsoleSection } from './console-context.ts';
@@ -138,7 +139,7 @@ export function createConsole(
       return showLogin(res, 200, randomBytes(16).toString('base64url'));
     }
     if (method !== 'POST') return bare(res, 405, { allow: 'GET, POST' });
-    const address = req.socket.remoteAddress ?? '';
+    const address = clientAddress(req);
     const wait = limiter?.take(address, now()) ?? 0;
     if (wait > 0) {
       log.warn({ address }, 'console login attempts throttled');

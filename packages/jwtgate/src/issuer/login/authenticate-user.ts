@@ -74,10 +74,12 @@ export async function authenticateUser(deps: AuthenticateDeps, attempt: LoginAtt
   const check = await verifyPassword(user.passwordHash, attempt.password);
   if (user.disabled) return fail('disabled', user);
   if (!check.ok) {
-    const failures = (user.lockedUntil === null ? user.failedLogins : 0) + 1;
+    // Counted in the store in one statement, so guesses sent in parallel each count.
+    const failures = await store.users.countLoginFailure(user.id, at);
+    if (failures === null) return fail('locked', user);
     const lockout = deps.lockout;
     if (lockout !== null && failures >= lockout.maxFailures) {
-      await store.users.update(user.id, { failedLogins: 0, lockedUntil: at + lockout.lockMs });
+      await store.users.lockLogin(user.id, at + lockout.lockMs, at);
       const outcome = await fail('wrong_password', user);
       await audit('login.locked', user, {
         failures,
@@ -85,16 +87,13 @@ export async function authenticateUser(deps: AuthenticateDeps, attempt: LoginAtt
       });
       return outcome;
     }
-    await store.users.update(user.id, { failedLogins: failures, lockedUntil: null });
     return fail('wrong_password', user);
   }
-  const changes: { failedLogins?: number; lockedUntil?: null; passwordHash?: string } = {};
-  if (user.failedLogins !== 0 || user.lockedUntil !== null) {
-    changes.failedLogins = 0;
-    changes.lockedUntil = null;
-  }
-  if (check.needsRehash) changes.passwordHash = await hashPassword(attempt.password);
-  const updated = Object.keys(changes).length > 0 ? await store.users.update(user.id, changes) : user;
+  // Locked by a parallel guess while this password was being checked: refused like the others.
+  if (!(await store.users.clearLoginFailures(user.id, now()))) return fail('locked', user);
+  const updated = check.needsRehash
+    ? await store.users.update(user.id, { passwordHash: await hashPassword(attempt.password) })
+    : user;
   await audit('login.succeeded', user, check.needsRehash ? { rehashed: true } : {});
   return { ok: true, user: updated ?? user };
 }

@@ -4,6 +4,7 @@ import type { InteractionDetails } from 'oidc-provider';
 import type { Logger } from 'pino';
 import { createRateLimiter } from '../../lib/rate-limit.ts';
 import type { Store } from '../../store/types.ts';
+import { clientAddress } from '../protect/client-address.ts';
 import type { RateOption } from '../protect/token-endpoint-guard.ts';
 import { authenticateUser, type UserLockout } from './authenticate-user.ts';
 import { checkCsrfToken, createCsrfToken } from './login-csrf.ts';
@@ -141,7 +142,7 @@ export function createInteractionHandler(
       return;
     }
 
-    const address = req.socket.remoteAddress ?? '';
+    const address = clientAddress(req);
     const wait = limiter?.take(address, deps.now()) ?? 0;
     if (wait > 0) {
       deps.log.warn({ address }, 'login attempts throttled');

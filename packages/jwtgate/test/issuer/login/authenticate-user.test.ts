@@ -112,6 +112,14 @@ describe('authenticateUser', () => {
     assert.equal((await store.users.get('usr_bob'))?.lockedUntil, null);
   });
 
+  test('guesses sent in parallel all count: the lock holds, and a right password among them is refused', async () => {
+    const guesses = [...Array.from({ length: 6 }, (_, i) => `wrong-${i}`), PASSWORD];
+    const outcomes = await Promise.all(guesses.map((g) => authenticateUser(deps(), attempt('bob', g))));
+    assert.equal(outcomes.filter((o) => o.ok).length, 0, JSON.stringify(outcomes));
+    assert.equal((await store.users.get('usr_bob'))?.lockedUntil, 1_060_000);
+    assert.equal((await store.audit.recent(10, ['login.locked'])).length >= 1, true);
+  });
+
   test('without a lock-out, failures only count', async () => {
     for (let i = 0; i < 5; i++) await authenticateUser({ ...deps(), lockout: null }, attempt('bob', 'x'));
     assert.equal((await store.users.get('usr_bob'))?.lockedUntil, null);
