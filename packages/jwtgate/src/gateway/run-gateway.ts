@@ -23,7 +23,8 @@ type WorkerMessage =
 
 /** Runs one gateway process with signal handling: SIGHUP reloads, SIGTERM/SIGINT drain and exit. */
 async function runSingle(options: RunOptions, inCluster: boolean): Promise<void> {
-  const log = pino({ name: 'jwtgate-gateway' }, pino.destination({ sync: false }));
+  const destination = pino.destination({ sync: false });
+  const log = pino({ name: 'jwtgate-gateway', level: process.env.LOG_LEVEL || 'info' }, destination);
   const gateway = createGateway({
     configFile: options.config,
     watch: options.watch,
@@ -54,7 +55,8 @@ async function runSingle(options: RunOptions, inCluster: boolean): Promise<void>
   process.on('SIGHUP', () => void gateway.reload());
   const stop = async () => {
     await gateway.close();
-    log.flush();
+    // Written out before exit: an asynchronous flush would race process.exit and lose the last lines.
+    destination.flushSync();
     process.exit(0);
   };
   process.once('SIGTERM', stop);
@@ -63,7 +65,7 @@ async function runSingle(options: RunOptions, inCluster: boolean): Promise<void>
 
 /** The primary of `--workers N`: forks N gateways sharing the port, relays signals, serves admin. */
 async function runPrimary(options: RunOptions): Promise<void> {
-  const log = pino({ name: 'jwtgate-gateway' });
+  const log = pino({ name: 'jwtgate-gateway', level: process.env.LOG_LEVEL || 'info' });
   // Validate once here so a bad file fails before any worker starts, with the same message.
   const config = readConfig(options.config);
   const probe = compileGateway(config, { file: options.config, revocations: new RevocationList() });

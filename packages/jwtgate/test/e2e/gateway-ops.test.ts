@@ -196,6 +196,33 @@ describe('jwtgate gateway: SIGTERM', { timeout: 60_000 }, () => {
       await gw.stop();
     }
   });
+
+  it('LOG_LEVEL=warn drops the per-request lines; the default logs one per request', async () => {
+    const file = tmp.write(
+      'quiet.yaml',
+      exampleConfig(f.ports, publicRoute('slow', '/slow/**', f.ports.upstream1)),
+    );
+    const base = `http://127.0.0.1:${f.ports.gateway}`;
+    for (const [level, expected] of [
+      ['warn', []],
+      ['info', ['/slow/fast', '/nowhere']],
+    ] as const) {
+      const gw = spawnGateway(file, { env: { LOG_LEVEL: level } });
+      try {
+        await waitForStatus(`${base}/healthz`, 200);
+        assert.equal((await send(`${base}/slow/fast`)).status, 200);
+        assert.equal((await send(`${base}/nowhere`)).status, 404);
+      } finally {
+        await gw.stop();
+      }
+      const paths = gw
+        .logs()
+        .filter((l) => typeof l.request_id === 'string' && l.path !== '/healthz')
+        .map((l) => l.path);
+      // Every line written before the exit, the last one included (flushed synchronously).
+      assert.deepEqual(paths, expected, `LOG_LEVEL=${level}: ${gw.output()}`);
+    }
+  });
 });
 
 describe('jwtgate gateway --workers 2', { timeout: 60_000 }, () => {
