@@ -10,6 +10,7 @@ import { loadIssuerSecrets } from '../login/issuer-secret.ts';
 import { checkCsrfToken, createCsrfToken } from '../login/login-csrf.ts';
 import { pageHeaders, renderLoginPage, renderMessagePage } from '../login/login-page.ts';
 import { clientAddress } from '../protect/client-address.ts';
+import { readUrlencodedForm } from '../protect/read-urlencoded-form.ts';
 import { activitySection } from './activity-section.ts';
 import { clientsSection } from './clients-section.ts';
 import type { ConsoleAnswer, ConsoleDeps, ConsoleRequest, ConsoleSection } from './console-context.ts';
@@ -30,9 +31,11 @@ import {
 } from './console-session.ts';
 import { debuggerSection } from './debugger-section.ts';
 import { keysSection } from './keys-section.ts';
-import { readConsoleForm } from './read-console-form.ts';
 import { revocationsSection } from './revocations-section.ts';
 import { usersSection } from './users-section.ts';
+
+/** The console's forms are small: a pasted token is the largest field. */
+const MAX_FORM_BYTES = 16 * 1024;
 
 export type { ConsoleDeps } from './console-context.ts';
 
@@ -145,7 +148,7 @@ export function createConsole(
       log.warn({ address }, 'console login attempts throttled');
       return bare(res, 429, { 'retry-after': String(wait) });
     }
-    const read = await readConsoleForm(req);
+    const read = await readUrlencodedForm(req, MAX_FORM_BYTES);
     if (!read.ok) return bare(res, read.status, { connection: 'close' });
     const form = read.form;
     const nonce = readCookie(req, loginCookie.name);
@@ -248,7 +251,7 @@ export function createConsole(
     const csrf = createCsrfToken(await csrfKey(), SESSION_CSRF, session.key);
     let form = new URLSearchParams();
     if (method === 'POST') {
-      const read = await readConsoleForm(req);
+      const read = await readUrlencodedForm(req, MAX_FORM_BYTES);
       if (!read.ok) return bare(res, read.status, { connection: 'close' });
       if (!checkCsrfToken(await csrfKey(), SESSION_CSRF, session.key, read.form.get('csrf'))) {
         log.warn({ sub: user.id, path }, 'console form refused: bad CSRF token');

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { createRateLimiter } from '../../lib/rate-limit.ts';
 import type { Store } from '../../store/types.ts';
 import { clientAddress } from '../protect/client-address.ts';
+import { readUrlencodedForm } from '../protect/read-urlencoded-form.ts';
 import type { RateOption } from '../protect/token-endpoint-guard.ts';
 import { authenticateUser, type UserLockout } from './authenticate-user.ts';
 import { checkCsrfToken, createCsrfToken } from './login-csrf.ts';
@@ -34,27 +35,6 @@ export interface InteractionDeps {
 
 function send(res: ServerResponse, status: number, html: string, headers: Record<string, string>): void {
   res.writeHead(status, headers).end(html);
-}
-
-function readForm(req: IncomingMessage): Promise<URLSearchParams | null> {
-  const type = String(req.headers['content-type'] ?? '')
-    .split(';')[0]
-    ?.trim()
-    .toLowerCase();
-  if (type !== 'application/x-www-form-urlencoded') return Promise.resolve(null);
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_FORM_BYTES) {
-        resolve(null);
-        req.destroy();
-      } else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(new URLSearchParams(Buffer.concat(chunks).toString('utf8'))));
-    req.on('error', () => resolve(null));
-  });
 }
 
 /**
@@ -153,7 +133,8 @@ export function createInteractionHandler(
         { ...pageHeaders(), 'retry-after': String(wait) },
       );
     }
-    const form = await readForm(req);
+    const read = await readUrlencodedForm(req, MAX_FORM_BYTES);
+    const form = read.ok ? read.form : null;
     if (form === null)
       return send(res, 400, renderMessagePage('Bad request', 'The form could not be read.'), {
         ...pageHeaders(),

@@ -1,34 +1,32 @@
 import type { IncomingMessage } from 'node:http';
 
-/** The console's forms are small: a pasted token is the largest field. */
-export const MAX_CONSOLE_FORM_BYTES = 16 * 1024;
-
 export type FormResult =
   | { readonly ok: true; readonly form: URLSearchParams }
   | { readonly ok: false; readonly status: 400 | 413 | 415 };
 
 /**
- * Reads an `application/x-www-form-urlencoded` body of at most 16 KiB; anything else (multipart,
- * JSON, a larger body) is refused before it is buffered, so a form cannot be used to fill memory.
+ * Reads an `application/x-www-form-urlencoded` body of at most `maxBytes` (the login page's and
+ * the console's forms); anything else (multipart, JSON, a larger body) is refused before it is
+ * buffered, so a form cannot be used to fill memory.
  *
  * @example
- * const read = await readConsoleForm(req);
+ * const read = await readUrlencodedForm(req, 16 * 1024);
  * if (!read.ok) return refuse(read.status);
  */
-export function readConsoleForm(req: IncomingMessage): Promise<FormResult> {
+export function readUrlencodedForm(req: IncomingMessage, maxBytes: number): Promise<FormResult> {
   const type = String(req.headers['content-type'] ?? '')
     .split(';')[0]
     ?.trim()
     .toLowerCase();
   if (type !== 'application/x-www-form-urlencoded') return Promise.resolve({ ok: false, status: 415 });
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > MAX_CONSOLE_FORM_BYTES) return Promise.resolve({ ok: false, status: 413 });
+  if (declared > maxBytes) return Promise.resolve({ ok: false, status: 413 });
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_CONSOLE_FORM_BYTES) {
+      if (size > maxBytes) {
         resolve({ ok: false, status: 413 });
         req.pause();
       } else chunks.push(chunk);
