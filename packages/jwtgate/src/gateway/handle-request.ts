@@ -99,6 +99,11 @@ export function createRequestHandler(ctx: HandlerContext) {
       metrics.upstream(route.name, (performance.now() - sent) / 1000);
       finish(req, route.name, status, 'OK', started, requestId, verified);
     } catch (error) {
+      if (res.destroyed && !res.writableFinished) {
+        // The client left first (nginx logs this as 499): nothing to answer, the upstream is fine.
+        finish(req, route.name, 499, 'CLIENT_CLOSED', started, requestId, verified);
+        return;
+      }
       if (isConnectFailure(error)) route.upstream.markDown(target, now());
       const err: GatewayError = classifyUpstreamError(error);
       if (res.headersSent) {

@@ -338,6 +338,29 @@ describe('jwtgate gateway: proxying', { timeout: 120_000 }, () => {
       assert.equal((await send(`${base}/deadline/x`)).status, 200, 'a prompt upstream is fine');
     });
 
+    it('a client that leaves before the answer cancels the upstream request (logged as 499)', async () => {
+      const before = { ...up1.hanging };
+      const req = request(`${base}/pub/hang`);
+      req.on('error', () => {});
+      req.end();
+      const deadline = Date.now() + 5000;
+      while (up1.hanging.open === before.open) {
+        assert.ok(Date.now() < deadline, 'the request reached the upstream');
+        await sleep(20);
+      }
+      req.destroy();
+      while (up1.hanging.closed === before.closed) {
+        assert.ok(Date.now() < deadline, 'the upstream request was cancelled, not left hanging');
+        await sleep(20);
+      }
+      while (!gw.logs().some((l) => l.path === '/pub/hang' && l.status === 499)) {
+        assert.ok(Date.now() < deadline, `a 499 CLIENT_CLOSED line: ${gw.output().slice(-2000)}`);
+        await sleep(20);
+      }
+      const line = gw.logs().find((l) => l.path === '/pub/hang');
+      assert.equal(line?.reason, 'CLIENT_CLOSED');
+    });
+
     it('answers 429 with Retry-After to the third quick request (1/s, burst 2)', async () => {
       const token = await corpToken(keys.es, { sub: 'rate-limited-user' });
       const statuses: number[] = [];

@@ -203,6 +203,8 @@ export interface Upstream extends Running {
   readonly seen: EchoRequest[];
   /** Bytes of the current or last `download` written so far (into the socket, with backpressure). */
   readonly downloaded: { bytes: number };
+  /** `hang` requests received, and those whose connection was closed (by the gateway). */
+  readonly hanging: { open: number; closed: number };
   /** Makes `upload` wait before reading any of the body until the returned function is called. */
   holdUploads(): () => void;
 }
@@ -216,11 +218,17 @@ export interface Upstream extends Running {
 export async function startUpstream(name: string): Promise<Upstream> {
   const seen: EchoRequest[] = [];
   const downloaded = { bytes: 0 };
+  const hanging = { open: 0, closed: 0 };
   let uploadGate: Promise<void> = Promise.resolve();
   const server = createServer(async (req, res) => {
     const path = (req.url ?? '/').split('?')[0] as string;
     const last = path.split('/').pop();
-    if (last === 'hang') return; // never answers
+    if (last === 'hang') {
+      // Never answers; counts the requests whose connection the gateway closed.
+      hanging.open++;
+      res.once('close', () => hanging.closed++);
+      return;
+    }
     if (last === 'download') {
       const chunks = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('chunks') ?? BIG_CHUNKS);
       res.writeHead(200, {
@@ -261,6 +269,7 @@ export async function startUpstream(name: string): Promise<Upstream> {
     ...running,
     seen,
     downloaded,
+    hanging,
     holdUploads() {
       let release = () => {};
       uploadGate = new Promise<void>((r) => {

@@ -128,6 +128,12 @@ export function forward(req: IncomingMessage, res: ServerResponse, f: ForwardReq
     body = Number.isFinite(declared) ? req : req.pipe(new BodyLimit(f.maxBodyBytes));
   }
   let status = 0;
+  // A client that goes away before the response is complete cancels the upstream request too,
+  // rather than leaving it running until the upstream answers into a closed socket.
+  const cancel = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) cancel.abort();
+  });
   return f.target.pool
     .stream(
       {
@@ -135,6 +141,7 @@ export function forward(req: IncomingMessage, res: ServerResponse, f: ForwardReq
         method: f.method as 'GET',
         headers: f.headers,
         body,
+        signal: cancel.signal,
         headersTimeout: f.timeoutMs,
         bodyTimeout: f.timeoutMs,
       },
