@@ -14,20 +14,19 @@ export interface IssuerSecrets {
 
 /**
  * The issuer's server secret, made once (256 random bits) and kept in the store; the cookie and
- * CSRF keys are derived from it, each for its one use. Two replicas starting on an empty store
- * at the same instant both write one; the second write wins and the secret is read back, so at
- * worst a replica signs with a lost secret until restart and its cookies stop verifying (a new
- * login), never the reverse.
+ * CSRF keys are derived from it, each for its one use. It is read, and made when missing, under
+ * the store's lock, so replicas starting on an empty store at the same instant agree on one.
  *
  * @example
  * const { cookieKeys, csrfKey } = await loadIssuerSecrets(store);
  */
 export async function loadIssuerSecrets(store: Store): Promise<IssuerSecrets> {
-  let stored = await store.oidc.find(MODEL, ID);
-  if (typeof stored?.key !== 'string') {
+  const stored = await store.exclusive('issuer-secret', async () => {
+    const found = await store.oidc.find(MODEL, ID);
+    if (typeof found?.key === 'string') return found;
     await store.oidc.upsert(MODEL, ID, { key: randomBytes(32).toString('base64url') }, undefined);
-    stored = await store.oidc.find(MODEL, ID);
-  }
+    return store.oidc.find(MODEL, ID);
+  });
   const key = Buffer.from(String(stored?.key), 'base64url');
   if (key.length < 32) throw new Error('the issuer secret in the store is too short');
   const derive = (use: string) => createHmac('sha256', key).update(`jwtgate ${use}`).digest();
