@@ -321,7 +321,7 @@ describe('jwtgate users', () => {
     assert.equal(again.code, 1);
     const [event] = await t.open((store) => store.audit.recent(1, ['user.removed']));
     assert.equal(event?.subject, id);
-    assert.deepEqual(event?.detail, { username: 'alice' });
+    assert.deepEqual(event?.detail, { username: 'alice', grants_ended: 0 });
     assert.equal((await t.cli(['users', 'add', 'alice'])).code, 0);
   });
 });

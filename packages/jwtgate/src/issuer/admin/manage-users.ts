@@ -4,6 +4,7 @@ import type { Store, UserRecord } from '../../store/types.ts';
 import { normalizeUsername } from '../../store/username-key.ts';
 import { recordAudit } from '../audit.ts';
 import { IssuerError } from '../errors.ts';
+import { createGrantAccessTokens } from '../tokens/grant-access-tokens.ts';
 
 /** Roles per client id; the key `*` gives roles for every client. */
 export type UserRoles = Readonly<Record<string, readonly string[]>>;
@@ -236,7 +237,16 @@ export async function setUserRoles(
 }
 
 /**
- * Disables or enables a user. A disabled user cannot log in; enabling also clears a lock-out
+ * Ends every grant of the user: refresh tokens deleted, access tokens on the revocation list (a
+ * running issuer's feed and Redis relay pick the entries up from the store within a poll).
+ */
+function endGrants(store: Store, userId: string, actor: string): Promise<number> {
+  return createGrantAccessTokens(store, () => {}).revokeAccount(userId, actor);
+}
+
+/**
+ * Disables or enables a user. A disabled user cannot log in, and the grants they hold end (their
+ * refresh tokens stop working, their access tokens are revoked); enabling also clears a lock-out
  * from failed logins.
  */
 export async function setUserDisabled(
@@ -251,17 +261,19 @@ export async function setUserDisabled(
       user.id,
       disabled ? { disabled } : { disabled, failedLogins: 0, lockedUntil: null },
     )) ?? notFoundAfterAll(username);
+  const ended = disabled ? await endGrants(store, user.id, actor) : 0;
   await recordAudit(store, {
     type: disabled ? 'user.disabled' : 'user.enabled',
     actor,
     subject: user.id,
-    detail: { username: updated.username },
+    detail: { username: updated.username, ...(disabled ? { grants_ended: ended } : {}) },
   });
   return toUserView(updated);
 }
 
 /**
- * Replaces the password at once (the old one stops working) and clears a lock-out. Without
+ * Replaces the password at once (the old one stops working, and the grants made with it end) and
+ * clears a lock-out. Without
  * `password` a strong one is generated and returned here once.
  */
 export async function resetUserPassword(
@@ -277,11 +289,12 @@ export async function resetUserPassword(
   const updated =
     (await store.users.update(user.id, { passwordHash, failedLogins: 0, lockedUntil: null })) ??
     notFoundAfterAll(username);
+  const ended = await endGrants(store, user.id, actor);
   await recordAudit(store, {
     type: 'user.password_reset',
     actor,
     subject: user.id,
-    detail: { username: updated.username, generated: generated !== null },
+    detail: { username: updated.username, generated: generated !== null, grants_ended: ended },
   });
   return { user: toUserView(updated), password: generated };
 }
@@ -289,11 +302,12 @@ export async function resetUserPassword(
 export async function removeUser(store: Store, username: string, actor: string): Promise<UserView> {
   const user = await findUser(store, username);
   if (!(await store.users.remove(user.id))) throw notFound(username);
+  const ended = await endGrants(store, user.id, actor);
   await recordAudit(store, {
     type: 'user.removed',
     actor,
     subject: user.id,
-    detail: { username: user.username },
+    detail: { username: user.username, grants_ended: ended },
   });
   return toUserView(user);
 }

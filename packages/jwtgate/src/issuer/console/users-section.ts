@@ -228,11 +228,13 @@ async function action(r: ConsoleRequest, u: UserView, name: string): Promise<Con
     case 'enable':
       if (self) return detailPage(r, u, 'You cannot disable your own account.');
       await setUserDisabled(store, u.username, name === 'disable', r.actor);
+      r.deps.onRevoked();
       return redirect(`${href(u.id)}?done=user-${name}d`);
     case 'password': {
       const given = r.form.get('new-password') ?? '';
       try {
         const reset = await resetUserPassword(store, u.username, given === '' ? undefined : given, r.actor);
+        r.deps.onRevoked();
         return page({
           title: `Password of ${u.username} reset`,
           section: 'users',
@@ -247,6 +249,7 @@ async function action(r: ConsoleRequest, u: UserView, name: string): Promise<Con
     case 'delete':
       if (self) return detailPage(r, u, 'You cannot delete your own account.');
       await removeUser(store, u.username, r.actor);
+      r.deps.onRevoked();
       return redirect(`${BASE}?done=user-deleted`);
     default:
       return NOT_FOUND;

@@ -48,7 +48,12 @@ export function createUserRoutes(deps: UserRoutesDeps): UserRoutes {
   let secrets: IssuerSecrets | null = null;
   let provider: Provider | null = null;
   let verifier: OwnTokenVerifier | null = null;
-  const grantTokens = createGrantAccessTokens(store, deps.onRevoked, now);
+  const grantTokens = createGrantAccessTokens(
+    store,
+    deps.onRevoked,
+    now,
+    options.refreshTokens.absoluteLifetimeSeconds,
+  );
   const need = <T>(value: T | null): T => {
     if (value === null) throw new Error('the issuer has not been started');
     return value;

@@ -120,7 +120,7 @@ export async function userTokenClaims(
   const { accountId, grantId } = token as IssuedToken & { accountId: string; grantId?: string };
   const user = userContext(ctx).entities.Account?.user ?? (await setup.store.users.get(accountId));
   if (grantId !== undefined)
-    await setup.grantTokens.track(grantId, token.jti, epoch() + setup.tokenLifetimeSeconds + 60);
+    await setup.grantTokens.track(grantId, token.jti, epoch() + setup.tokenLifetimeSeconds + 60, accountId);
   return { roles: user === undefined ? [] : rolesFor(user, token.clientId) };
 }
 

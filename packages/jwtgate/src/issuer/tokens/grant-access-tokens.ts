@@ -1,3 +1,4 @@
+import { processLock } from '../../store/process-lock.ts';
 import type { RevocationRecord, Store } from '../../store/types.ts';
 import { revokeJti } from '../revocation/revoke-jti.ts';
 
@@ -10,20 +11,30 @@ import { revokeJti } from '../revocation/revoke-jti.ts';
  */
 export const GRANT_TOKENS_MODEL = 'GrantAccessTokens';
 
-type Entry = readonly [jti: string, exp: number];
+/** The oidc payload model that lists a user's grants, so all of them can be ended at once. */
+export const ACCOUNT_GRANTS_MODEL = 'AccountGrants';
+
+type Entry = readonly [id: string, until: number];
 
 export interface GrantAccessTokens {
-  /** Notes that `jti` (valid until `exp`, seconds) was issued under `grantId`. */
-  track(grantId: string, jti: string, exp: number): Promise<void>;
+  /** Notes that `jti` (valid until `exp`, seconds) was issued under `grantId`, of `accountId`. */
+  track(grantId: string, jti: string, exp: number, accountId?: string): Promise<void>;
   /** Puts every still-valid access token of the grant on the revocation list; returns how many. */
   revokeGrant(grantId: string, actor: string): Promise<number>;
+  /**
+   * Ends every grant of a user (disabled, password reset, removed): their refresh tokens are
+   * deleted and their access tokens revoked. Returns how many grants were ended.
+   */
+  revokeAccount(accountId: string, actor: string): Promise<number>;
 }
 
 /**
- * The grant -> access token list, in the store's oidc payload table (no migration needed). A
- * read-modify-write per issued token: two tokens issued under one grant at the same instant could
- * lose one entry on a multi-replica store; the token endpoint serialises a grant's refreshes in
- * practice (each rotation needs the previous refresh token).
+ * The grant -> access token and user -> grant lists, in the store's oidc payload table (no
+ * migration needed). Each update is a read-modify-write queued per list in this process (not under
+ * the store's lock: a database lock per issued token would hold a pooled connection while the
+ * update waits for another). Two replicas updating one list at the same instant could lose an
+ * entry; the token endpoint serialises a grant's refreshes in practice (each rotation needs the
+ * previous refresh token), and a user rarely starts two grants in the same millisecond.
  *
  * @example
  * const tokens = createGrantAccessTokens(store, () => feed.notify());
@@ -34,9 +45,11 @@ export function createGrantAccessTokens(
   store: Store,
   onRevoked: (record: RevocationRecord) => void,
   now: () => number = Date.now,
+  /** How long a grant can live (the refresh tokens' absolute lifetime): its entry in the user's list. */
+  grantLifetimeSeconds = 30 * 86400,
 ): GrantAccessTokens {
-  const read = async (grantId: string): Promise<Entry[]> => {
-    const payload = await store.oidc.find(GRANT_TOKENS_MODEL, grantId);
+  const read = async (model: string, id: string): Promise<Entry[]> => {
+    const payload = await store.oidc.find(model, id);
     const list = payload?.tokens;
     return Array.isArray(list)
       ? list.filter(
@@ -44,22 +57,48 @@ export function createGrantAccessTokens(
         )
       : [];
   };
-  return {
-    async track(grantId, jti, exp) {
+  /** Adds `[id, until]` to the list `model`/`key`, dropping what has run out; under the list's lock. */
+  const queued = processLock();
+  const append = (model: string, key: string, id: string, until: number) =>
+    queued(`${model}:${key}`, async () => {
       const nowSeconds = Math.floor(now() / 1000);
-      const tokens = (await read(grantId)).filter(([, e]) => e > nowSeconds);
-      tokens.push([jti, exp]);
-      const last = Math.max(...tokens.map(([, e]) => e));
-      await store.oidc.upsert(GRANT_TOKENS_MODEL, grantId, { tokens }, Math.max(1, last - nowSeconds));
+      const list = (await read(model, key)).filter(([other, e]) => e > nowSeconds && other !== id);
+      list.push([id, until]);
+      const last = Math.max(...list.map(([, e]) => e));
+      await store.oidc.upsert(model, key, { tokens: list }, Math.max(1, last - nowSeconds));
+    });
+  const self: GrantAccessTokens = {
+    async track(grantId, jti, exp, accountId) {
+      await append(GRANT_TOKENS_MODEL, grantId, jti, exp);
+      if (accountId !== undefined)
+        await append(
+          ACCOUNT_GRANTS_MODEL,
+          accountId,
+          grantId,
+          Math.floor(now() / 1000) + grantLifetimeSeconds,
+        );
     },
     async revokeGrant(grantId, actor) {
-      const nowSeconds = Math.floor(now() / 1000);
-      const tokens = (await read(grantId)).filter(([, e]) => e > nowSeconds);
-      for (const [jti, exp] of tokens) {
-        onRevoked(await revokeJti(store, { jti, exp, actor }));
+      return queued(`${GRANT_TOKENS_MODEL}:${grantId}`, async () => {
+        const nowSeconds = Math.floor(now() / 1000);
+        const tokens = (await read(GRANT_TOKENS_MODEL, grantId)).filter(([, e]) => e > nowSeconds);
+        for (const [jti, exp] of tokens) {
+          onRevoked(await revokeJti(store, { jti, exp, actor }));
+        }
+        await store.oidc.destroy(GRANT_TOKENS_MODEL, grantId);
+        return tokens.length;
+      });
+    },
+    async revokeAccount(accountId, actor) {
+      const grants = await read(ACCOUNT_GRANTS_MODEL, accountId);
+      for (const [grantId] of grants) {
+        await self.revokeGrant(grantId, actor);
+        // Every entry carrying the grant id goes: the grant, its refresh tokens, codes.
+        await store.oidc.revokeByGrantId('Grant', grantId);
       }
-      await store.oidc.destroy(GRANT_TOKENS_MODEL, grantId);
-      return tokens.length;
+      await store.oidc.destroy(ACCOUNT_GRANTS_MODEL, accountId);
+      return grants.length;
     },
   };
+  return self;
 }

@@ -3,6 +3,7 @@
 // for a retried rotation, the family's absolute lifetime, and no refresh for a disabled user.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { resetUserPassword, setUserDisabled } from '../../../src/issuer/admin/manage-users.ts';
 import { decodePart } from '../helpers.ts';
 import { type LoginIssuer, loginAndRedeem, startLoginIssuer, tokenRequest } from './login-helpers.ts';
 
@@ -124,4 +125,49 @@ describe('refresh tokens: absolute lifetime', () => {
     assert.equal(rotated?.iiat, iiat);
     assert.equal(rotated?.exp, iiat + 120);
   });
+});
+
+describe('refresh tokens: a user disabled, reset or removed loses every grant', () => {
+  let t: LoginIssuer;
+  before(async () => {
+    t = await startLoginIssuer({ refreshTokens: { absoluteLifetimeSeconds: 30 * 86400, graceSeconds: 0 } });
+  });
+  after(() => t.close());
+
+  for (const [what, act, undo] of [
+    [
+      'disabled',
+      (t: LoginIssuer) => setUserDisabled(t.store, 'alice', true, 'test'),
+      (t: LoginIssuer) => setUserDisabled(t.store, 'alice', false, 'test'),
+    ],
+    [
+      'password reset',
+      (t: LoginIssuer) => resetUserPassword(t.store, 'alice', 'a brand new password', 'test'),
+      async () => {},
+    ],
+  ] as const) {
+    test(`${what}: both sessions' refresh tokens fail and their access tokens are revoked`, async () => {
+      const a = await loginAndRedeem(t);
+      const b = await loginAndRedeem(t);
+      const rotated = await refresh(t, b.tokens.refresh_token);
+      assert.equal(rotated.status, 200);
+      await act(t);
+      await undo(t);
+      for (const token of [a.tokens.refresh_token, rotated.body.refresh_token]) {
+        const r = await refresh(t, token);
+        assert.equal(r.status, 400, `${what}: ${JSON.stringify(r.body)}`);
+        assert.equal(r.body.error, 'invalid_grant');
+      }
+      const listed = await revokedJtis(t);
+      for (const at of [a.tokens.access_token, b.tokens.access_token, rotated.body.access_token])
+        assert.ok(
+          listed.includes(decodePart(at as string, 1).jti as string),
+          `${what}: access token revoked`,
+        );
+      const [event] = await t.store.audit.recent(1, [
+        what === 'disabled' ? 'user.disabled' : 'user.password_reset',
+      ]);
+      assert.equal(event?.detail.grants_ended, 2);
+    });
+  }
 });
