@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { subscribeRedisRevocations } from '../../../src/gateway/pipeline/redis-revocations.ts';
 import { RevocationList } from '../../../src/gateway/pipeline/revocation-list.ts';
 import { RedisRevocationRelay } from '../../../src/issuer/revocation/redis-relay.ts';
-import { relayedSeq, relayRevocations, revocationKeys } from '../../../src/lib/redis-revocation-log.ts';
+import { revocationKeys } from '../../../src/lib/redis-revocation-log.ts';
 import type { Store } from '../../../src/store/types.ts';
 import {
   closedPort,
@@ -42,42 +42,6 @@ await withRedis('Redis revocation relay', () => {
     redis.disconnect();
     await store.close();
     tmp.remove();
-  });
-
-  describe('relayRevocations', () => {
-    test('publishes each sequence number once, whoever relays it, and moves the mark', async () => {
-      const prefix = fresh();
-      const k = revocationKeys(prefix);
-      const listener = new Redis(REDIS_URL);
-      const heard: string[] = [];
-      listener.on('message', (_c: string, m: string) => heard.push(m));
-      await listener.subscribe(k.channel);
-      try {
-        const e = exp();
-        const entries = [
-          { seq: 1, jti: 'a', exp: e },
-          { seq: 2, jti: 'b"quoted', exp: e },
-        ];
-        const counts = await Promise.all([
-          relayRevocations(redis, prefix, entries),
-          relayRevocations(redis, prefix, entries),
-          relayRevocations(redis, prefix, entries.slice(0, 1)),
-        ]);
-        assert.equal(
-          counts.reduce((a, b) => a + b, 0),
-          2,
-        );
-        assert.equal(await relayedSeq(redis, prefix), 2);
-        assert.equal(await redis.xlen(k.log), 2);
-        assert.deepEqual((await redis.zrange(k.revoked, 0, -1)).sort(), ['a', 'b"quoted']);
-        await eventually(() => heard.length === 2, 2000, 'two announcements');
-        assert.deepEqual(JSON.parse(heard[1] as string), { jti: 'b"quoted', exp: e });
-        assert.equal(await relayRevocations(redis, prefix, [{ seq: 3, jti: 'c', exp: e }]), 1);
-        assert.equal(await relayedSeq(redis, prefix), 3);
-      } finally {
-        listener.disconnect();
-      }
-    });
   });
 
   describe('RedisRevocationRelay', () => {
