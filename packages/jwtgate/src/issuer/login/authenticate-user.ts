@@ -64,6 +64,9 @@ export async function authenticateUser(deps: AuthenticateDeps, attempt: LoginAtt
   const user = attempt.username === '' ? undefined : await store.users.getByUsername(attempt.username);
   if (user === undefined) {
     await dummyVerify(attempt.password);
+    // The same store write a known user's wrong password costs (it matches no row), so the
+    // answer takes as long either way.
+    await store.users.countLoginFailure('', now());
     return fail('unknown_user');
   }
   const at = now();
