@@ -3,10 +3,9 @@ import { readFileSync } from 'node:fs';
 import { JwtGateError } from '@jwtgate/verify';
 import { Command, InvalidArgumentError } from 'commander';
 import { registerCheckCommand } from './cli/check.ts';
-import { claimPair, collect, duration, UsageError } from './cli/cli-options.ts';
+import { claimPair, collect, duration } from './cli/cli-options.ts';
 import { registerKeyCommands } from './cli/keys.ts';
 import { registerTokenCommands } from './cli/token.ts';
-import { ConfigError } from './gateway/errors.ts';
 import {
   formatClient,
   formatClients,
@@ -35,10 +34,10 @@ import {
   setUserRoles,
   showUser,
 } from './issuer/admin/manage-users.ts';
-import { IssuerError } from './issuer/errors.ts';
 import { ISSUER_DEFAULTS } from './issuer/issuer-options.ts';
 import { openStore } from './issuer/open-store.ts';
 import { revokeJti } from './issuer/revocation/revoke-jti.ts';
+import { CodedError, EXIT } from './lib/coded-error.ts';
 import { loadKeyEncryptionKey } from './store/key-encryption.ts';
 import type { Store } from './store/types.ts';
 
@@ -558,11 +557,7 @@ registerTokenCommands(program);
 program.parseAsync().catch((err: unknown) => {
   const message = err instanceof JwtGateError ? (err.detail ?? err.message) : (err as Error).message;
   process.stderr.write(`jwtgate: ${message}\n`);
-  if (err instanceof UsageError) process.exit(err.exitCode);
-  // 78 (EX_CONFIG): the configuration is wrong; 1: anything else.
-  const isConfig =
-    (err instanceof JwtGateError && err.code === 'ERR_OPTIONS_INVALID') ||
-    err instanceof ConfigError ||
-    (err instanceof IssuerError && err.code === 'ERR_ISSUER_CONFIG');
-  process.exit(isConfig ? 78 : 1);
+  if (err instanceof CodedError) process.exit(err.exitCode);
+  // The verify core sits below CodedError: its option errors are configuration errors too.
+  process.exit(err instanceof JwtGateError && err.code === 'ERR_OPTIONS_INVALID' ? EXIT.config : EXIT.failed);
 });

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
+import { CodedError, EXIT } from '../lib/coded-error.ts';
 
 /** A command used wrongly (a missing or conflicting option): exit code 2, like commander's own. */
-export class UsageError extends Error {
-  readonly exitCode = 2;
+export class UsageError extends CodedError {
+  readonly code = 'ERR_USAGE';
 
   constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
+    super(message, { status: 400, exitCode: EXIT.usage });
   }
 }
 

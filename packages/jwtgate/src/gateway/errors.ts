@@ -1,3 +1,5 @@
+import { CodedError, EXIT } from '../lib/coded-error.ts';
+
 /**
  * The gateway's own stable codes (token problems keep the verify core's codes). Each maps to a
  * status and a short client message; the cause stays in the log.
@@ -12,36 +14,36 @@ export const GATEWAY_ERROR_CODES = {
   ERR_UPSTREAM_TIMEOUT: { status: 504, message: 'The upstream service did not answer in time' },
   ERR_REDIS_UNAVAILABLE: { status: 503, message: 'The gateway cannot reach its shared state' },
   ERR_CONFIG_INVALID: { status: 500, message: 'The configuration is invalid' },
+  ERR_METRICS_UNAVAILABLE: { status: 503, message: 'A worker did not report its metrics in time' },
 } as const;
 
 export type GatewayErrorCode = keyof typeof GATEWAY_ERROR_CODES;
 
 /** A gateway decision or failure, with a stable code. */
-export class GatewayError extends Error {
+export class GatewayError extends CodedError {
   readonly code: GatewayErrorCode;
-  readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
 
   constructor(
     code: GatewayErrorCode,
     options: { cause?: unknown; headers?: Record<string, string>; detail?: string } = {},
   ) {
-    super(options.detail ?? GATEWAY_ERROR_CODES[code].message, { cause: options.cause });
-    this.name = 'GatewayError';
+    super(options.detail ?? GATEWAY_ERROR_CODES[code].message, {
+      status: GATEWAY_ERROR_CODES[code].status,
+      cause: options.cause,
+    });
     this.code = code;
-    this.status = GATEWAY_ERROR_CODES[code].status;
     this.headers = options.headers ?? {};
   }
 }
 
 /** A configuration problem: the file, the path inside it (and line when known), what was expected. */
-export class ConfigError extends Error {
+export class ConfigError extends CodedError {
   readonly code = 'ERR_CONFIG_INVALID';
   readonly problems: readonly string[];
 
   constructor(file: string, problems: readonly string[]) {
-    super(`invalid configuration ${file}:\n  ${problems.join('\n  ')}`);
-    this.name = 'ConfigError';
+    super(`invalid configuration ${file}:\n  ${problems.join('\n  ')}`, { exitCode: EXIT.config });
     this.problems = problems;
   }
 }

@@ -1,3 +1,5 @@
+import { CodedError, EXIT } from '../lib/coded-error.ts';
+
 /**
  * The issuer's own stable codes, for its administration (CLI and admin API), its configuration and
  * the protection in front of the OAuth endpoints. OAuth protocol errors (RFC 6749 5.2:
@@ -20,14 +22,15 @@ export const ISSUER_ERROR_CODES = {
 export type IssuerErrorCode = keyof typeof ISSUER_ERROR_CODES;
 
 /** An administration or configuration failure of the issuer, with a stable code and an HTTP status. */
-export class IssuerError extends Error {
+export class IssuerError extends CodedError {
   readonly code: IssuerErrorCode;
-  readonly status: number;
 
   constructor(code: IssuerErrorCode, detail?: string, options: { cause?: unknown } = {}) {
-    super(detail ?? ISSUER_ERROR_CODES[code].message, { cause: options.cause });
-    this.name = 'IssuerError';
+    super(detail ?? ISSUER_ERROR_CODES[code].message, {
+      status: ISSUER_ERROR_CODES[code].status,
+      exitCode: code === 'ERR_ISSUER_CONFIG' ? EXIT.config : EXIT.failed,
+      cause: options.cause,
+    });
     this.code = code;
-    this.status = ISSUER_ERROR_CODES[code].status;
   }
 }

@@ -1,14 +1,18 @@
+import { CodedError } from '../lib/coded-error.ts';
+
 /**
  * The store could not be reached (PostgreSQL down, restarting, or the connection killed): nothing
  * was decided, so the caller answers 503 and the client retries. Other store errors (a constraint,
  * a bug) stay what they are.
  */
-export class StoreUnavailableError extends Error {
+export class StoreUnavailableError extends CodedError {
   readonly code = 'ERR_STORE_UNAVAILABLE';
 
   constructor(cause: unknown) {
-    super(`the store is unreachable: ${(cause as Error)?.message ?? String(cause)}`, { cause });
-    this.name = 'StoreUnavailableError';
+    super(`the store is unreachable: ${(cause as Error)?.message ?? String(cause)}`, {
+      status: 503,
+      cause,
+    });
   }
 }
 

@@ -22,6 +22,7 @@ const EXPECTED: Record<GatewayErrorCode, number> = {
   ERR_UPSTREAM_TIMEOUT: 504,
   ERR_REDIS_UNAVAILABLE: 503,
   ERR_CONFIG_INVALID: 500,
+  ERR_METRICS_UNAVAILABLE: 503,
 };
 
 /** Codes the gateway answers without a GatewayError (none now: every code is in the table). */
