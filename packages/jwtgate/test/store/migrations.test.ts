@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, describe, test } from 'node:test';
+import { migrate } from '../../src/store/migrate.ts';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, migrationSql } from '../../src/store/migrations.ts';
-import { createSqliteContext, openSqliteDatabase } from '../../src/store/sqlite-database.ts';
-import { migrateSqlite } from '../../src/store/sqlite-migrate.ts';
+import { sql } from '../../src/store/sql/sql.ts';
+import { openSqliteExecutor } from '../../src/store/sql/sqlite-executor.ts';
 import { openSqliteStore } from '../../src/store/sqlite-store.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'jwtgate-migrations-'));
@@ -91,17 +92,12 @@ describe('migrations', () => {
 
   test('a version 1 database upgrades to the users table and keeps its data', async () => {
     const file = join(dir, 'upgrade.db');
-    const db = openSqliteDatabase(file);
-    migrateSqlite(
-      createSqliteContext(db, () => 1),
-      MIGRATIONS.slice(0, 1),
+    const db = openSqliteExecutor(file);
+    await migrate(db, () => 1, MIGRATIONS.slice(0, 1));
+    await db.run(
+      sql`INSERT INTO revocations (jti, exp, revoked_at) VALUES (${'j-1'}, ${2_000_000_000}, ${1})`,
     );
-    db.prepare('INSERT INTO revocations (jti, exp, revoked_at) VALUES (?, ?, ?)').run(
-      'j-1',
-      2_000_000_000,
-      1,
-    );
-    db.close();
+    await db.close();
 
     const store = openSqliteStore(file, { now: () => 2 });
     await store.migrate();
