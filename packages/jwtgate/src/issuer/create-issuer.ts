@@ -11,7 +11,9 @@ import { KeyRing, type KeySnapshot } from './keys/key-ring.ts';
 import { createUserRoutes } from './login/user-routes.ts';
 import { buildProvider, OAUTH_ROUTES } from './oidc/build-provider.ts';
 import { createStoreAdapter } from './oidc/store-adapter.ts';
+import { USER_ROUTES } from './oidc/user-flows.ts';
 import { clientAddress, tagClientAddress, trustedProxies } from './protect/client-address.ts';
+import { answerPreflight } from './protect/cors.ts';
 import { claimedClientId, peekBody } from './protect/read-form-body.ts';
 import { TokenEndpointGuard } from './protect/token-endpoint-guard.ts';
 import { RedisRevocationRelay } from './revocation/redis-relay.ts';
@@ -46,6 +48,13 @@ export interface Issuer {
 }
 
 const OAUTH_PATHS = new Set<string>(Object.values(OAUTH_ROUTES));
+/** Endpoints a browser app calls cross-origin, and the methods it may use there. */
+const CORS_PATHS = new Map<string, string>([
+  [OAUTH_ROUTES.token, 'POST'],
+  [OAUTH_ROUTES.revocation, 'POST'],
+  [OAUTH_ROUTES.introspection, 'POST'],
+  [USER_ROUTES.userinfo, 'GET, POST'],
+]);
 /** The endpoints that authenticate clients: body-limited, rate-limited, lock-out counted. */
 const GUARDED_PATHS = new Set<string>([
   OAUTH_ROUTES.token,
@@ -219,6 +228,7 @@ export function createIssuer(options: IssuerOptions, deps: IssuerDeps): Issuer {
       onIssued,
       onServerError: onError('oidc-provider'),
       users: users.setup(),
+      isWebOrigin: (origin) => store.clients.hasWebOrigin(origin),
     });
     handle = provider.callback();
     users.serve(provider, ownTokens.verifier);
@@ -279,11 +289,23 @@ export function createIssuer(options: IssuerOptions, deps: IssuerDeps): Issuer {
     await handle(req, res);
   }
 
+  /** CORS preflights name no client: counted against the address, like the requests they precede. */
+  async function preflight(req: IncomingMessage, res: ServerResponse, methods: string): Promise<void> {
+    const decision = guard.check(undefined, clientAddress(req), now());
+    if (!decision.allowed)
+      return sendOAuthError(res, 429, 'temporarily_unavailable', 'too many requests; slow down', {
+        'retry-after': String(decision.retryAfterSeconds),
+      });
+    return answerPreflight(req, res, methods, (origin) => store.clients.hasWebOrigin(origin));
+  }
+
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     const method = req.method ?? 'GET';
+    const corsMethods = CORS_PATHS.get(path);
+    if (method === 'OPTIONS' && corsMethods !== undefined) return preflight(req, res, corsMethods);
     if (users.owns(path)) return users.route(req, res, path);
     // oidc-provider's resume step of the authorization endpoint, after the login page.
     if (path.startsWith(`${OAUTH_ROUTES.authorization}/`) && method === 'GET') return handle(req, res);

@@ -40,8 +40,15 @@ export interface IssuerOptions {
     readonly lockout: { readonly maxFailures: number; readonly lockMs: number } | null;
     readonly perAddress: RateOption | null;
   };
-  /** Users' refresh tokens: a family's absolute lifetime, and how long a rotated one may be retried. */
-  readonly refreshTokens: { readonly absoluteLifetimeSeconds: number; readonly graceSeconds: number };
+  /**
+   * Users' refresh tokens: a family's absolute lifetime, how long a rotated one may be retried
+   * (confidential clients only), and how long a public client's may go unused.
+   */
+  readonly refreshTokens: {
+    readonly absoluteLifetimeSeconds: number;
+    readonly graceSeconds: number;
+    readonly publicIdleLifetimeSeconds: number;
+  };
   /**
    * Proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client: behind a load
    * balancer, throttles and lock-outs then count per client, not per balancer. Empty: the peer.
@@ -72,7 +79,11 @@ export const ISSUER_DEFAULTS = Object.freeze({
     lockout: Object.freeze({ maxFailures: 5, lockMs: 15 * 60_000 }),
     perAddress: Object.freeze({ rate: 1, burst: 20 }),
   }),
-  refreshTokens: Object.freeze({ absoluteLifetimeSeconds: 30 * 24 * 3600, graceSeconds: 10 }),
+  refreshTokens: Object.freeze({
+    absoluteLifetimeSeconds: 30 * 24 * 3600,
+    graceSeconds: 10,
+    publicIdleLifetimeSeconds: 24 * 3600,
+  }),
   redis: null,
   trustedProxies: Object.freeze([]) as readonly string[],
   console: true,
@@ -92,14 +103,23 @@ function positive(value: number, name: string, min = 1): number {
   return value;
 }
 
+/** What resolveIssuerOptions takes: any option, the refresh token ones each on its own. */
+export type IssuerOptionsInput = Partial<Omit<IssuerOptions, 'alg' | 'refreshTokens'>> & {
+  alg?: string;
+  refreshTokens?: Partial<IssuerOptions['refreshTokens']>;
+};
+
 /**
  * Fills defaults and checks every option; a problem is an ERR_ISSUER_CONFIG naming the option.
  * The issuer URL defaults to http://<host>:<port>.
  */
-export function resolveIssuerOptions(
-  given: Partial<Omit<IssuerOptions, 'alg'>> & { alg?: string },
-): IssuerOptions {
-  const o = { ...ISSUER_DEFAULTS, ...given, alg: given.alg ?? ISSUER_DEFAULTS.alg };
+export function resolveIssuerOptions(given: IssuerOptionsInput): IssuerOptions {
+  const o = {
+    ...ISSUER_DEFAULTS,
+    ...given,
+    alg: given.alg ?? ISSUER_DEFAULTS.alg,
+    refreshTokens: { ...ISSUER_DEFAULTS.refreshTokens, ...given.refreshTokens },
+  };
   if (o.alg === 'HS256')
     fail(
       'alg: HS256 is only for --tutorial (a shared secret cannot be published in a JWKS); use ES256, RS256, PS256 or EdDSA',
@@ -166,6 +186,12 @@ function checkUserOptions(o: Pick<IssuerOptions, 'login' | 'refreshTokens' | 'to
       `refresh token absolute lifetime: ${absoluteLifetimeSeconds} s is shorter than the access token lifetime (${o.tokenLifetimeSeconds} s)`,
     );
   positive(graceSeconds, 'refresh token reuse grace (seconds)', 0);
+  // Longer than the absolute lifetime is allowed: the family's end comes first then.
+  positive(
+    o.refreshTokens.publicIdleLifetimeSeconds,
+    "public clients' refresh token idle lifetime (seconds)",
+    60,
+  );
   if (graceSeconds > 300)
     fail(`refresh token reuse grace: at most 300 s (a retry, not a second life), got ${graceSeconds}`);
 }

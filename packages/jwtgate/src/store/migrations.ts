@@ -133,6 +133,23 @@ CREATE TABLE users (
 CREATE UNIQUE INDEX users_username_key ON users (username_key);
 `,
   },
+  {
+    version: 3,
+    description: 'public and native clients, their web origins; token exchange policies',
+    // Web origins are rows of their own, not a JSON list, so a CORS preflight (which names no
+    // client) is one indexed lookup.
+    sql: `
+ALTER TABLE clients ADD COLUMN application_type TEXT NOT NULL DEFAULT 'web';
+ALTER TABLE clients ADD COLUMN token_exchange TEXT;
+
+CREATE TABLE client_web_origins (
+  client_id TEXT NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+  origin TEXT NOT NULL,
+  PRIMARY KEY (client_id, origin)
+);
+CREATE INDEX client_web_origins_origin ON client_web_origins (origin);
+`,
+  },
 ];
 
 /** The newest schema version this code knows. */

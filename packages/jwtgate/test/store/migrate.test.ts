@@ -1,19 +1,17 @@
 // The one migration runner, on both executors: a SQLite file, and a PostgreSQL schema of its own
 // (skipped loudly without a server, a failure under CI=true).
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import pg from 'pg';
 import { migrate } from '../../src/store/migrate.ts';
 import type { Migration } from '../../src/store/migrations.ts';
 import type { SqlExecutor } from '../../src/store/sql/executor.ts';
 import { createPostgresExecutor, createPostgresPool } from '../../src/store/sql/postgres-executor.ts';
 import { sql } from '../../src/store/sql/sql.ts';
 import { openSqliteExecutor } from '../../src/store/sql/sqlite-executor.ts';
-import { postgresUrl, probePostgres, skipWithout } from '../issuer/postgres-helpers.ts';
+import { createSchemaNames, postgresUrl, probePostgres, skipWithout } from '../issuer/postgres-helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'jwtgate-migrate-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -137,20 +135,11 @@ describeRunner(sqlite);
 const problem = await probePostgres();
 if (problem !== null) skipWithout('migrate on PostgreSQL', [`PostgreSQL not reachable (${problem})`]);
 else {
-  const admin = new pg.Client({ connectionString: postgresUrl() });
-  await admin.connect();
-  const prefix = `jwtgate_migrate_${randomBytes(4).toString('hex')}`;
-  let schemas = 0;
-  after(async () => {
-    const { rows } = await admin.query('SELECT nspname FROM pg_namespace WHERE nspname LIKE $1', [
-      `${prefix}%`,
-    ]);
-    for (const row of rows) await admin.query(`DROP SCHEMA ${row.nspname} CASCADE`);
-    await admin.end();
-  });
+  const schemas = createSchemaNames('migrate');
+  after(() => schemas.drop());
   describeRunner({
     name: 'PostgreSQL',
-    fresh: () => `${prefix}_${++schemas}`,
+    fresh: () => schemas.fresh(),
     connect: (schema) => createPostgresExecutor(createPostgresPool(postgresUrl(), schema), schema),
     async tables(db) {
       const rows = await db.rows(

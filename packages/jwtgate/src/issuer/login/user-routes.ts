@@ -72,12 +72,18 @@ export function createUserRoutes(deps: UserRoutesDeps): UserRoutes {
       secrets ??= await loadIssuerSecrets(store);
     },
     adapter: (base) =>
-      withUserGrants(base, { graceSeconds: options.refreshTokens.graceSeconds, grantTokens, now }),
+      withUserGrants(base, {
+        graceSeconds: options.refreshTokens.graceSeconds,
+        grantTokens,
+        now,
+        isPublicClient: async (id) => (await store.clients.get(id))?.authMethod === 'none',
+      }),
     setup: () => ({
       store,
       cookieKeys: need(secrets).cookieKeys,
       tokenLifetimeSeconds: options.tokenLifetimeSeconds,
       refreshAbsoluteLifetimeSeconds: options.refreshTokens.absoluteLifetimeSeconds,
+      refreshPublicIdleSeconds: options.refreshTokens.publicIdleLifetimeSeconds,
       grantTokens,
     }),
     serve(next, nextVerifier) {

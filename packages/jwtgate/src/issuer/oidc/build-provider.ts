@@ -24,8 +24,20 @@ import {
   userTokenClaims,
 } from './user-flows.ts';
 
-/** Client authentication methods offered (RFC 6749 2.3.1, RFC 7523 2.2). No client_secret_jwt: secrets are only stored hashed. */
-export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
+/**
+ * Client authentication methods offered (RFC 6749 2.3.1, RFC 7523 2.2), and `none` for public
+ * clients (browser and native apps, which must use PKCE). No client_secret_jwt: secrets are only
+ * stored hashed.
+ */
+export const CLIENT_AUTH_METHODS = [
+  'client_secret_basic',
+  'client_secret_post',
+  'private_key_jwt',
+  'none',
+] as const;
+
+/** oidc-provider routes a browser app may call cross-origin; CORS answers only its own web origins. */
+const CLIENT_CORS_ROUTES = new Set(['token', 'revocation', 'introspection', 'device_authorization']);
 
 /** Algorithms accepted for private_key_jwt client assertions: asymmetric only. */
 const CLIENT_ASSERTION_ALGORITHMS = [
@@ -69,6 +81,8 @@ export interface ProviderSetup {
   readonly onServerError: (err: unknown) => void;
   /** The authorization code flow for users: login, first-party grants, refresh policy. */
   readonly users: UserFlowSetup;
+  /** Whether any enabled client registers this web origin (CORS before the client is known). */
+  readonly isWebOrigin: (origin: string) => Promise<boolean>;
 }
 
 function requestedScopes(ctx: KoaContext): string[] | undefined {
@@ -118,8 +132,9 @@ export function buildProvider(setup: ProviderSetup): Provider {
       end_session: USER_ROUTES.endSession,
     },
     ttl: { ClientCredentials: setup.tokenLifetimeSeconds, ...userFlowTtl(setup.users) },
-    // Services, not browsers, call this server: no CORS.
-    clientBasedCORS: () => false,
+    // Browser apps (public clients) call from their registered web origins only.
+    clientBasedCORS: (_ctx: KoaContext, origin: string, client: Client) =>
+      tokenProfileOf(client).webOrigins.includes(origin),
     ...userFlowConfiguration(setup.users),
     renderError: (ctx: KoaContext, out: Record<string, unknown>) => {
       ctx.body = out;
@@ -209,6 +224,7 @@ export function buildProvider(setup: ProviderSetup): Provider {
     try {
       await next();
       await adjustAnswer(ctx, setup);
+      await limitCors(ctx, setup);
     } catch (err) {
       if (!isStoreUnavailable(err)) throw err;
       ctx.state.storeUnavailable = true;
@@ -231,6 +247,27 @@ export function buildProvider(setup: ProviderSetup): Provider {
     setup.onServerError(err);
   });
   return provider;
+}
+
+/**
+ * oidc-provider allows the request's Origin before it knows the client, and only checks it
+ * (clientBasedCORS) once the client is found: an answer given before that (an unknown client, a
+ * malformed request) would carry CORS headers for any origin. Here every answer of these routes
+ * keeps them only for an origin of its client, or, when no client is known, of some client.
+ */
+async function limitCors(ctx: KoaContext, setup: ProviderSetup): Promise<void> {
+  const route = ctx.oidc?.route;
+  if (route === undefined || !CLIENT_CORS_ROUTES.has(route)) return;
+  const origin = ctx.get('origin');
+  if (origin === '' || ctx.response.get('access-control-allow-origin') === '') return;
+  const client = ctx.oidc?.client;
+  const allowed =
+    client === undefined
+      ? await setup.isWebOrigin(origin)
+      : tokenProfileOf(client).webOrigins.includes(origin);
+  if (allowed) return;
+  ctx.remove('access-control-allow-origin');
+  ctx.remove('access-control-expose-headers');
 }
 
 /** What the issuer changes in oidc-provider's answers once it has made them. */

@@ -35,6 +35,8 @@ declare module 'oidc-provider' {
     readonly state: Record<string, unknown>;
     set(name: string, value: string): void;
     get(name: string): string;
+    remove(name: string): void;
+    readonly response: { get(name: string): string };
   }
 
   export type Middleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void>;

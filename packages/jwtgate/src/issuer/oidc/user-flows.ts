@@ -30,6 +30,8 @@ export interface UserFlowSetup {
   readonly tokenLifetimeSeconds: number;
   /** A refresh token family ends this long after the login, however often it is rotated. */
   readonly refreshAbsoluteLifetimeSeconds: number;
+  /** A public client's refresh token ends this long after it was issued unless used (and so rotated). */
+  readonly refreshPublicIdleSeconds: number;
   readonly grantTokens: GrantAccessTokens;
 }
 
@@ -192,8 +194,14 @@ export function userFlowTtl(setup: UserFlowSetup): Record<string, unknown> {
     Session: 24 * 60 * 60,
     Grant: absolute,
     // `iiat` is the family's first issue time, kept by every rotation: the family's end never moves.
-    RefreshToken: (_ctx: KoaContext, token: { iiat?: number }) =>
-      Math.max(1, (token.iiat ?? epoch()) + absolute - epoch()),
+    // A public client's token also ends after an idle time: it rotates on every use, so a family
+    // that is used lives on, and one left on a lost device ends soon (RFC 9700 4.14.2).
+    RefreshToken: (_ctx: KoaContext, token: { iiat?: number }, client?: Client) => {
+      const remaining = Math.max(1, (token.iiat ?? epoch()) + absolute - epoch());
+      return client?.clientAuthMethod === 'none'
+        ? Math.min(remaining, setup.refreshPublicIdleSeconds)
+        : remaining;
+    },
   };
 }
 

@@ -5,6 +5,8 @@ export interface UserGrantAdapterOptions {
   /** For this long after its first use, a rotated refresh token is still accepted (a retry, not a theft). */
   readonly graceSeconds: number;
   readonly grantTokens: GrantAccessTokens;
+  /** Public clients get no grace: nothing tells their retry from a thief's replay. */
+  readonly isPublicClient: (clientId: string) => Promise<boolean>;
   readonly now?: () => number;
 }
 
@@ -15,7 +17,8 @@ export interface UserGrantAdapterOptions {
  *   reuse and revokes the whole grant (OAuth 2.0 Security BCP, RFC 9700 4.14.2). A client whose
  *   network dropped the answer to a rotation would lose its session that way, so for
  *   `graceSeconds` after the first use the token is handed back as not consumed: the retry gets
- *   a new pair. After that, a reuse revokes the grant.
+ *   a new pair. After that, a reuse revokes the grant. A public client has no grace: it cannot
+ *   authenticate its retry, so its first reuse revokes the grant.
  * - Grant revocation reaches JWT access tokens: when oidc-provider revokes a grant's access
  *   tokens (it only knows opaque ones), the grant's JWT access tokens are put on the revocation
  *   list before it answers.
@@ -38,6 +41,8 @@ export function withUserGrants(
       if (this.#model !== 'RefreshToken' || payload === undefined || typeof payload.consumed !== 'number')
         return payload;
       if (Math.floor(now() / 1000) - payload.consumed >= options.graceSeconds) return payload;
+      if (typeof payload.clientId !== 'string' || (await options.isPublicClient(payload.clientId)))
+        return payload;
       const { consumed: _retry, ...rest } = payload;
       return rest;
     }
