@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { IssuedToken } from 'oidc-provider';
 import type { Logger } from 'pino';
+import { createRateLimiter } from '../lib/rate-limit.ts';
 import { isStoreUnavailable } from '../store/store-unavailable.ts';
 import type { Store } from '../store/types.ts';
 import { createAdminApi } from './admin/admin-api.ts';
@@ -8,6 +9,7 @@ import { recordAudit } from './audit.ts';
 import { createConsole } from './console/create-console.ts';
 import { type IssuerOptions, jwksMaxAgeSeconds } from './issuer-options.ts';
 import { KeyRing, type KeySnapshot } from './keys/key-ring.ts';
+import { pageHeaders, renderMessagePage } from './login/login-page.ts';
 import { createUserRoutes } from './login/user-routes.ts';
 import { buildProvider, OAUTH_ROUTES } from './oidc/build-provider.ts';
 import { createStoreAdapter } from './oidc/store-adapter.ts';
@@ -53,6 +55,7 @@ const CORS_PATHS = new Map<string, string>([
   [OAUTH_ROUTES.token, 'POST'],
   [OAUTH_ROUTES.revocation, 'POST'],
   [OAUTH_ROUTES.introspection, 'POST'],
+  [OAUTH_ROUTES.deviceAuthorization, 'POST'],
   [USER_ROUTES.userinfo, 'GET, POST'],
 ]);
 /** The endpoints that authenticate clients: body-limited, rate-limited, lock-out counted. */
@@ -60,6 +63,7 @@ const GUARDED_PATHS = new Set<string>([
   OAUTH_ROUTES.token,
   OAUTH_ROUTES.introspection,
   OAUTH_ROUTES.revocation,
+  OAUTH_ROUTES.deviceAuthorization,
 ]);
 
 function sendJson(
@@ -149,6 +153,11 @@ export function createIssuer(options: IssuerOptions, deps: IssuerDeps): Issuer {
     relay?.sync();
   };
   const guard = new TokenEndpointGuard({ ...options.rateLimit, lockout: options.lockout });
+  // RFC 8628 5.1: user codes are short, so their entry is throttled per address like logins.
+  const codeEntries =
+    options.login.perAddress === null
+      ? null
+      : createRateLimiter(options.login.perAddress.rate, options.login.perAddress.burst);
   const users = createUserRoutes({ store, options, now, log, onRevoked: revoked });
   const adapter = users.adapter(createStoreAdapter(store));
   const tutorial =
@@ -229,6 +238,7 @@ export function createIssuer(options: IssuerOptions, deps: IssuerDeps): Issuer {
       onServerError: onError('oidc-provider'),
       users: users.setup(),
       isWebOrigin: (origin) => store.clients.hasWebOrigin(origin),
+      deviceFlow: { store, now, ...options.deviceFlow },
     });
     handle = provider.callback();
     users.serve(provider, ownTokens.verifier);
@@ -307,8 +317,20 @@ export function createIssuer(options: IssuerOptions, deps: IssuerDeps): Issuer {
     const corsMethods = CORS_PATHS.get(path);
     if (method === 'OPTIONS' && corsMethods !== undefined) return preflight(req, res, corsMethods);
     if (users.owns(path)) return users.route(req, res, path);
-    // oidc-provider's resume step of the authorization endpoint, after the login page.
+    // oidc-provider's resume steps of the authorization endpoint and the device flow, after the login page.
     if (path.startsWith(`${OAUTH_ROUTES.authorization}/`) && method === 'GET') return handle(req, res);
+    if (path.startsWith(`${OAUTH_ROUTES.codeVerification}/`) && method === 'GET') return handle(req, res);
+    if (path === OAUTH_ROUTES.codeVerification && method === 'POST' && codeEntries !== null) {
+      const address = clientAddress(req);
+      const wait = codeEntries.take(address, now());
+      if (wait > 0) {
+        log.warn({ address }, 'device code entries throttled');
+        res
+          .writeHead(429, { ...pageHeaders(), 'retry-after': String(wait) })
+          .end(renderMessagePage('Too many attempts', 'Too many codes entered. Try again later.'));
+        return;
+      }
+    }
     if (OAUTH_PATHS.has(path)) {
       if (GUARDED_PATHS.has(path) && method === 'POST') return guarded(req, res, path);
       return handle(req, res);

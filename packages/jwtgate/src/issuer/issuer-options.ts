@@ -58,6 +58,8 @@ export interface IssuerOptions {
   readonly redis: { readonly url: string; readonly prefix: string } | null;
   /** Serve the web console under /console (administrators sign in with their user account). */
   readonly console: boolean;
+  /** The device authorization grant (RFC 8628): how long a device code lives, how often a device may poll. */
+  readonly deviceFlow: { readonly codeLifetimeSeconds: number; readonly pollIntervalSeconds: number };
 }
 
 export const ISSUER_DEFAULTS = Object.freeze({
@@ -87,6 +89,8 @@ export const ISSUER_DEFAULTS = Object.freeze({
   redis: null,
   trustedProxies: Object.freeze([]) as readonly string[],
   console: true,
+  // RFC 8628 3.2 and 3.5: 5 s is the default interval; ten minutes to type a code is generous.
+  deviceFlow: Object.freeze({ codeLifetimeSeconds: 600, pollIntervalSeconds: 5 }),
 });
 
 /** The JWKS Cache-Control max-age: at most 5 minutes, and well under the pre-publication time. */
@@ -104,9 +108,10 @@ function positive(value: number, name: string, min = 1): number {
 }
 
 /** What resolveIssuerOptions takes: any option, the refresh token ones each on its own. */
-export type IssuerOptionsInput = Partial<Omit<IssuerOptions, 'alg' | 'refreshTokens'>> & {
+export type IssuerOptionsInput = Partial<Omit<IssuerOptions, 'alg' | 'refreshTokens' | 'deviceFlow'>> & {
   alg?: string;
   refreshTokens?: Partial<IssuerOptions['refreshTokens']>;
+  deviceFlow?: Partial<IssuerOptions['deviceFlow']>;
 };
 
 /**
@@ -119,6 +124,7 @@ export function resolveIssuerOptions(given: IssuerOptionsInput): IssuerOptions {
     ...given,
     alg: given.alg ?? ISSUER_DEFAULTS.alg,
     refreshTokens: { ...ISSUER_DEFAULTS.refreshTokens, ...given.refreshTokens },
+    deviceFlow: { ...ISSUER_DEFAULTS.deviceFlow, ...given.deviceFlow },
   };
   if (o.alg === 'HS256')
     fail(
@@ -164,6 +170,17 @@ export function resolveIssuerOptions(given: IssuerOptionsInput): IssuerOptions {
   positive(o.revocationPollMs, 'revocation poll interval (ms)', 10);
   positive(o.maxBodyBytes, 'body size limit (bytes)', 1024);
   checkUserOptions(o);
+  const { codeLifetimeSeconds, pollIntervalSeconds } = o.deviceFlow;
+  if (!Number.isInteger(codeLifetimeSeconds) || codeLifetimeSeconds < 30 || codeLifetimeSeconds > 3600)
+    fail(`device code lifetime: expected 30-3600 whole seconds, got ${codeLifetimeSeconds}`);
+  if (
+    !Number.isInteger(pollIntervalSeconds) ||
+    pollIntervalSeconds < 1 ||
+    pollIntervalSeconds >= codeLifetimeSeconds
+  )
+    fail(
+      `device poll interval: expected whole seconds from 1 to less than the code lifetime (${codeLifetimeSeconds} s), got ${pollIntervalSeconds}`,
+    );
   return Object.freeze({ ...o, issuerUrl, alg: o.alg });
 }
 

@@ -54,7 +54,8 @@ export function pageHeaders(formTargets: readonly string[] = []): Record<string,
   };
 }
 
-function page(title: string, body: string): string {
+/** A page of the issuer: the shared head and stylesheet around `body` (HTML, already escaped). */
+export function renderPage(title: string, body: string): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -90,7 +91,7 @@ export function renderLoginPage(input: LoginPageInput): string {
       ? ''
       : `<p class="error" role="alert" id="login-error">${escapeHtml(input.error)}</p>`;
   const described = input.error === undefined ? '' : ' aria-describedby="login-error"';
-  return page(
+  return renderPage(
     'Sign in',
     `<h1>Sign in</h1>
 <p>to continue to <strong>${escapeHtml(input.clientName)}</strong></p>
@@ -108,7 +109,7 @@ ${error}<form method="post" action="${escapeHtml(input.action)}">
 
 /** A page with one message (an expired login request, too many attempts, signed out). */
 export function renderMessagePage(title: string, message: string): string {
-  return page(title, `<h1>${escapeHtml(title)}</h1>\n<p role="status">${escapeHtml(message)}</p>`);
+  return renderPage(title, `<h1>${escapeHtml(title)}</h1>\n<p role="status">${escapeHtml(message)}</p>`);
 }
 
 /**
@@ -117,7 +118,7 @@ export function renderMessagePage(title: string, message: string): string {
  * this browser session ends).
  */
 export function renderLogoutPage(form: string, host: string): string {
-  return page(
+  return renderPage(
     'Sign out',
     `<h1>Sign out</h1>
 <p>Do you want to sign out of ${escapeHtml(host)}? Every application you signed in to with this browser is signed out.</p>

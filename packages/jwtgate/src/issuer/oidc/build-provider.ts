@@ -4,13 +4,16 @@ import Provider, {
   errors,
   type IssuedToken,
   type KoaContext,
+  type OidcContext,
 } from 'oidc-provider';
 import { verifyClientSecret } from '../../store/hash-secret.ts';
 import { isStoreUnavailable } from '../../store/store-unavailable.ts';
 import type { KeySnapshot } from '../keys/key-ring.ts';
+import { pageHeaders, renderMessagePage } from '../login/login-page.ts';
 import { introspectOwnToken, type OwnTokenContext, revokeOwnToken } from '../tokens/own-token-endpoints.ts';
 import { EXTRA_CLIENT_METADATA, tokenProfileOf } from './client-metadata.ts';
 import { describeIssuer } from './describe-issuer.ts';
+import { DEVICE_ROUTES, type DeviceFlowSetup, deviceFlowFeature, pacePolling } from './device-flow.ts';
 import {
   isUserFlow,
   USER_CLAIMS,
@@ -65,6 +68,8 @@ export const OAUTH_ROUTES = {
   endSession: USER_ROUTES.endSession,
   endSessionConfirm: USER_ROUTES.endSessionConfirm,
   endSessionSuccess: USER_ROUTES.endSessionSuccess,
+  deviceAuthorization: DEVICE_ROUTES.deviceAuthorization,
+  codeVerification: DEVICE_ROUTES.codeVerification,
 } as const;
 
 export interface ProviderSetup {
@@ -83,6 +88,8 @@ export interface ProviderSetup {
   readonly users: UserFlowSetup;
   /** Whether any enabled client registers this web origin (CORS before the client is known). */
   readonly isWebOrigin: (origin: string) => Promise<boolean>;
+  /** The device authorization grant (RFC 8628). */
+  readonly deviceFlow: DeviceFlowSetup;
 }
 
 function requestedScopes(ctx: KoaContext): string[] | undefined {
@@ -130,8 +137,14 @@ export function buildProvider(setup: ProviderSetup): Provider {
       authorization: USER_ROUTES.authorization,
       userinfo: USER_ROUTES.userinfo,
       end_session: USER_ROUTES.endSession,
+      device_authorization: DEVICE_ROUTES.deviceAuthorization,
+      code_verification: DEVICE_ROUTES.codeVerification,
     },
-    ttl: { ClientCredentials: setup.tokenLifetimeSeconds, ...userFlowTtl(setup.users) },
+    ttl: {
+      ClientCredentials: setup.tokenLifetimeSeconds,
+      ...userFlowTtl(setup.users),
+      DeviceCode: setup.deviceFlow.codeLifetimeSeconds,
+    },
     // Browser apps (public clients) call from their registered web origins only.
     clientBasedCORS: (_ctx: KoaContext, origin: string, client: Client) =>
       tokenProfileOf(client).webOrigins.includes(origin),
@@ -141,6 +154,7 @@ export function buildProvider(setup: ProviderSetup): Provider {
     },
     features: {
       clientCredentials: { enabled: true },
+      deviceFlow: deviceFlowFeature(),
       introspection: { enabled: true, allowedPolicy: async () => true },
       revocation: {
         enabled: true,
@@ -224,8 +238,10 @@ export function buildProvider(setup: ProviderSetup): Provider {
     try {
       await next();
       await adjustAnswer(ctx, setup);
+      await pacePolling(ctx, setup.deviceFlow);
       await limitCors(ctx, setup);
     } catch (err) {
+      if (isDeviceFormWithoutSession(ctx, err)) return answerDeviceFormWithoutSession(ctx);
       if (!isStoreUnavailable(err)) throw err;
       ctx.state.storeUnavailable = true;
     }
@@ -247,6 +263,30 @@ export function buildProvider(setup: ProviderSetup): Provider {
     setup.onServerError(err);
   });
   return provider;
+}
+
+/**
+ * A verification form posted by a browser without a session (its cookie gone or never there: an
+ * old tab, or a forged post): oidc-provider (9.13) refuses it, renders the code page with a new
+ * CSRF value, then fails to save the session it has just made ("persist can only be called on
+ * previously persisted Sessions"), a 500. What the user needs is the page anew.
+ */
+function isDeviceFormWithoutSession(ctx: KoaContext, err: unknown): boolean {
+  const oidc = ctx.oidc as (OidcContext & { session?: { new?: boolean } }) | undefined;
+  return (
+    err instanceof TypeError &&
+    (oidc?.route === 'code_verification' || oidc?.route === 'device_resume') &&
+    oidc.session?.new === true
+  );
+}
+
+function answerDeviceFormWithoutSession(ctx: KoaContext): void {
+  ctx.status = 400;
+  for (const [name, value] of Object.entries(pageHeaders())) ctx.set(name, value);
+  ctx.body = renderMessagePage(
+    'Page expired',
+    `This page has expired. Open ${DEVICE_ROUTES.codeVerification} on this issuer again and enter the code your device shows.`,
+  );
 }
 
 /**

@@ -7,6 +7,8 @@ export interface UserGrantAdapterOptions {
   readonly grantTokens: GrantAccessTokens;
   /** Public clients get no grace: nothing tells their retry from a thief's replay. */
   readonly isPublicClient: (clientId: string) => Promise<boolean>;
+  /** How long a device code is kept after it expired, so a poll is told `expired_token` (RFC 8628 3.5). */
+  readonly deviceCodeRetentionSeconds: number;
   readonly now?: () => number;
 }
 
@@ -22,6 +24,8 @@ export interface UserGrantAdapterOptions {
  * - Grant revocation reaches JWT access tokens: when oidc-provider revokes a grant's access
  *   tokens (it only knows opaque ones), the grant's JWT access tokens are put on the revocation
  *   list before it answers.
+ * - Expired device codes stay a while: oidc-provider answers `expired_token` for a device code
+ *   it still finds, `invalid_grant` (unknown code) otherwise.
  */
 export function withUserGrants(
   Base: AdapterConstructor,
@@ -34,6 +38,14 @@ export function withUserGrants(
     constructor(model: string) {
       super(model);
       this.#model = model;
+    }
+
+    override async upsert(id: string, payload: AdapterPayload, expiresIn: number | undefined): Promise<void> {
+      const keep =
+        this.#model === 'DeviceCode' && expiresIn !== undefined
+          ? expiresIn + options.deviceCodeRetentionSeconds
+          : expiresIn;
+      await super.upsert(id, payload, keep);
     }
 
     override async find(id: string): Promise<AdapterPayload | undefined> {

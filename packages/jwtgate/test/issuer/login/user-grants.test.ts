@@ -46,6 +46,7 @@ describe('grant access tokens and the user grant adapter', () => {
       grantTokens,
       now,
       isPublicClient: async (id) => id === 'spa',
+      deviceCodeRetentionSeconds: 600,
     });
     await grantTokens.track('grant-3', 'jti-d', clock / 1000 + 300);
     await new Adapter('AccessToken').revokeByGrantId('grant-3');
@@ -63,6 +64,13 @@ describe('grant access tokens and the user grant adapter', () => {
     await refresh.upsert('rt-2', { jti: 'rt-2', grantId: 'grant-5', clientId: 'spa' }, 3600);
     await refresh.consume('rt-2');
     assert.equal(typeof (await refresh.find('rt-2'))?.consumed, 'number');
+    // A device code is kept past its end, so a late poll learns it expired.
+    const device = new Adapter('DeviceCode');
+    await device.upsert('dc-1', { jti: 'dc-1' }, 60);
+    clock += 120_000;
+    assert.ok(await device.find('dc-1'), 'still there 60 s after its end');
+    clock += 600_000;
+    assert.equal(await device.find('dc-1'), undefined, 'gone after the retention');
     // Other models are untouched.
     const code = new Adapter('AuthorizationCode');
     await code.upsert('c-1', { jti: 'c-1' }, 60);
