@@ -20,8 +20,9 @@ import { claimedClientId, peekBody } from './protect/read-form-body.ts';
 import { TokenEndpointGuard } from './protect/token-endpoint-guard.ts';
 import { RedisRevocationRelay } from './revocation/redis-relay.ts';
 import { parseCursor, RevocationFeed } from './revocation/revocation-feed.ts';
+import { createTokenExchange } from './tokens/exchange-token.ts';
 import type { OwnTokenContext } from './tokens/own-token-endpoints.ts';
-import { createOwnTokenVerifier } from './tokens/verify-own-token.ts';
+import { createOwnTokenVerifier, type OwnTokenVerifier } from './tokens/verify-own-token.ts';
 import { createTutorialHandler } from './tutorial/tutorial-server.ts';
 
 export interface IssuerDeps {
@@ -217,6 +218,19 @@ export function createIssuer(options: IssuerOptions, deps: IssuerDeps): Issuer {
     );
   };
 
+  let ownVerifier: OwnTokenVerifier | null = null;
+  const tokenExchange = createTokenExchange({
+    issuer: options.issuerUrl,
+    store,
+    ownTokens: () => {
+      if (ownVerifier === null) throw new Error('the issuer has not been started');
+      return ownVerifier;
+    },
+    tokenLifetimeSeconds: options.tokenLifetimeSeconds,
+    signingKey: () => keys.signingKey(),
+    now,
+  });
+
   let handle: (req: IncomingMessage, res: ServerResponse) => Promise<void> = async () => {
     throw new Error('the issuer has not been started');
   };
@@ -226,6 +240,7 @@ export function createIssuer(options: IssuerOptions, deps: IssuerDeps): Issuer {
       store,
       onRevoked: revoked,
     };
+    ownVerifier = ownTokens.verifier;
     const provider = buildProvider({
       issuer: options.issuerUrl,
       keys: snapshot,
@@ -239,6 +254,7 @@ export function createIssuer(options: IssuerOptions, deps: IssuerDeps): Issuer {
       users: users.setup(),
       isWebOrigin: (origin) => store.clients.hasWebOrigin(origin),
       deviceFlow: { store, now, ...options.deviceFlow },
+      tokenExchange,
     });
     handle = provider.callback();
     users.serve(provider, ownTokens.verifier);

@@ -234,6 +234,7 @@ describe('jwtgate issuer: OAuth 2.0 client credentials', () => {
       'client_credentials',
       'refresh_token',
       'urn:ietf:params:oauth:grant-type:device_code',
+      'urn:ietf:params:oauth:grant-type:token-exchange',
     ]);
     assert.deepEqual(m.token_endpoint_auth_methods_supported, [
       'client_secret_basic',

@@ -10,10 +10,16 @@ import { verifyClientSecret } from '../../store/hash-secret.ts';
 import { isStoreUnavailable } from '../../store/store-unavailable.ts';
 import type { KeySnapshot } from '../keys/key-ring.ts';
 import { pageHeaders, renderMessagePage } from '../login/login-page.ts';
+import {
+  TOKEN_EXCHANGE_PARAMETERS,
+  TOKEN_EXCHANGE_REPEATABLE,
+  type TokenExchange,
+} from '../tokens/exchange-token.ts';
 import { introspectOwnToken, type OwnTokenContext, revokeOwnToken } from '../tokens/own-token-endpoints.ts';
 import { EXTRA_CLIENT_METADATA, tokenProfileOf } from './client-metadata.ts';
 import { describeIssuer } from './describe-issuer.ts';
 import { DEVICE_ROUTES, type DeviceFlowSetup, deviceFlowFeature, pacePolling } from './device-flow.ts';
+import { TOKEN_EXCHANGE_GRANT } from './grant-types.ts';
 import {
   isUserFlow,
   USER_CLAIMS,
@@ -90,6 +96,8 @@ export interface ProviderSetup {
   readonly isWebOrigin: (origin: string) => Promise<boolean>;
   /** The device authorization grant (RFC 8628). */
   readonly deviceFlow: DeviceFlowSetup;
+  /** Token exchange (RFC 8693), a grant type registered with oidc-provider. */
+  readonly tokenExchange: TokenExchange;
 }
 
 function requestedScopes(ctx: KoaContext): string[] | undefined {
@@ -219,6 +227,9 @@ export function buildProvider(setup: ProviderSetup): Provider {
       },
     },
     extraTokenClaims: async (ctx: KoaContext, token: IssuedToken) => {
+      // An exchanged token: the subject token's roles (never more) and the chain of actors.
+      const exchanged = setup.tokenExchange.claimsOf(token);
+      if (exchanged !== undefined) return { roles: [...exchanged.roles], act: exchanged.act };
       if ('accountId' in token && typeof token.accountId === 'string')
         return userTokenClaims(ctx, token, setup.users);
       if (token.client === undefined) return undefined;
@@ -228,6 +239,13 @@ export function buildProvider(setup: ProviderSetup): Provider {
       return { ...profile.claims, roles: [...profile.roles] };
     },
   });
+
+  provider.registerGrantType(
+    TOKEN_EXCHANGE_GRANT,
+    setup.tokenExchange.handle,
+    TOKEN_EXCHANGE_PARAMETERS,
+    TOKEN_EXCHANGE_REPEATABLE,
+  );
 
   // Stored secrets are hashes (issue #631 upstream: the prototype method is the extension point).
   provider.Client.prototype.compareClientSecret = function compareHashedSecret(this: Client, actual: string) {

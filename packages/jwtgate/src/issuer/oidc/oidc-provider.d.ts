@@ -107,6 +107,13 @@ declare module 'oidc-provider' {
       options?: { mergeWithLastSubmission?: boolean },
     ): Promise<void>;
     use(middleware: Middleware): this;
+    /** A grant type of the token endpoint: `params` it reads, `repeatable` ones that may appear more than once. */
+    registerGrantType(
+      name: string,
+      handler: (ctx: KoaContext) => Promise<void>,
+      params?: readonly string[],
+      repeatable?: readonly string[],
+    ): void;
     on(event: string, listener: (...args: never[]) => void): this;
   }
 
@@ -120,6 +127,7 @@ declare module 'oidc-provider' {
 
   export const errors: {
     readonly InvalidClientAuth: new (detail: string) => OIDCProviderError;
+    readonly InvalidGrant: new () => OIDCProviderError;
     readonly InvalidRequest: new (description?: string) => OIDCProviderError;
     readonly InvalidScope: new (description: string, scope: string) => OIDCProviderError;
     readonly InvalidTarget: new (description?: string) => OIDCProviderError;
