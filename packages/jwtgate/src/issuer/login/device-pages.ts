@@ -62,7 +62,7 @@ export function renderDeviceConfirmPage(input: ConfirmPageInput): string {
     'Confirm the device',
     `<h1>Confirm the device</h1>
 <p><strong>${escapeHtml(input.clientName)}</strong> asks to sign in as you on a device showing the code</p>
-<p><code id="user-code">${escapeHtml(input.userCode)}</code></p>
+<p><code id="user-code" class="user-code">${escapeHtml(input.userCode)}</code></p>
 <p>Continue only if you started this sign-in yourself and your device shows exactly this code.</p>
 ${input.form}
 <button type="submit" form="op.deviceConfirmForm" autofocus>Continue</button>

@@ -14,6 +14,7 @@ const CSS = [
   'button.secondary{background:transparent;color:inherit;border-color:#767676}',
   'input:focus-visible,button:focus-visible,a:focus-visible{outline:3px solid #e07a00;outline-offset:2px}',
   '.error{border-left:4px solid #b00020;padding:.5rem .75rem;margin:1rem 0;background:rgba(176,0,32,.08)}',
+  '.user-code{font:600 1.75rem ui-monospace,monospace;letter-spacing:.1em}',
 ].join('');
 
 const STYLE_HASH = `'sha256-${createHash('sha256').update(CSS).digest('base64')}'`;

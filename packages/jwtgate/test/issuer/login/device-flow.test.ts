@@ -66,7 +66,7 @@ describe('device authorization grant', () => {
     const confirm = await enterCode(jar, userCode);
     assert.equal(confirm.res.status, 200, confirm.text);
     assert.match(confirm.text, /Confirm the device/);
-    assert.match(confirm.text, new RegExp(`<code id="user-code">${userCode}</code>`));
+    assert.match(confirm.text, new RegExp(`<code id="user-code" class="user-code">${userCode}</code>`));
     assert.match(confirm.text, /Device App/, 'the application is named');
     assert.equal(confirm.res.headers.get('x-frame-options'), 'DENY');
     const confirmed = await browse(jar, `${t.url}/device`, {
