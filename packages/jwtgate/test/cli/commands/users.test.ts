@@ -5,10 +5,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { verifyPassword } from '../../src/store/hash-password.ts';
-import { openSqliteStore } from '../../src/store/sqlite-store.ts';
-import type { Store } from '../../src/store/types.ts';
-import { CLI, type CliResult } from './run-cli.ts';
+import { verifyPassword } from '../../../src/store/hash-password.ts';
+import { openSqliteStore } from '../../../src/store/sqlite-store.ts';
+import type { Store } from '../../../src/store/types.ts';
+import { CLI, type CliResult } from '../run-cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'jwtgate-cli-users-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

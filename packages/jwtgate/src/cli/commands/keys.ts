@@ -1,26 +1,62 @@
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { calculateJwkThumbprint, exportJWK, exportPKCS8, exportSPKI, generateKeyPair } from 'jose';
-import { isSigningAlgorithm, publicPart, SIGNING_ALGORITHMS } from '../issuer/keys/generate-signing-key.ts';
-import { UsageError } from './cli-options.ts';
-import { bold, printJson } from './terminal.ts';
+import { formatKeys } from '../../issuer/admin/format-output.ts';
+import { listKeys, startRotation } from '../../issuer/admin/manage-keys.ts';
+import { ISSUER_DEFAULTS } from '../../issuer/issuer-options.ts';
+import { publicPart, SIGNING_ALGORITHMS } from '../../issuer/keys/generate-signing-key.ts';
+import { loadKeyEncryptionKey } from '../../store/key-encryption.ts';
+import { signingAlgorithm, wholeNumber } from '../parse-value.ts';
+import { runOnStore, type StoreOptions, storeCommand } from '../store-command.ts';
+import { bold, printJson } from '../terminal.ts';
+import { UsageError } from '../usage-error.ts';
 
-/** Registers `jwtgate keys generate` on the existing `keys` group (whose other commands manage the issuer's store). */
-export function registerKeyCommands(keys: Command): void {
+/**
+ * Registers `jwtgate keys`: `generate` makes a key pair on its own; `list` and `rotate` manage the
+ * signing keys in the issuer's store.
+ */
+export function registerKeysCommands(program: Command): void {
+  const keys = program
+    .command('keys')
+    .description('generate key pairs; manage the signing keys of the issuer');
+
+  storeCommand(keys, 'list', 'list signing keys (never private parts)').action(async (opts: StoreOptions) => {
+    await runOnStore(opts, (store) => listKeys(store), formatKeys);
+  });
+
+  storeCommand(
+    keys,
+    'rotate',
+    'publish a new signing key now; running issuers sign with it after the pre-publication time',
+  )
+    .option('--alg <alg>', 'algorithm of the new key (default: that of the current key)')
+    .option(
+      '--pre-publish <seconds>',
+      'publication before it signs',
+      wholeNumber,
+      ISSUER_DEFAULTS.prePublishSeconds,
+    )
+    .action(async (opts) => {
+      const kek = loadKeyEncryptionKey(process.env);
+      await runOnStore(
+        opts,
+        (store) =>
+          startRotation(store, {
+            ...(opts.alg ? { alg: opts.alg } : {}),
+            prePublishSeconds: opts.prePublish,
+            kek,
+            actor: 'cli',
+            now: Date.now(),
+          }),
+        (k) => `new key ${k.kid} (${k.alg}) published; it signs from ${k.activates_at}\n`,
+      );
+    });
+
   keys
     .command('generate')
     .description('generate a signing key pair, as JWK and PEM (private files are written with mode 0600)')
-    .option(
-      '--alg <alg>',
-      `${SIGNING_ALGORITHMS.join(', ')}`,
-      (v) => {
-        if (!isSigningAlgorithm(v))
-          throw new InvalidArgumentError(`expected one of ${SIGNING_ALGORITHMS.join(', ')}`);
-        return v;
-      },
-      'ES256',
-    )
+    .option('--alg <alg>', `${SIGNING_ALGORITHMS.join(', ')}`, signingAlgorithm, 'ES256')
     .option('--kid <kid>', 'key id (default: the RFC 7638 thumbprint of the key)')
     .option(
       '--out-dir <dir>',

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { cli } from './run-cli.ts';
+import { cli } from '../run-cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'jwtgate-cli-keys-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

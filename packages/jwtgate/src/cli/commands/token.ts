@@ -9,7 +9,7 @@ import {
   toJwtGateError,
   type VerifiedToken,
 } from '@jwtgate/verify';
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import {
   type CryptoKey,
   decodeJwt,
@@ -19,22 +19,13 @@ import {
   type JWK,
   SignJWT,
 } from 'jose';
-import { claimPair, collect, duration, exactlyOne, readToken, UsageError } from './cli-options.ts';
-import { explainSteps, formatSteps } from './explain-steps.ts';
-import { bad, bold, describeTime, dim, ok, paint, printJson } from './terminal.ts';
+import { explainSteps, formatSteps } from '../explain-steps.ts';
+import { algorithm, algorithms, claimPair, collect, duration, leeway } from '../parse-value.ts';
+import { readToken } from '../read-input.ts';
+import { bad, bold, describeTime, dim, ok, paint, printJson } from '../terminal.ts';
+import { exactlyOne, UsageError } from '../usage-error.ts';
 
 const TIME_CLAIMS = ['iat', 'nbf', 'exp'] as const;
-
-function algorithm(value: string): Algorithm {
-  if (!Object.hasOwn(ALGORITHMS, value))
-    throw new InvalidArgumentError(`expected one of ${Object.keys(ALGORITHMS).join(', ')}`);
-  return value as Algorithm;
-}
-
-const algorithms = (value: string, previous: Algorithm[] = []): Algorithm[] => [
-  ...previous,
-  ...collect(value).map(algorithm),
-];
 
 /** Header and claims without any check; throws a clear message when the input is not a JWS. */
 function decodeUnverified(token: string): {
@@ -221,11 +212,7 @@ export function registerTokenCommands(program: Command): void {
       algorithms,
     )
     .option('--typ <typ>', 'accepted typ header, e.g. at+jwt (repeatable)', collect)
-    .option('--leeway <seconds>', 'clock skew tolerated on exp, nbf and iat', (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 0 || n > 300) throw new InvalidArgumentError('expected 0-300 seconds');
-      return n;
-    })
+    .option('--leeway <seconds>', 'clock skew tolerated on exp, nbf and iat', leeway)
     .option('--require-sub', 'reject tokens without sub', false)
     .option('--allow-http', 'allow plain http key URLs to other hosts (testing only)', false)
     .option('--json', 'print JSON', false)

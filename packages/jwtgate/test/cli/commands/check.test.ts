@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { cli } from './run-cli.ts';
+import { cli } from '../run-cli.ts';
 
 const SECRET_KEY = randomBytes(48).toString('base64');
 const env = { SECRET_KEY };

@@ -7,12 +7,13 @@ import {
   type VerifiedToken,
 } from '@jwtgate/verify';
 import type { Command } from 'commander';
-import type { CompiledGateway } from '../gateway/config/compile-gateway.ts';
-import type { GatewayConfig, RouteConfig } from '../gateway/config/types.ts';
-import { ConfigError } from '../gateway/errors.ts';
-import { readToken, UsageError } from './cli-options.ts';
-import { explainSteps, formatSteps, type StepResult } from './explain-steps.ts';
-import { bad, bold, dim, ok, printJson } from './terminal.ts';
+import type { CompiledGateway } from '../../gateway/config/compile-gateway.ts';
+import type { GatewayConfig, RouteConfig } from '../../gateway/config/types.ts';
+import { ConfigError } from '../../gateway/errors.ts';
+import { explainSteps, formatSteps, type StepResult } from '../explain-steps.ts';
+import { readToken } from '../read-input.ts';
+import { bad, bold, dim, ok, printJson } from '../terminal.ts';
+import { UsageError } from '../usage-error.ts';
 
 const METHOD = /^[A-Z]+$/;
 
@@ -113,7 +114,7 @@ async function explainRequest(
   config: GatewayConfig,
   opts: { method: string; path: string; token: string | undefined; json: boolean },
 ): Promise<boolean> {
-  const { prepareUpstream } = await import('../gateway/pipeline/prepare-upstream.ts');
+  const { prepareUpstream } = await import('../../gateway/pipeline/prepare-upstream.ts');
   const { method, path, token } = opts;
   const lines: string[] = [];
   const report: Record<string, unknown> = { method, path };
@@ -239,9 +240,9 @@ export function registerCheckCommand(program: Command): void {
         opts.token !== undefined || opts.tokenFile !== undefined
           ? readToken(opts.token, opts.tokenFile)
           : undefined;
-      const { readConfig } = await import('../gateway/config/read-config.ts');
-      const { compileGateway } = await import('../gateway/config/compile-gateway.ts');
-      const { RevocationList } = await import('../gateway/pipeline/revocation-list.ts');
+      const { readConfig } = await import('../../gateway/config/read-config.ts');
+      const { compileGateway } = await import('../../gateway/config/compile-gateway.ts');
+      const { RevocationList } = await import('../../gateway/pipeline/revocation-list.ts');
       let config: GatewayConfig;
       let g: CompiledGateway;
       try {
