@@ -8,6 +8,7 @@ import { registerDemoCommand } from './cli/commands/demo.ts';
 import { registerGatewayCommand } from './cli/commands/gateway.ts';
 import { registerIssuerCommand } from './cli/commands/issuer.ts';
 import { registerKeysCommands } from './cli/commands/keys.ts';
+import { registerLoginCommand } from './cli/commands/login.ts';
 import { registerTokenCommands } from './cli/commands/token.ts';
 import { registerTokensCommands } from './cli/commands/tokens.ts';
 import { registerUsersCommands } from './cli/commands/users.ts';
@@ -38,6 +39,7 @@ registerTokensCommands(program);
 registerUsersCommands(program);
 registerCheckCommand(program);
 registerTokenCommands(program);
+registerLoginCommand(program);
 
 program.parseAsync().catch((err: unknown) => {
   const message = err instanceof JwtGateError ? (err.detail ?? err.message) : (err as Error).message;

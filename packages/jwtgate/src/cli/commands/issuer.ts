@@ -6,7 +6,9 @@ import { duration, port, seconds, wholeNumber } from '../parse-value.ts';
 export function registerIssuerCommand(program: Command): void {
   program
     .command('issuer')
-    .description('run the OAuth 2.0 token service for services (client credentials, JWT access tokens)')
+    .description(
+      'run the OAuth 2.0 token service: client credentials, users (code + PKCE, device flow), token exchange',
+    )
     .option(
       '--issuer-url <url>',
       'issuer identifier and base URL of every endpoint (default http://<host>:<port>)',
@@ -89,6 +91,24 @@ export function registerIssuerCommand(program: Command): void {
       wholeNumber,
       ISSUER_DEFAULTS.refreshTokens.graceSeconds,
     )
+    .option(
+      '--refresh-idle-public <seconds>',
+      "a public client's refresh token ends this long after issue unless used (and so rotated)",
+      seconds,
+      ISSUER_DEFAULTS.refreshTokens.publicIdleLifetimeSeconds,
+    )
+    .option(
+      '--device-code-lifetime <seconds>',
+      'how long a device flow code may be approved (30-3600)',
+      seconds,
+      ISSUER_DEFAULTS.deviceFlow.codeLifetimeSeconds,
+    )
+    .option(
+      '--device-poll-interval <seconds>',
+      'the interval devices are told to poll at (RFC 8628; each slow_down adds 5 s)',
+      seconds,
+      ISSUER_DEFAULTS.deviceFlow.pollIntervalSeconds,
+    )
     .option('--no-console', 'do not serve the web console (/console, for users with --admin)')
     .action(async (opts) => {
       const rate = (rps: number) => (rps === 0 ? null : { rate: rps, burst: rps * 2 });
@@ -124,6 +144,11 @@ export function registerIssuerCommand(program: Command): void {
           absoluteLifetimeSeconds:
             opts.refreshLifetime ?? ISSUER_DEFAULTS.refreshTokens.absoluteLifetimeSeconds,
           graceSeconds: opts.refreshGrace,
+          publicIdleLifetimeSeconds: opts.refreshIdlePublic,
+        },
+        deviceFlow: {
+          codeLifetimeSeconds: opts.deviceCodeLifetime,
+          pollIntervalSeconds: opts.devicePollInterval,
         },
       });
       const stop = () => {

@@ -158,7 +158,7 @@ function profileFields(v: ClientFormValues): string {
       required: true,
       rows: 3,
     }),
-    textArea('exchange_audiences', 'Token exchange audiences', {
+    textArea('exchange_audiences', 'Token exchange: target APIs', {
       value: v.exchangeAudiences,
       hint: "One per line: the APIs it may exchange a user's access token for (RFC 8693). Empty: no token exchange.",
       rows: 2,
