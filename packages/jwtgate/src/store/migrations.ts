@@ -150,6 +150,47 @@ CREATE TABLE client_web_origins (
 CREATE INDEX client_web_origins_origin ON client_web_origins (origin);
 `,
   },
+  {
+    version: 4,
+    description: "DPoP per client; users' second factors: TOTP, recovery codes, passkeys",
+    // One TOTP authenticator per user (its key is the user); recovery codes and passkeys are rows
+    // of their own, so using one is a single conditional UPDATE (two sign-ins racing with the same
+    // code cannot both win). A user's factors go with the user (ON DELETE CASCADE).
+    sql: `
+ALTER TABLE clients ADD COLUMN dpop TEXT NOT NULL DEFAULT 'allowed';
+ALTER TABLE users ADD COLUMN mfa_required INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE user_totp (
+  user_id TEXT NOT NULL PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+  secret TEXT NOT NULL,
+  confirmed_at BIGINT,
+  last_step BIGINT,
+  created_at BIGINT NOT NULL
+);
+
+CREATE TABLE user_recovery_codes (
+  user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  code_hash TEXT NOT NULL,
+  used_at BIGINT,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (user_id, code_hash)
+);
+
+CREATE TABLE user_passkeys (
+  id TEXT NOT NULL PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  public_key TEXT NOT NULL,
+  counter BIGINT NOT NULL,
+  transports TEXT NOT NULL,
+  name TEXT NOT NULL,
+  device_type TEXT NOT NULL,
+  backed_up INTEGER NOT NULL DEFAULT 0,
+  created_at BIGINT NOT NULL,
+  last_used_at BIGINT
+);
+CREATE INDEX user_passkeys_user_id ON user_passkeys (user_id);
+`,
+  },
 ];
 
 /** The newest schema version this code knows. */

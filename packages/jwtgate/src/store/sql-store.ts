@@ -4,7 +4,10 @@ import { createAuditTable } from './tables/audit.ts';
 import { createClientsTable } from './tables/clients.ts';
 import { createKeysTable } from './tables/keys.ts';
 import { createOidcPayloadsTable } from './tables/oidc-payloads.ts';
+import { createPasskeysTable } from './tables/passkeys.ts';
+import { createRecoveryCodesTable } from './tables/recovery-codes.ts';
 import { createRevocationsTable } from './tables/revocations.ts';
+import { createTotpTable } from './tables/totp.ts';
 import { createUsersTable } from './tables/users.ts';
 import type { Store } from './types.ts';
 
@@ -22,6 +25,9 @@ export function createSqlStore(db: SqlExecutor, now: () => number): Store {
     audit: createAuditTable(context),
     oidc: createOidcPayloadsTable(context),
     users: createUsersTable(context),
+    totp: createTotpTable(context),
+    recoveryCodes: createRecoveryCodesTable(context),
+    passkeys: createPasskeysTable(context),
     exclusive: (name, fn) => db.exclusive(name, fn),
     close: () => db.close(),
   };

@@ -33,6 +33,11 @@ export interface ClientRecord {
   readonly webOrigins?: readonly string[] | null;
   /** The token exchanges (RFC 8693) this client may make; absent: none. */
   readonly tokenExchange?: TokenExchangePolicy | null;
+  /**
+   * DPoP (RFC 9449) for its tokens: `required` refuses a token request without a proof; absent
+   * (`allowed`): a request with a proof gets a bound token, one without a Bearer token.
+   */
+  readonly dpop?: 'allowed' | 'required' | null;
 }
 
 /** What a client may exchange a user's access token for (RFC 8693 2.1). */
@@ -66,9 +71,46 @@ export interface UserRecord {
   readonly lockedUntil: number | null;
   readonly createdAt: number;
   readonly updatedAt: number;
+  /** Must sign in with a second factor; absent: not required of this user (an issuer option may still require it). */
+  readonly mfaRequired?: boolean | null;
 }
 
 export type NewUser = Omit<UserRecord, 'createdAt' | 'updatedAt' | 'failedLogins' | 'lockedUntil'>;
+
+/**
+ * A user's TOTP authenticator (RFC 6238), at most one per user. Pending until the user has typed
+ * one code from it; only then does the login ask for it.
+ */
+export interface TotpRecord {
+  readonly userId: string;
+  /** The shared secret (base32) as stored: `enc:v1:...` under the key encryption key, or in the clear without one. */
+  readonly secret: string;
+  /** When its enrolment was confirmed; null while pending. */
+  readonly confirmedAt: number | null;
+  /** The time step (RFC 6238 4.2, T) of the last code accepted: no code of that step or an earlier one is taken again. */
+  readonly lastStep: number | null;
+  readonly createdAt: number;
+}
+
+/** A passkey (WebAuthn credential) registered by a user. */
+export interface PasskeyRecord {
+  /** The credential id, base64url. */
+  readonly id: string;
+  readonly userId: string;
+  /** The credential public key (COSE_Key), base64url. */
+  readonly publicKey: string;
+  /** The signature counter (WebAuthn 6.1.1); 0 for authenticators that keep none. */
+  readonly counter: number;
+  /** Authenticator transports the browser reported (usb, nfc, ble, internal, hybrid). */
+  readonly transports: readonly string[];
+  /** A name for the user to tell their passkeys apart. */
+  readonly name: string;
+  /** `singleDevice` or `multiDevice` (a synced passkey). */
+  readonly deviceType: string;
+  readonly backedUp: boolean;
+  readonly createdAt: number;
+  readonly lastUsedAt: number | null;
+}
 
 /** A signing key and where it is in its life: next (published, not signing) -> current -> retiring (published) -> retired. */
 export interface SigningKeyRecord {
@@ -169,6 +211,42 @@ export interface Store {
     lockLogin(id: string, untilMs: number, nowMs: number): Promise<void>;
     /** A successful login: clears the count and an expired lock. False (nothing changed) while locked. */
     clearLoginFailures(id: string, nowMs: number): Promise<boolean>;
+  };
+  /** A user's TOTP authenticator; a user's rows go with the user. */
+  readonly totp: {
+    get(userId: string): Promise<TotpRecord | undefined>;
+    /** Starts (or restarts) an enrolment with `secret`; false, changing nothing, when an active one exists. */
+    begin(userId: string, secret: string, nowMs: number): Promise<boolean>;
+    /** Activates a pending enrolment, recording `step` as used; false when there is none pending. */
+    confirm(userId: string, step: number, nowMs: number): Promise<boolean>;
+    /**
+     * Records `step` as used by an active authenticator, atomically: false, changing nothing, when
+     * that step or a later one was used already (a replayed or older code), or there is none active.
+     */
+    useStep(userId: string, step: number): Promise<boolean>;
+    remove(userId: string): Promise<boolean>;
+  };
+  /** One-time recovery codes, kept as hashes. */
+  readonly recoveryCodes: {
+    /** Replaces every code of the user with these hashes. */
+    replace(userId: string, hashes: readonly string[], nowMs: number): Promise<void>;
+    /** Uses the code with this hash, atomically: false when it is unknown or was used already. */
+    use(userId: string, hash: string, nowMs: number): Promise<boolean>;
+    /** How many unused codes the user has. */
+    remaining(userId: string): Promise<number>;
+    removeAll(userId: string): Promise<void>;
+  };
+  readonly passkeys: {
+    /** Rejects if a credential with this id exists ("... already exists"). */
+    add(passkey: Omit<PasskeyRecord, 'createdAt' | 'lastUsedAt'>): Promise<PasskeyRecord>;
+    get(id: string): Promise<PasskeyRecord | undefined>;
+    /** Oldest first (createdAt, then id). */
+    listForUser(userId: string): Promise<PasskeyRecord[]>;
+    /** A sign-in with it: the new signature counter and when. */
+    recordUse(id: string, counter: number, nowMs: number): Promise<void>;
+    /** Only the user's own: false when `userId` has no passkey `id`. */
+    remove(userId: string, id: string): Promise<boolean>;
+    removeAll(userId: string): Promise<number>;
   };
   readonly keys: {
     /** Oldest first (createdAt, then kid). */

@@ -44,6 +44,9 @@ describe('migrations', () => {
       'revocations',
       'schema_migrations',
       'signing_keys',
+      'user_passkeys',
+      'user_recovery_codes',
+      'user_totp',
       'users',
     ]);
     assert.deepEqual(names('index'), [
@@ -54,6 +57,7 @@ describe('migrations', () => {
       'oidc_payloads_uid',
       'oidc_payloads_user_code',
       'revocations_exp',
+      'user_passkeys_user_id',
       'users_username_key',
     ]);
     assert.deepEqual(

@@ -3,7 +3,7 @@
 // the given clock; the contract migrates it and closes it.
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import type { NewClient, NewUser, SigningKeyRecord, Store } from '../../src/store/types.ts';
+import type { NewClient, NewUser, PasskeyRecord, SigningKeyRecord, Store } from '../../src/store/types.ts';
 
 export interface ContractStoreOptions {
   /** Milliseconds since the epoch. */
@@ -129,6 +129,16 @@ export function describeStoreContract(
 
       test('update of an unknown id is undefined', async () => {
         assert.equal(await store.clients.update('nope', { name: 'x' }), undefined);
+      });
+
+      test('dpop round-trips: required is kept, allowed (the default) reads back absent', async () => {
+        const created = await store.clients.create(client('c-1', { dpop: 'required' }));
+        assert.equal(created.dpop, 'required');
+        assert.equal((await store.clients.get('c-1'))?.dpop, 'required');
+        const allowed = await store.clients.update('c-1', { dpop: null });
+        assert.equal(allowed?.dpop, undefined);
+        await store.clients.create(client('c-2', { dpop: 'allowed' }));
+        assert.deepEqual(await store.clients.get('c-2'), { ...client('c-2'), createdAt: T0, updatedAt: T0 });
       });
 
       test('remove reports whether it removed', async () => {
@@ -305,6 +315,123 @@ export function describeStoreContract(
         assert.equal(await store.users.clearLoginFailures('usr_1', T0 + 1001), true);
         assert.equal((await store.users.get('usr_1'))?.failedLogins, 0);
         assert.equal(await store.users.countLoginFailure('nobody', T0), null);
+      });
+    });
+
+    describe('second factors', () => {
+      test('mfaRequired round-trips on users; false reads back absent', async () => {
+        const created = await store.users.create(user('usr_1', 'alice', { mfaRequired: true }));
+        assert.equal(created.mfaRequired, true);
+        assert.equal((await store.users.get('usr_1'))?.mfaRequired, true);
+        const off = await store.users.update('usr_1', { mfaRequired: false });
+        assert.equal(off?.mfaRequired, undefined);
+      });
+
+      test('totp: begin, restart while pending, confirm; an active one is never replaced', async () => {
+        await store.users.create(user('usr_1', 'alice'));
+        assert.equal(await store.totp.get('usr_1'), undefined);
+        assert.equal(await store.totp.begin('usr_1', 'enc:v1:first', T0), true);
+        assert.deepEqual(await store.totp.get('usr_1'), {
+          userId: 'usr_1',
+          secret: 'enc:v1:first',
+          confirmedAt: null,
+          lastStep: null,
+          createdAt: T0,
+        });
+        assert.equal(await store.totp.useStep('usr_1', 5), false, 'a pending one accepts no code');
+        assert.equal(await store.totp.begin('usr_1', 'enc:v1:second', T0 + 1), true);
+        assert.equal((await store.totp.get('usr_1'))?.secret, 'enc:v1:second');
+        assert.equal(await store.totp.confirm('usr_1', 100, T0 + 2), true);
+        assert.equal(await store.totp.confirm('usr_1', 101, T0 + 3), false);
+        assert.equal(await store.totp.begin('usr_1', 'enc:v1:third', T0 + 4), false);
+        const active = await store.totp.get('usr_1');
+        assert.equal(active?.secret, 'enc:v1:second');
+        assert.equal(active?.confirmedAt, T0 + 2);
+        assert.equal(active?.lastStep, 100);
+        assert.equal(await store.totp.confirm('nobody', 1, T0), false);
+      });
+
+      test('totp: a step is used once, an older one never, and parallel uses of one step: one wins', async () => {
+        await store.users.create(user('usr_1', 'alice'));
+        await store.totp.begin('usr_1', 's', T0);
+        await store.totp.confirm('usr_1', 100, T0);
+        assert.equal(await store.totp.useStep('usr_1', 100), false, 'the confirming code');
+        assert.equal(await store.totp.useStep('usr_1', 99), false, 'an older step');
+        const raced = await Promise.all(Array.from({ length: 6 }, () => store.totp.useStep('usr_1', 101)));
+        assert.equal(raced.filter(Boolean).length, 1);
+        assert.equal(await store.totp.useStep('usr_1', 103), true);
+        assert.equal((await store.totp.get('usr_1'))?.lastStep, 103);
+        assert.equal(await store.totp.remove('usr_1'), true);
+        assert.equal(await store.totp.remove('usr_1'), false);
+        assert.equal(await store.totp.useStep('usr_1', 104), false);
+      });
+
+      test('recovery codes: replaced as a set, each used once, parallel uses of one: one wins', async () => {
+        await store.users.create(user('usr_1', 'alice'));
+        await store.users.create(user('usr_2', 'bob'));
+        await store.recoveryCodes.replace('usr_1', ['h1', 'h2', 'h3', 'h3'], T0);
+        await store.recoveryCodes.replace('usr_2', ['h1'], T0);
+        assert.equal(await store.recoveryCodes.remaining('usr_1'), 3);
+        const raced = await Promise.all(
+          Array.from({ length: 5 }, () => store.recoveryCodes.use('usr_1', 'h2', T0 + 1)),
+        );
+        assert.equal(raced.filter(Boolean).length, 1);
+        assert.equal(await store.recoveryCodes.use('usr_1', 'h2', T0 + 2), false);
+        assert.equal(await store.recoveryCodes.use('usr_1', 'nope', T0 + 2), false);
+        assert.equal(await store.recoveryCodes.remaining('usr_1'), 2);
+        assert.equal(await store.recoveryCodes.remaining('usr_2'), 1, "another user's codes are theirs");
+        await store.recoveryCodes.replace('usr_1', ['h9'], T0 + 3);
+        assert.equal(await store.recoveryCodes.use('usr_1', 'h1', T0 + 4), false, 'replaced codes are gone');
+        assert.equal(await store.recoveryCodes.use('usr_1', 'h9', T0 + 4), true);
+        await store.recoveryCodes.removeAll('usr_1');
+        assert.equal(await store.recoveryCodes.remaining('usr_1'), 0);
+      });
+
+      test('passkeys: add, list per user oldest first, record a use, remove only the own', async () => {
+        await store.users.create(user('usr_1', 'alice'));
+        await store.users.create(user('usr_2', 'bob'));
+        const first = await store.passkeys.add(
+          passkey('cred-b', 'usr_1', { transports: ['internal', 'hybrid'] }),
+        );
+        assert.deepEqual(first, {
+          ...passkey('cred-b', 'usr_1', { transports: ['internal', 'hybrid'] }),
+          createdAt: T0,
+          lastUsedAt: null,
+        });
+        tick(1000);
+        await store.passkeys.add(passkey('cred-a', 'usr_1', { backedUp: true, deviceType: 'multiDevice' }));
+        await store.passkeys.add(passkey('cred-c', 'usr_2'));
+        await assert.rejects(store.passkeys.add(passkey('cred-a', 'usr_2')), /already/);
+        assert.deepEqual(
+          (await store.passkeys.listForUser('usr_1')).map((p) => p.id),
+          ['cred-b', 'cred-a'],
+        );
+        const synced = await store.passkeys.get('cred-a');
+        assert.equal(synced?.backedUp, true);
+        assert.equal(synced?.deviceType, 'multiDevice');
+        await store.passkeys.recordUse('cred-a', 7, T0 + 5000);
+        const used = await store.passkeys.get('cred-a');
+        assert.equal(used?.counter, 7);
+        assert.equal(used?.lastUsedAt, T0 + 5000);
+        assert.equal(await store.passkeys.remove('usr_2', 'cred-a'), false, "not bob's");
+        assert.equal(await store.passkeys.remove('usr_1', 'cred-a'), true);
+        assert.equal(await store.passkeys.get('cred-a'), undefined);
+        assert.equal(await store.passkeys.removeAll('usr_1'), 1);
+        assert.deepEqual(await store.passkeys.listForUser('usr_1'), []);
+      });
+
+      test("a removed user's factors go with them", async () => {
+        await store.users.create(user('usr_1', 'alice'));
+        await store.totp.begin('usr_1', 's', T0);
+        await store.recoveryCodes.replace('usr_1', ['h1'], T0);
+        await store.passkeys.add(passkey('cred-1', 'usr_1'));
+        await store.users.remove('usr_1');
+        assert.equal(await store.totp.get('usr_1'), undefined);
+        assert.equal(await store.recoveryCodes.remaining('usr_1'), 0);
+        assert.equal(await store.passkeys.get('cred-1'), undefined);
+        // A new user with the same id starts with none.
+        await store.users.create(user('usr_1', 'alice'));
+        assert.equal(await store.recoveryCodes.use('usr_1', 'h1', T0), false);
       });
     });
 
@@ -624,6 +751,24 @@ function user(id: string, username: string, overrides: Partial<NewUser> = {}): N
     roles: { webapp: ['reader'] },
     admin: false,
     disabled: false,
+    ...overrides,
+  };
+}
+
+function passkey(
+  id: string,
+  userId: string,
+  overrides: Partial<Omit<PasskeyRecord, 'createdAt' | 'lastUsedAt'>> = {},
+): Omit<PasskeyRecord, 'createdAt' | 'lastUsedAt'> {
+  return {
+    id,
+    userId,
+    publicKey: 'pQECAyYgASFYIA',
+    counter: 0,
+    transports: [],
+    name: `Passkey ${id}`,
+    deviceType: 'singleDevice',
+    backedUp: false,
     ...overrides,
   };
 }

@@ -5,7 +5,7 @@ import { definedOnly, readNullableText, type TableContext } from './table-contex
 
 const COLUMNS = raw(
   'id, name, secret_hash, auth_method, jwks, grant_types, redirect_uris, scopes, roles, audiences, claims, ' +
-    'disabled, created_at, updated_at, application_type, token_exchange',
+    'disabled, created_at, updated_at, application_type, token_exchange, dpop',
 );
 
 /**
@@ -41,7 +41,8 @@ export function createClientsTable({ db, now }: TableContext): Store['clients'] 
             INSERT INTO clients (${COLUMNS}) VALUES (${c.id}, ${c.name}, ${c.secretHash ?? null}, ${c.authMethod},
               ${d.writeJson(c.jwks)}, ${json(c.grantTypes)}, ${json(c.redirectUris)}, ${json(c.scopes)},
               ${json(c.roles)}, ${json(c.audiences)}, ${json(c.claims, {})}, ${d.writeBoolean(c.disabled)},
-              ${c.createdAt}, ${c.updatedAt}, ${c.applicationType ?? 'web'}, ${d.writeJson(c.tokenExchange)})
+              ${c.createdAt}, ${c.updatedAt}, ${c.applicationType ?? 'web'}, ${d.writeJson(c.tokenExchange)},
+              ${c.dpop ?? 'allowed'})
             RETURNING ${COLUMNS}`);
           await writeOrigins(tx, c.id, c.webOrigins ?? []);
           return read(tx, row as Row);
@@ -91,7 +92,8 @@ export function createClientsTable({ db, now }: TableContext): Store['clients'] 
             jwks = ${d.writeJson(c.jwks)}, grant_types = ${json(c.grantTypes)}, redirect_uris = ${json(c.redirectUris)},
             scopes = ${json(c.scopes)}, roles = ${json(c.roles)}, audiences = ${json(c.audiences)},
             claims = ${json(c.claims, {})}, disabled = ${d.writeBoolean(c.disabled)}, updated_at = ${c.updatedAt},
-            application_type = ${c.applicationType ?? 'web'}, token_exchange = ${d.writeJson(c.tokenExchange)}
+            application_type = ${c.applicationType ?? 'web'}, token_exchange = ${d.writeJson(c.tokenExchange)},
+            dpop = ${c.dpop ?? 'allowed'}
           WHERE id = ${id}
           RETURNING ${COLUMNS}`);
         if (changes.webOrigins !== undefined) await writeOrigins(tx, id, changes.webOrigins ?? []);
@@ -135,5 +137,6 @@ function readClient(row: Row, webOrigins: readonly string[], d: SqlDialect): Cli
     ...(applicationType === 'native' ? { applicationType } : {}),
     ...(webOrigins.length > 0 ? { webOrigins } : {}),
     ...(tokenExchange === null ? {} : { tokenExchange }),
+    ...(row.dpop === 'required' ? { dpop: 'required' as const } : {}),
   };
 }

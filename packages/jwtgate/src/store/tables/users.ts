@@ -6,7 +6,7 @@ import { definedOnly, readNullableInteger, readNullableText, type TableContext }
 
 const COLUMNS = raw(
   'id, username, password_hash, email, name, roles, admin, disabled, failed_logins, locked_until, ' +
-    'created_at, updated_at',
+    'created_at, updated_at, mfa_required',
 );
 
 export function createUsersTable({ db, now }: TableContext): Store['users'] {
@@ -21,7 +21,7 @@ export function createUsersTable({ db, now }: TableContext): Store['users'] {
           INSERT INTO users (${COLUMNS}, username_key) VALUES (${u.id}, ${normalizeUsername(u.username)},
             ${u.passwordHash}, ${u.email ?? null}, ${u.name ?? null}, ${d.writeJson(u.roles ?? {})},
             ${d.writeBoolean(u.admin)}, ${d.writeBoolean(u.disabled)}, ${u.failedLogins}, ${u.lockedUntil},
-            ${u.createdAt}, ${u.updatedAt}, ${usernameKey(u.username)})
+            ${u.createdAt}, ${u.updatedAt}, ${d.writeBoolean(u.mfaRequired === true)}, ${usernameKey(u.username)})
           RETURNING ${COLUMNS}`);
         return toUser(row as Row);
       } catch (error) {
@@ -69,7 +69,8 @@ export function createUsersTable({ db, now }: TableContext): Store['users'] {
               password_hash = ${u.passwordHash}, email = ${u.email ?? null}, name = ${u.name ?? null},
               roles = ${d.writeJson(u.roles ?? {})}, admin = ${d.writeBoolean(u.admin)},
               disabled = ${d.writeBoolean(u.disabled)}, failed_logins = ${u.failedLogins ?? 0},
-              locked_until = ${u.lockedUntil ?? null}, updated_at = ${u.updatedAt}
+              locked_until = ${u.lockedUntil ?? null}, updated_at = ${u.updatedAt},
+              mfa_required = ${d.writeBoolean(u.mfaRequired === true)}
             WHERE id = ${id}
             RETURNING ${COLUMNS}`);
           return toUser(updated as Row);
@@ -130,5 +131,7 @@ function readUser(row: Row, d: SqlDialect): UserRecord {
     lockedUntil: readNullableInteger(row.locked_until, d),
     createdAt: d.readInteger(row.created_at),
     updatedAt: d.readInteger(row.updated_at),
+    // The default is left out, so a record reads back exactly as it was given.
+    ...(d.readBoolean(row.mfa_required) ? { mfaRequired: true } : {}),
   };
 }
