@@ -255,6 +255,7 @@ export function createIssuer(options: IssuerOptions, deps: IssuerDeps): Issuer {
       isWebOrigin: (origin) => store.clients.hasWebOrigin(origin),
       deviceFlow: { store, now, ...options.deviceFlow },
       tokenExchange,
+      dpop: { nonceSecret: users.secrets().dpopNonceKey, requireNonce: options.dpop.requireNonce },
     });
     handle = provider.callback();
     users.serve(provider, ownTokens.verifier);

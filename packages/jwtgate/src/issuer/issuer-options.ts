@@ -60,6 +60,12 @@ export interface IssuerOptions {
   readonly console: boolean;
   /** The device authorization grant (RFC 8628): how long a device code lives, how often a device may poll. */
   readonly deviceFlow: { readonly codeLifetimeSeconds: number; readonly pollIntervalSeconds: number };
+  /**
+   * DPoP (RFC 9449) at the token endpoint: with `requireNonce` every proof must carry a nonce the
+   * issuer gave (section 8, `use_dpop_nonce`); without, a nonce is asked for only when a proof's
+   * `iat` is outside the window.
+   */
+  readonly dpop: { readonly requireNonce: boolean };
 }
 
 export const ISSUER_DEFAULTS = Object.freeze({
@@ -91,6 +97,7 @@ export const ISSUER_DEFAULTS = Object.freeze({
   console: true,
   // RFC 8628 3.2 and 3.5: 5 s is the default interval; ten minutes to type a code is generous.
   deviceFlow: Object.freeze({ codeLifetimeSeconds: 600, pollIntervalSeconds: 5 }),
+  dpop: Object.freeze({ requireNonce: false }),
 });
 
 /** The JWKS Cache-Control max-age: at most 5 minutes, and well under the pre-publication time. */

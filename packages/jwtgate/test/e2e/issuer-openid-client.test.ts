@@ -129,6 +129,18 @@ describe('openid-client v6: the new grants', () => {
     await addClient(
       t.store,
       {
+        id: 'spa-dpop',
+        authMethod: 'none',
+        grantTypes: ['authorization_code', 'refresh_token'],
+        redirectUris: ['https://spa.example/callback'],
+        audiences: [AUDIENCE],
+        dpop: 'required',
+      },
+      'test',
+    );
+    await addClient(
+      t.store,
+      {
         id: 'tv',
         authMethod: 'none',
         applicationType: 'native',
@@ -192,6 +204,59 @@ describe('openid-client v6: the new grants', () => {
     await assert.rejects(oauth.refreshTokenGrant(config, tokens.refresh_token as string), {
       error: 'invalid_grant',
     });
+    await assert.rejects(oauth.refreshTokenGrant(config, refreshed.refresh_token as string), {
+      error: 'invalid_grant',
+    });
+  });
+
+  test('DPoP (RFC 9449): a public client gets bound tokens, refreshes and reads userinfo with its DPoP handle', async () => {
+    const config = await oauth.discovery(
+      new URL(t.url),
+      'spa-dpop',
+      { id_token_signed_response_alg: 'ES256' },
+      oauth.None(),
+      options,
+    );
+    const DPoP = oauth.getDPoPHandle(config, await oauth.randomDPoPKeyPair('ES256'));
+    const verifier = oauth.randomPKCECodeVerifier();
+    const url = oauth.buildAuthorizationUrl(config, {
+      redirect_uri: 'https://spa.example/callback',
+      scope: 'openid profile offline_access',
+      code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state: 'st',
+    });
+    const jar = new CookieJar();
+    const start = await browse(jar, url.href);
+    const pageUrl = new URL(start.location as string, t.url).href;
+    const page = await browse(jar, pageUrl);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page.text)?.[1] as string;
+    const posted = await submitLogin(jar, pageUrl, { username: 'alice', password: PASSWORD, csrf });
+    const callback = await followToCallback(
+      t,
+      jar,
+      posted.location as string,
+      'https://spa.example/callback',
+    );
+    const tokens = await oauth.authorizationCodeGrant(
+      config,
+      new URL(`https://spa.example/callback?${callback}`),
+      { pkceCodeVerifier: verifier, expectedState: 'st', idTokenExpected: true },
+      undefined,
+      { DPoP },
+    );
+    assert.equal(tokens.token_type, 'dpop');
+    const jkt = (decodePart(tokens.access_token, 1).cnf as { jkt?: unknown } | undefined)?.jkt;
+    assert.equal(typeof jkt, 'string');
+    const info = await oauth.fetchUserInfo(config, tokens.access_token, tokens.claims()?.sub as string, {
+      DPoP,
+    });
+    assert.equal(info.sub, t.user.id);
+    const refreshed = await oauth.refreshTokenGrant(config, tokens.refresh_token as string, undefined, {
+      DPoP,
+    });
+    assert.equal((decodePart(refreshed.access_token, 1).cnf as { jkt?: unknown }).jkt, jkt);
+    // Without the handle (a copied refresh token, no key): refused.
     await assert.rejects(oauth.refreshTokenGrant(config, refreshed.refresh_token as string), {
       error: 'invalid_grant',
     });

@@ -5,6 +5,7 @@ import {
   APPLICATION_TYPES,
   addClient,
   type ClientChanges,
+  DPOP_MODES,
   listClients,
   removeClient,
   rotateClientSecret,
@@ -52,7 +53,11 @@ function addProfileOptions(command: Command, noExchange: string): Command {
       'token exchange: issuers whose access tokens it may present (default: this issuer)',
       collect,
     )
-    .option('--no-exchange', noExchange);
+    .option('--no-exchange', noExchange)
+    .option(
+      '--dpop <mode>',
+      `DPoP (RFC 9449): ${DPOP_MODES.join(' or ')}; required refuses a token request without a proof (default allowed)`,
+    );
 }
 
 /** The shared options as manage-clients takes them: only those given. */
@@ -70,6 +75,7 @@ function profileOf(opts: Record<string, unknown>): ClientChanges {
       ? { applicationType: opts.applicationType as ClientChanges['applicationType'] }
       : {}),
     ...(opts.webOrigin ? { webOrigins: opts.webOrigin as string[] } : {}),
+    ...(opts.dpop ? { dpop: opts.dpop as ClientChanges['dpop'] } : {}),
     ...(opts.exchange === false
       ? { tokenExchange: null }
       : audiences || issuers

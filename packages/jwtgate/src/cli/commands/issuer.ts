@@ -109,6 +109,11 @@ export function registerIssuerCommand(program: Command): void {
       seconds,
       ISSUER_DEFAULTS.deviceFlow.pollIntervalSeconds,
     )
+    .option(
+      '--dpop-require-nonce',
+      'every DPoP proof at the token endpoint must carry a nonce the issuer gave (RFC 9449 8)',
+      false,
+    )
     .option('--no-console', 'do not serve the web console (/console, for users with --admin)')
     .action(async (opts) => {
       const rate = (rps: number) => (rps === 0 ? null : { rate: rps, burst: rps * 2 });
@@ -150,6 +155,7 @@ export function registerIssuerCommand(program: Command): void {
           codeLifetimeSeconds: opts.deviceCodeLifetime,
           pollIntervalSeconds: opts.devicePollInterval,
         },
+        dpop: { requireNonce: opts.dpopRequireNonce },
       });
       const stop = () => {
         issuer.close().then(() => process.exit(0));

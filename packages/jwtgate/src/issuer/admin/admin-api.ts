@@ -8,6 +8,7 @@ import {
   addClient,
   type ClientAuthMethod,
   type ClientChanges,
+  type ClientDpop,
   listClients,
   removeClient,
   rotateClientSecret,
@@ -111,6 +112,7 @@ function profileOf(b: Record<string, unknown>): ClientChanges {
     ...(b.application_type !== undefined ? { applicationType: b.application_type as ApplicationType } : {}),
     ...(b.web_origins !== undefined ? { webOrigins: asStringList(b.web_origins) as string[] } : {}),
     ...(b.token_exchange !== undefined ? { tokenExchange: exchangeOf(b.token_exchange) } : {}),
+    ...(b.dpop !== undefined ? { dpop: b.dpop as ClientDpop } : {}),
   };
 }
 

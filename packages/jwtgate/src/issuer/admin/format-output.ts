@@ -52,6 +52,7 @@ export function formatClient(c: ClientView): string {
         ? `to ${list(c.token_exchange.audiences)}; issuers ${c.token_exchange.issuers.length ? list(c.token_exchange.issuers) : 'this issuer'}`
         : '-',
     ],
+    ['dpop', c.dpop],
     ['state', c.disabled ? 'disabled' : 'active'],
     ['created', c.created_at],
     ['updated', c.updated_at],

@@ -15,6 +15,9 @@ export const AUTH_METHODS: readonly ClientAuthMethod[] = [
 ];
 export type ApplicationType = 'web' | 'native';
 export const APPLICATION_TYPES: readonly ApplicationType[] = ['web', 'native'];
+/** DPoP (RFC 9449): `allowed` binds a token when the request has a proof; `required` refuses one without. */
+export type ClientDpop = 'allowed' | 'required';
+export const DPOP_MODES: readonly ClientDpop[] = ['allowed', 'required'];
 
 /** What an operator gives to register a client (CLI flags or admin API JSON). */
 export interface ClientSpec {
@@ -39,6 +42,8 @@ export interface ClientSpec {
     readonly audiences?: readonly string[];
     readonly issuers?: readonly string[];
   } | null;
+  /** Default allowed: a token request with a DPoP proof gets a bound token; required: every one needs a proof. */
+  readonly dpop?: ClientDpop;
 }
 
 /** A client as shown to operators: everything but the secret hash. */
@@ -56,6 +61,7 @@ export interface ClientView {
   readonly application_type: ApplicationType;
   readonly web_origins: readonly string[];
   readonly token_exchange: TokenExchangePolicy | null;
+  readonly dpop: ClientDpop;
   readonly disabled: boolean;
   readonly created_at: string;
   readonly updated_at: string;
@@ -102,6 +108,7 @@ export function toClientView(c: ClientRecord): ClientView {
     application_type: c.applicationType ?? 'web',
     web_origins: c.webOrigins ?? [],
     token_exchange: c.tokenExchange ?? null,
+    dpop: c.dpop ?? 'allowed',
     disabled: c.disabled,
     created_at: new Date(c.createdAt).toISOString(),
     updated_at: new Date(c.updatedAt).toISOString(),
@@ -222,6 +229,12 @@ export function checkClientSpec(
       'web origins: only for a public browser app (auth method none, application type web); a confidential client calls the token endpoint from its server',
     );
   const tokenExchange = checkTokenExchange(spec.tokenExchange ?? null, grantTypes);
+  const dpop = spec.dpop ?? 'allowed';
+  if (!DPOP_MODES.includes(dpop)) throw invalid(`dpop: expected ${DPOP_MODES.join(' or ')}`);
+  // Exchanged tokens are Bearer tokens (RFC 9449 5 lets the server decline to bind): a client
+  // that must have only bound tokens cannot have them.
+  if (dpop === 'required' && grantTypes.includes(TOKEN_EXCHANGE_GRANT))
+    throw invalid('dpop: required cannot come with token_exchange, whose tokens are not DPoP-bound');
   return {
     id: spec.id,
     name: spec.name ?? spec.id,
@@ -237,6 +250,7 @@ export function checkClientSpec(
     applicationType,
     webOrigins,
     tokenExchange,
+    dpop,
   };
 }
 
@@ -292,6 +306,7 @@ export async function addClient(
       roles: record.roles,
       ...(record.webOrigins ? { web_origins: record.webOrigins } : {}),
       ...(record.tokenExchange ? { token_exchange: record.tokenExchange } : {}),
+      dpop: record.dpop ?? 'allowed',
     },
   });
   return { client: toClientView(record), secret };
@@ -344,6 +359,7 @@ export type ClientChanges = Pick<
   | 'applicationType'
   | 'webOrigins'
   | 'tokenExchange'
+  | 'dpop'
 >;
 
 /** Replaces the given fields, checked as by addClient (the token contents take effect on the next token). */
@@ -371,6 +387,7 @@ export async function updateClient(
     // null removes the policy; undefined keeps it.
     tokenExchange:
       changes.tokenExchange === undefined ? (record.tokenExchange ?? null) : changes.tokenExchange,
+    dpop: changes.dpop ?? record.dpop ?? 'allowed',
   });
   const {
     name,
@@ -382,6 +399,7 @@ export async function updateClient(
     applicationType,
     webOrigins,
     tokenExchange,
+    dpop,
   } = checked;
   const updated = await store.clients.update(id, {
     name,
@@ -393,6 +411,7 @@ export async function updateClient(
     applicationType,
     webOrigins,
     tokenExchange,
+    dpop,
   });
   if (updated === undefined) throw new IssuerError('ERR_CLIENT_NOT_FOUND', `no client ${id}`);
   await recordAudit(store, {
@@ -408,6 +427,7 @@ export async function updateClient(
       application_type: applicationType,
       web_origins: webOrigins,
       token_exchange: tokenExchange,
+      dpop,
     },
   });
   return toClientView(updated);

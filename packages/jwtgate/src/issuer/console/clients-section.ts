@@ -5,7 +5,9 @@ import {
   addClient,
   type ClientAuthMethod,
   type ClientChanges,
+  type ClientDpop,
   type ClientView,
+  DPOP_MODES,
   GRANT_TYPES,
   listClients,
   removeClient,
@@ -54,6 +56,7 @@ interface ClientFormValues {
   readonly webOrigins: string;
   readonly exchangeAudiences: string;
   readonly exchangeIssuers: string;
+  readonly dpop: string;
 }
 
 const EMPTY: ClientFormValues = {
@@ -70,6 +73,7 @@ const EMPTY: ClientFormValues = {
   webOrigins: '',
   exchangeAudiences: '',
   exchangeIssuers: '',
+  dpop: 'allowed',
 };
 
 function valuesOf(form: URLSearchParams): ClientFormValues {
@@ -87,6 +91,7 @@ function valuesOf(form: URLSearchParams): ClientFormValues {
     webOrigins: form.get('web_origins') ?? '',
     exchangeAudiences: form.get('exchange_audiences') ?? '',
     exchangeIssuers: form.get('exchange_issuers') ?? '',
+    dpop: form.get('dpop') ?? 'allowed',
   };
 }
 
@@ -106,6 +111,7 @@ function profileChanges(v: ClientFormValues): ClientChanges {
       exchangeAudiences.length === 0
         ? null
         : { audiences: exchangeAudiences, issuers: splitLines(v.exchangeIssuers) },
+    dpop: v.dpop as ClientDpop,
   };
 }
 
@@ -158,6 +164,11 @@ function profileFields(v: ClientFormValues): string {
       required: true,
       rows: 3,
     }),
+    `<label for="dpop">DPoP (RFC 9449)</label><select id="dpop" name="dpop" aria-describedby="dpop-hint">${DPOP_MODES.map(
+      (m) => `<option value="${m}"${m === v.dpop ? ' selected' : ''}>${m}</option>`,
+    ).join(
+      '',
+    )}</select><p class="hint" id="dpop-hint">allowed: a token request with a DPoP proof gets a token bound to its key (cnf.jkt), one without gets a Bearer token. required: every token request must carry a proof.</p>`,
     textArea('exchange_audiences', 'Token exchange: target APIs', {
       value: v.exchangeAudiences,
       hint: "One per line: the APIs it may exchange a user's access token for (RFC 8693). Empty: no token exchange.",
@@ -207,6 +218,7 @@ function fromView(c: ClientView): ClientFormValues {
     webOrigins: c.web_origins.join('\n'),
     exchangeAudiences: c.token_exchange?.audiences.join('\n') ?? '',
     exchangeIssuers: c.token_exchange?.issuers.join('\n') ?? '',
+    dpop: c.dpop,
   };
 }
 
@@ -288,6 +300,7 @@ async function detailPage(r: ConsoleRequest, c: ClientView, error?: string, valu
     [
       ['Id', `<code>${esc(c.id)}</code>`],
       ['Authentication', esc(c.auth_method)],
+      ['DPoP', esc(c.dpop)],
       ['Created', esc(c.created_at)],
       ['Updated', esc(c.updated_at)],
       ['Custom claims', `<code>${esc(JSON.stringify(c.claims))}</code>`],

@@ -10,11 +10,13 @@ export interface IssuerSecrets {
   readonly cookieKeys: readonly string[];
   /** Key of the login and logout forms' CSRF tokens. */
   readonly csrfKey: Buffer;
+  /** Key of the DPoP nonces (RFC 9449 8), the same on every replica so any of them accepts a nonce another gave. */
+  readonly dpopNonceKey: Buffer;
 }
 
 /**
- * The issuer's server secret, made once (256 random bits) and kept in the store; the cookie and
- * CSRF keys are derived from it, each for its one use. It is read, and made when missing, under
+ * The issuer's server secret, made once (256 random bits) and kept in the store; the cookie, CSRF and
+ * DPoP nonce keys are derived from it, each for its one use. It is read, and made when missing, under
  * the store's lock, so replicas starting on an empty store at the same instant agree on one.
  *
  * @example
@@ -33,5 +35,6 @@ export async function loadIssuerSecrets(store: Store): Promise<IssuerSecrets> {
   return Object.freeze({
     cookieKeys: Object.freeze([derive('cookies').toString('base64url')]),
     csrfKey: derive('csrf'),
+    dpopNonceKey: derive('dpop-nonce'),
   });
 }

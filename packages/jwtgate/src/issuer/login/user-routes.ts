@@ -15,7 +15,10 @@ import { type IssuerSecrets, loadIssuerSecrets } from './issuer-secret.ts';
 
 export interface UserRoutesDeps {
   readonly store: Store;
-  readonly options: Pick<IssuerOptions, 'login' | 'refreshTokens' | 'tokenLifetimeSeconds' | 'deviceFlow'>;
+  readonly options: Pick<
+    IssuerOptions,
+    'issuerUrl' | 'login' | 'refreshTokens' | 'tokenLifetimeSeconds' | 'deviceFlow'
+  >;
   readonly now: () => number;
   readonly log: Logger;
   readonly onRevoked: (record: RevocationRecord) => void;
@@ -28,6 +31,8 @@ export interface UserRoutes {
   adapter(base: AdapterConstructor): AdapterConstructor;
   /** What buildProvider needs for the user flows. */
   setup(): UserFlowSetup;
+  /** The keys derived from the server secret (after start). */
+  secrets(): IssuerSecrets;
   /** The Provider and the token verifier serving from now on (after each rebuild). */
   serve(provider: Provider, verifier: OwnTokenVerifier): void;
   /** Whether `path` is one the issuer answers itself for the user flows (login pages, userinfo). */
@@ -88,6 +93,7 @@ export function createUserRoutes(deps: UserRoutesDeps): UserRoutes {
       refreshPublicIdleSeconds: options.refreshTokens.publicIdleLifetimeSeconds,
       grantTokens,
     }),
+    secrets: () => need(secrets),
     serve(next, nextVerifier) {
       provider = next;
       verifier = nextVerifier;
@@ -95,7 +101,11 @@ export function createUserRoutes(deps: UserRoutesDeps): UserRoutes {
     owns: (path) => path === USER_ROUTES.userinfo || path.startsWith(INTERACTION_PREFIX),
     route(req, res, path) {
       if (path === USER_ROUTES.userinfo)
-        return answerUserinfo({ verifier: () => need(verifier), store }, req, res);
+        return answerUserinfo(
+          { verifier: () => need(verifier), store, url: `${options.issuerUrl}${USER_ROUTES.userinfo}`, now },
+          req,
+          res,
+        );
       return interactions(req, res, path);
     },
   };

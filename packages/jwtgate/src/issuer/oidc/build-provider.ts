@@ -10,6 +10,7 @@ import { verifyClientSecret } from '../../store/hash-secret.ts';
 import { isStoreUnavailable } from '../../store/store-unavailable.ts';
 import type { KeySnapshot } from '../keys/key-ring.ts';
 import { pageHeaders, renderMessagePage } from '../login/login-page.ts';
+import { DPOP_ALGORITHMS } from '../tokens/check-dpop-proof.ts';
 import {
   TOKEN_EXCHANGE_PARAMETERS,
   TOKEN_EXCHANGE_REPEATABLE,
@@ -98,6 +99,8 @@ export interface ProviderSetup {
   readonly deviceFlow: DeviceFlowSetup;
   /** Token exchange (RFC 8693), a grant type registered with oidc-provider. */
   readonly tokenExchange: TokenExchange;
+  /** DPoP (RFC 9449): the nonce key every replica shares, and whether every proof needs a nonce. */
+  readonly dpop: { readonly nonceSecret: Buffer; readonly requireNonce: boolean };
 }
 
 function requestedScopes(ctx: KoaContext): string[] | undefined {
@@ -126,6 +129,7 @@ export function buildProvider(setup: ProviderSetup): Provider {
     enabledJWA: {
       clientAuthSigningAlgValues: CLIENT_ASSERTION_ALGORITHMS,
       idTokenSigningAlgValues: [signingAlg],
+      dPoPSigningAlgValues: DPOP_ALGORITHMS,
     },
     clientDefaults: {
       grant_types: ['client_credentials'],
@@ -178,7 +182,14 @@ export function buildProvider(setup: ProviderSetup): Provider {
       userinfo: { enabled: true },
       rpInitiatedLogout: USER_LOGOUT,
       pushedAuthorizationRequests: { enabled: false },
-      dPoP: { enabled: false },
+      // RFC 9449: a token request with a proof gets a token bound to its key (cnf.jkt, and a public
+      // client's refresh token too, section 5); a client with dpop_bound_access_tokens must send
+      // one. Replayed proofs are caught in the store (ReplayDetection), so across replicas.
+      dPoP: {
+        enabled: true,
+        nonceSecret: setup.dpop.nonceSecret,
+        requireNonce: () => setup.dpop.requireNonce,
+      },
       resourceIndicators: {
         enabled: true,
         // RFC 8707 2: with one registered audience the resource may be omitted; with several it must be named.
@@ -273,6 +284,18 @@ export function buildProvider(setup: ProviderSetup): Provider {
         error_description: 'the token service cannot reach its store; retry shortly',
       };
     }
+  });
+  // oidc-provider answers every invalid_grant with one fixed description. For DPoP the client needs
+  // to know what to fix (no proof, a replayed one, another key than the refresh token's), and the
+  // detail says nothing secret.
+  provider.on('grant.error', (ctx: KoaContext, err: { error?: unknown; error_detail?: unknown }) => {
+    const body = ctx.body as Record<string, unknown> | undefined;
+    if (
+      err.error === 'invalid_grant' &&
+      typeof err.error_detail === 'string' &&
+      /DPoP|jkt/.test(err.error_detail)
+    )
+      if (body !== undefined && body.error === 'invalid_grant') body.error_description = err.error_detail;
   });
   provider.on('client_credentials.issued', setup.onIssued);
   provider.on('access_token.issued', setup.onIssued);

@@ -40,6 +40,8 @@ export function toClientMetadata(client: ClientRecord): ClientMetadata {
     token_endpoint_auth_method: client.authMethod,
     ...(client.authMethod === 'private_key_jwt' && client.jwks !== null ? { jwks: client.jwks } : {}),
     ...userFlowMetadata(client),
+    // RFC 9449 5.2: a client registered so must send a DPoP proof with every token request.
+    dpop_bound_access_tokens: client.dpop === 'required',
     jwtgate_scopes: [...client.scopes],
     jwtgate_roles: [...client.roles],
     jwtgate_audiences: [...client.audiences],

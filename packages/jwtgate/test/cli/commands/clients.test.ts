@@ -119,6 +119,9 @@ describe('jwtgate clients: public, native and exchanging clients', () => {
       'https://spa.example,https://beta.spa.example',
     );
     assert.match(origins.stdout, /^web origins: +https:\/\/beta\.spa\.example,https:\/\/spa\.example$/m);
+    const dpop = await cli('clients', 'update', 'spa', '--dpop', 'required');
+    assert.equal(dpop.code, 0, dpop.stderr);
+    assert.match(dpop.stdout, /^dpop: +required$/m);
     const missing = await cli('clients', 'update', 'nobody', '--name', 'x');
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /no client nobody/);

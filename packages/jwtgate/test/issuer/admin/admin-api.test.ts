@@ -103,6 +103,15 @@ describe('admin HTTP API', () => {
     assert.match(((await bad.json()) as { message: string }).message, /web origins/);
     const fixed = await call('PATCH', '/clients/spa', { auth_method: 'client_secret_basic' });
     assert.equal(fixed.status, 400);
+    const dpop = await call('PATCH', '/clients/spa', { dpop: 'required' });
+    assert.equal(dpop.status, 200);
+    assert.equal(((await dpop.json()) as { client: Record<string, unknown> }).client.dpop, 'required');
+    const badDpop = await call('PATCH', '/clients/spa', { dpop: 'maybe' });
+    assert.equal(badDpop.status, 400);
+    assert.match(
+      ((await badDpop.json()) as { message: string }).message,
+      /dpop: expected allowed or required/,
+    );
     assert.equal((await call('PATCH', '/clients/nobody', { name: 'x' })).status, 404);
 
     await call('POST', '/clients', { id: 'orders', audiences: ['https://orders.example'] });

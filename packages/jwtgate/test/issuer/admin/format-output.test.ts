@@ -53,11 +53,13 @@ describe('CLI text output', () => {
       application_type: 'web',
       web_origins: ['https://spa.example'],
       token_exchange: { audiences: ['https://billing.example'], issuers: [] },
+      dpop: 'required',
       disabled: false,
       created_at: 'c',
       updated_at: 'u',
     });
     assert.match(text, /^auth method: +none$/m);
+    assert.match(text, /^dpop: +required$/m);
     assert.match(text, /^web origins: +https:\/\/spa\.example$/m);
     assert.match(text, /^exchange: +to https:\/\/billing\.example; issuers this issuer$/m);
   });

@@ -184,6 +184,24 @@ describe('checkClientSpec: token exchange policy', () => {
   });
 });
 
+describe('checkClientSpec: DPoP', () => {
+  const SVC = { id: 'svc', audiences: AUD };
+  test('allowed by default, required on request; nothing else; not with token exchange', () => {
+    assert.equal(checkClientSpec(SVC).dpop, 'allowed');
+    assert.equal(checkClientSpec({ ...SVC, dpop: 'required' }).dpop, 'required');
+    rejects({ ...SVC, dpop: 'sometimes' as 'allowed' }, /dpop: expected allowed or required/);
+    rejects(
+      {
+        ...SVC,
+        dpop: 'required',
+        grantTypes: ['client_credentials', 'token_exchange'],
+        tokenExchange: { audiences: AUD },
+      },
+      /dpop: required cannot come with token_exchange/,
+    );
+  });
+});
+
 describe('client management', () => {
   let tmp: ReturnType<typeof tempDir>;
   let store: Store;
@@ -286,6 +304,10 @@ describe('client management', () => {
       'test',
     );
     assert.equal(dropped.token_exchange, null);
+    const required = await updateClient(store, 'svc', { dpop: 'required' }, 'test');
+    assert.equal(required.dpop, 'required');
+    assert.equal((await updateClient(store, 'svc', { name: 'Orders 2' }, 'test')).dpop, 'required');
+    assert.equal((await updateClient(store, 'svc', { dpop: 'allowed' }, 'test')).dpop, 'allowed');
   });
 
   test('rotate-secret: the new secret matches, the old does not; remove; every change audited', async () => {

@@ -244,8 +244,14 @@ describe('console', () => {
         redirect_uris: 'https://spa.example/callback',
         web_origins: 'https://spa.example\nhttps://beta.spa.example',
         audiences: AUDIENCE,
+        dpop: 'required',
       });
       assert.equal(edited.status, 303, edited.text);
+      assert.equal((await t.store.clients.get('spa'))?.dpop, 'required');
+      assert.match(
+        (await b.get('/console/clients/spa')).text,
+        /<option value="required" selected>required<\/option>/,
+      );
       assert.deepEqual((await t.store.clients.get('spa'))?.webOrigins, [
         'https://beta.spa.example',
         'https://spa.example',

@@ -31,6 +31,7 @@ describe('toClientMetadata', () => {
       grant_types: ['client_credentials'],
       response_types: [],
       redirect_uris: [],
+      dpop_bound_access_tokens: false,
       jwtgate_scopes: ['read'],
       jwtgate_roles: ['r'],
       jwtgate_audiences: ['https://api.example'],
@@ -38,6 +39,11 @@ describe('toClientMetadata', () => {
       jwtgate_web_origins: [],
       jwtgate_token_exchange: null,
     });
+  });
+
+  test('dpop: required registers the client for DPoP-bound access tokens only (RFC 9449 5.2)', () => {
+    assert.equal(toClientMetadata({ ...record, dpop: 'required' }).dpop_bound_access_tokens, true);
+    assert.equal(toClientMetadata({ ...record, dpop: 'allowed' }).dpop_bound_access_tokens, false);
   });
 
   test('a public browser app: no secret, code flow, its web origins', () => {
