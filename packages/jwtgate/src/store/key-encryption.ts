@@ -1,7 +1,9 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
-// Private signing keys are encrypted at rest with AES-256-GCM under a key encryption key (KEK)
-// from the environment, so a copied database file (or backup) does not yield the signing keys.
+// Secrets the issuer must read back (private signing keys, users' TOTP secrets) are encrypted at
+// rest with AES-256-GCM under a key encryption key (KEK) from the environment, so a copied
+// database file (or backup) does not yield them. Each kind of secret is bound to its purpose (the
+// AAD): a ciphertext of one cannot be passed off as the other.
 
 export const KEY_ENCRYPTION_KEY_ENV = 'JWTGATE_KEY_ENCRYPTION_KEY';
 
@@ -9,33 +11,57 @@ const PREFIX = 'enc:v1:';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const KEK_BYTES = 32;
-/** Binds the ciphertext to its purpose and format version. */
-const AAD = Buffer.from('jwtgate private-jwk enc:v1', 'utf8');
 const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
+
+/** What is encrypted: its AAD (with the format version), and how messages name it. */
+export interface SecretPurpose {
+  readonly aad: Buffer;
+  readonly what: string;
+}
+
+export const PRIVATE_JWK: SecretPurpose = {
+  aad: Buffer.from('jwtgate private-jwk enc:v1', 'utf8'),
+  what: 'private signing key',
+};
+export const TOTP_SECRET: SecretPurpose = {
+  aad: Buffer.from('jwtgate totp-secret enc:v1', 'utf8'),
+  what: "user's TOTP secret",
+};
 
 /** The private JWK JSON as stored: `enc:v1:<iv>.<tag>.<ciphertext>` (base64url), or unchanged without a KEK. */
 export function encryptPrivateJwk(json: string, kek: Buffer | null): string {
-  if (kek === null) return json;
+  return encryptAtRest(json, kek, PRIVATE_JWK);
+}
+
+/** The private JWK JSON from its stored form (see decryptAtRest). */
+export function decryptPrivateJwk(stored: string, kek: Buffer | null): string {
+  return decryptAtRest(stored, kek, PRIVATE_JWK);
+}
+
+/** `text` as stored for `purpose`: `enc:v1:<iv>.<tag>.<ciphertext>` (base64url), or unchanged without a KEK. */
+export function encryptAtRest(text: string, kek: Buffer | null, purpose: SecretPurpose): string {
+  if (kek === null) return text;
   assertKekLength(kek);
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', kek, iv, { authTagLength: TAG_BYTES });
-  cipher.setAAD(AAD);
-  const ciphertext = Buffer.concat([cipher.update(json, 'utf8'), cipher.final()]);
+  cipher.setAAD(purpose.aad);
+  const ciphertext = Buffer.concat([cipher.update(text, 'utf8'), cipher.final()]);
   const tag = cipher.getAuthTag();
   return `${PREFIX}${iv.toString('base64url')}.${tag.toString('base64url')}.${ciphertext.toString('base64url')}`;
 }
 
 /**
- * The private JWK JSON from its stored form. Plain JSON is returned as is even when a KEK is set,
- * so keys stored before encryption was turned on stay usable. Errors never include key material.
+ * The text from its stored form. A value stored in the clear is returned as is even when a KEK is
+ * set, so secrets stored before encryption was turned on stay usable. Errors never include the
+ * secret.
  */
-export function decryptPrivateJwk(stored: string, kek: Buffer | null): string {
+export function decryptAtRest(stored: string, kek: Buffer | null, purpose: SecretPurpose): string {
   if (!stored.startsWith('enc:')) return stored;
   if (!stored.startsWith(PREFIX)) {
-    throw new Error('jwtgate: a private signing key is encrypted in an unknown format (expected enc:v1)');
+    throw new Error(`jwtgate: a ${purpose.what} is encrypted in an unknown format (expected enc:v1)`);
   }
   if (kek === null) {
-    throw new Error(`jwtgate: a private signing key is encrypted, but ${KEY_ENCRYPTION_KEY_ENV} is not set`);
+    throw new Error(`jwtgate: a ${purpose.what} is encrypted, but ${KEY_ENCRYPTION_KEY_ENV} is not set`);
   }
   assertKekLength(kek);
   const parts = stored.slice(PREFIX.length).split('.');
@@ -46,19 +72,17 @@ export function decryptPrivateJwk(stored: string, kek: Buffer | null): string {
     tag?.length !== TAG_BYTES ||
     ciphertext === undefined
   ) {
-    throw new Error(
-      'jwtgate: a stored private signing key is malformed (enc:v1 needs <iv>.<tag>.<ciphertext>)',
-    );
+    throw new Error(`jwtgate: a stored ${purpose.what} is malformed (enc:v1 needs <iv>.<tag>.<ciphertext>)`);
   }
   try {
     // authTagLength pins the tag to 16 bytes: GCM would otherwise accept a truncated tag.
     const decipher = createDecipheriv('aes-256-gcm', kek, iv, { authTagLength: TAG_BYTES });
-    decipher.setAAD(AAD);
+    decipher.setAAD(purpose.aad);
     decipher.setAuthTag(tag);
     return Buffer.concat([decipher.update(ciphertext), decipher.final()]).toString('utf8');
   } catch {
     throw new Error(
-      `jwtgate: cannot decrypt a private signing key: wrong ${KEY_ENCRYPTION_KEY_ENV}, or the stored key was altered`,
+      `jwtgate: cannot decrypt a ${purpose.what}: wrong ${KEY_ENCRYPTION_KEY_ENV}, or the stored value was altered`,
     );
   }
 }

@@ -2,9 +2,13 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import {
+  decryptAtRest,
   decryptPrivateJwk,
+  encryptAtRest,
   encryptPrivateJwk,
   loadKeyEncryptionKey,
+  PRIVATE_JWK,
+  TOTP_SECRET,
 } from '../../src/store/key-encryption.ts';
 
 const jwk = JSON.stringify({ kty: 'EC', crv: 'P-256', x: 'xx', y: 'yy', d: 'PRIVATE-SCALAR-d', kid: 'k-1' });
@@ -90,6 +94,20 @@ describe('private key encryption', () => {
       () => decryptPrivateJwk(encryptPrivateJwk(jwk, randomBytes(32)), randomBytes(31)),
       /32 bytes/,
     );
+  });
+});
+
+describe('secrets bound to their purpose', () => {
+  test('a TOTP secret round-trips, and cannot be read as a private key (or the other way)', () => {
+    const kek = randomBytes(32);
+    const stored = encryptAtRest('JBSWY3DPEHPK3PXP', kek, TOTP_SECRET);
+    assert.equal(decryptAtRest(stored, kek, TOTP_SECRET), 'JBSWY3DPEHPK3PXP');
+    assert.throws(() => decryptAtRest(stored, kek, PRIVATE_JWK), /cannot decrypt a private signing key/);
+    assert.throws(
+      () => decryptAtRest(encryptPrivateJwk(jwk, kek), kek, TOTP_SECRET),
+      /cannot decrypt a user's TOTP secret/,
+    );
+    assert.throws(() => decryptAtRest(stored, null, TOTP_SECRET), /TOTP secret is encrypted, but/);
   });
 });
 

@@ -9,6 +9,13 @@ import { INVALID_LOGIN } from '../login/interaction-handler.ts';
 import { loadIssuerSecrets } from '../login/issuer-secret.ts';
 import { checkCsrfToken, createCsrfToken } from '../login/login-csrf.ts';
 import { pageHeaders, renderLoginPage, renderMessagePage } from '../login/login-page.ts';
+import {
+  createWebSessions,
+  readCookie,
+  serializeCookie,
+  type WebSession,
+  webCookie,
+} from '../login/web-session.ts';
 import { clientAddress } from '../protect/client-address.ts';
 import { readUrlencodedForm } from '../protect/read-urlencoded-form.ts';
 import { activitySection } from './activity-section.ts';
@@ -22,13 +29,6 @@ import {
   esc,
   renderConsolePage,
 } from './console-page.ts';
-import {
-  type ConsoleSession,
-  consoleCookie,
-  createConsoleSessions,
-  readCookie,
-  serializeCookie,
-} from './console-session.ts';
 import { debuggerSection } from './debugger-section.ts';
 import { keysSection } from './keys-section.ts';
 import { revocationsSection } from './revocations-section.ts';
@@ -102,9 +102,9 @@ export function createConsole(
   deps: ConsoleDeps,
 ): (req: IncomingMessage, res: ServerResponse, url: string) => Promise<void> {
   const { store, now, log } = deps;
-  const sessions = createConsoleSessions(store, now);
-  const sessionCookie = consoleCookie(deps.issuerUrl);
-  const loginCookie = consoleCookie(deps.issuerUrl, '-login');
+  const sessions = createWebSessions(store, now, 'console');
+  const sessionCookie = webCookie(deps.issuerUrl, 'console');
+  const loginCookie = webCookie(deps.issuerUrl, 'console', '-login');
   const limiter = deps.login.perAddress
     ? createRateLimiter(deps.login.perAddress.rate, deps.login.perAddress.burst)
     : null;
@@ -194,7 +194,7 @@ export function createConsole(
   /** The session and its user, when the cookie names a live session of an enabled administrator. */
   async function authenticated(
     req: IncomingMessage,
-  ): Promise<{ session: ConsoleSession; user: UserRecord } | undefined> {
+  ): Promise<{ session: WebSession; user: UserRecord } | undefined> {
     const session = await sessions.find(readCookie(req, sessionCookie.name));
     if (session === undefined) return undefined;
     const user = await store.users.get(session.userId);

@@ -21,6 +21,21 @@ export type LoginOutcome =
   | { readonly ok: true; readonly user: UserRecord }
   | { readonly ok: false; readonly reason: 'unknown_user' | 'wrong_password' | 'disabled' | 'locked' };
 
+/** Why a step after the password failed (for the audit log). */
+export type FactorFailure =
+  | 'wrong_otp'
+  | 'reused_otp'
+  | 'wrong_recovery_code'
+  | 'passkey_failed'
+  | 'locked'
+  | 'disabled';
+
+/** Where a sign-in comes from, for the audit log only. */
+export interface SignInContext {
+  readonly address: string;
+  readonly clientId: string;
+}
+
 export interface AuthenticateDeps {
   readonly store: Store;
   /** null: no lock-out (the per-address throttle still applies). */
@@ -41,21 +56,7 @@ export interface AuthenticateDeps {
  */
 export async function authenticateUser(deps: AuthenticateDeps, attempt: LoginAttempt): Promise<LoginOutcome> {
   const { store, now } = deps;
-  const audit = (
-    type: 'login.succeeded' | 'login.failed' | 'login.locked',
-    user: UserRecord | undefined,
-    extra = {},
-  ) =>
-    recordAudit(
-      store,
-      {
-        type,
-        actor: user?.id ?? 'unknown',
-        subject: user?.id ?? null,
-        detail: { address: attempt.address, client_id: attempt.clientId, ...extra },
-      },
-      deps.onError,
-    );
+  const audit = auditor(deps, attempt);
   const fail = async (reason: Exclude<LoginOutcome, { ok: true }>['reason'], user?: UserRecord) => {
     await audit('login.failed', user, { reason });
     return { ok: false, reason } as const;
@@ -77,20 +78,8 @@ export async function authenticateUser(deps: AuthenticateDeps, attempt: LoginAtt
   const check = await verifyPassword(user.passwordHash, attempt.password);
   if (user.disabled) return fail('disabled', user);
   if (!check.ok) {
-    // Counted in the store in one statement, so guesses sent in parallel each count.
-    const failures = await store.users.countLoginFailure(user.id, at);
-    if (failures === null) return fail('locked', user);
-    const lockout = deps.lockout;
-    if (lockout !== null && failures >= lockout.maxFailures) {
-      await store.users.lockLogin(user.id, at + lockout.lockMs, at);
-      const outcome = await fail('wrong_password', user);
-      await audit('login.locked', user, {
-        failures,
-        locked_until: new Date(at + lockout.lockMs).toISOString(),
-      });
-      return outcome;
-    }
-    return fail('wrong_password', user);
+    const counted = await countSignInFailure(deps, user, attempt, 'wrong_password');
+    return { ok: false, reason: counted === 'locked' ? 'locked' : 'wrong_password' };
   }
   // Locked by a parallel guess while this password was being checked: refused like the others.
   if (!(await store.users.clearLoginFailures(user.id, now()))) return fail('locked', user);
@@ -99,4 +88,66 @@ export async function authenticateUser(deps: AuthenticateDeps, attempt: LoginAtt
     : user;
   await audit('login.succeeded', user, check.needsRehash ? { rehashed: true } : {});
   return { ok: true, user: updated ?? user };
+}
+
+function auditor(deps: AuthenticateDeps, context: SignInContext) {
+  return (
+    type: 'login.succeeded' | 'login.failed' | 'login.locked',
+    user: UserRecord | undefined,
+    extra: Record<string, unknown> = {},
+  ) =>
+    recordAudit(
+      deps.store,
+      {
+        type,
+        actor: user?.id ?? 'unknown',
+        subject: user?.id ?? null,
+        detail: { address: context.address, client_id: context.clientId, ...extra },
+      },
+      deps.onError,
+    );
+}
+
+/**
+ * Counts a failed sign-in step of a known user, a wrong password or a wrong second factor alike:
+ * one count, so guessing codes after a right password locks the account as guessing passwords
+ * does. Counted in the store in one statement, so guesses sent in parallel each count. Audits
+ * login.failed (with the reason) and, when this failure locks the account, login.locked.
+ * 'locked': the account was locked already (nothing counted), or this failure locked it.
+ */
+export async function countSignInFailure(
+  deps: AuthenticateDeps,
+  user: UserRecord,
+  context: SignInContext,
+  reason: 'wrong_password' | FactorFailure,
+): Promise<'counted' | 'locked'> {
+  const audit = auditor(deps, context);
+  const at = deps.now();
+  const failures = await deps.store.users.countLoginFailure(user.id, at);
+  if (failures === null) {
+    await audit('login.failed', user, { reason: 'locked' });
+    return 'locked';
+  }
+  await audit('login.failed', user, { reason });
+  const lockout = deps.lockout;
+  if (lockout === null || failures < lockout.maxFailures) return 'counted';
+  await deps.store.users.lockLogin(user.id, at + lockout.lockMs, at);
+  await audit('login.locked', user, { failures, locked_until: new Date(at + lockout.lockMs).toISOString() });
+  return 'locked';
+}
+
+/**
+ * Whether a user known from an earlier step (the password, a passkey) may still sign in: enabled,
+ * and not locked at this instant (by a parallel guess, or a lock that began since).
+ */
+export async function checkSignInAllowed(
+  deps: AuthenticateDeps,
+  userId: string,
+): Promise<{ ok: true; user: UserRecord } | { ok: false; reason: 'disabled' | 'locked'; user?: UserRecord }> {
+  const user = await deps.store.users.get(userId);
+  if (user === undefined || user.disabled)
+    return { ok: false, reason: 'disabled', ...(user ? { user } : {}) };
+  if (user.lockedUntil !== null && user.lockedUntil > deps.now())
+    return { ok: false, reason: 'locked', user };
+  return { ok: true, user };
 }

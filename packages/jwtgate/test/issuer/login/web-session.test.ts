@@ -3,16 +3,16 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   ABSOLUTE_TIMEOUT_MS,
-  consoleCookie,
-  createConsoleSessions,
+  createWebSessions,
   hashSessionId,
   IDLE_TIMEOUT_MS,
   serializeCookie,
-} from '../../../src/issuer/console/console-session.ts';
+  webCookie,
+} from '../../../src/issuer/login/web-session.ts';
 import type { Store } from '../../../src/store/types.ts';
 import { openTempStore, tempDir } from '../helpers.ts';
 
-describe('console sessions', () => {
+describe('web sessions', () => {
   const tmp = tempDir();
   let store: Store;
   let clock = Date.now();
@@ -27,7 +27,7 @@ describe('console sessions', () => {
   });
 
   test('the id is 32 random bytes; only its sha256 is stored', async () => {
-    const sessions = createConsoleSessions(store, now);
+    const sessions = createWebSessions(store, now, 'console');
     const { id, session } = await sessions.create('usr_x');
     assert.equal(Buffer.from(id, 'base64url').length, 32);
     assert.equal(session.key, hashSessionId(id));
@@ -39,7 +39,7 @@ describe('console sessions', () => {
   });
 
   test('idle timeout: 30 minutes without a request ends it; activity keeps it alive', async () => {
-    const sessions = createConsoleSessions(store, now);
+    const sessions = createWebSessions(store, now, 'console');
     const { id } = await sessions.create('usr_idle');
     clock += IDLE_TIMEOUT_MS - 60_000;
     assert.ok(await sessions.find(id), 'just under the idle timeout');
@@ -50,7 +50,7 @@ describe('console sessions', () => {
   });
 
   test('absolute timeout: 8 hours after sign-in, however active', async () => {
-    const sessions = createConsoleSessions(store, now);
+    const sessions = createWebSessions(store, now, 'console');
     const { id } = await sessions.create('usr_abs');
     const end = clock + ABSOLUTE_TIMEOUT_MS;
     while (clock + 20 * 60_000 < end) {
@@ -62,24 +62,36 @@ describe('console sessions', () => {
   });
 
   test('destroy ends it in the store (every replica)', async () => {
-    const sessions = createConsoleSessions(store, now);
+    const sessions = createWebSessions(store, now, 'console');
     const { id, session } = await sessions.create('usr_d');
-    await createConsoleSessions(store, now).destroy(session);
+    await createWebSessions(store, now, 'console').destroy(session);
     assert.equal(await sessions.find(id), undefined);
   });
 
   test('cookies: __Host- with Secure and Path=/ on https; Path=/console on http', () => {
-    const https = consoleCookie('https://auth.example');
+    const https = webCookie('https://auth.example', 'console');
     assert.deepEqual(https, { name: '__Host-jwtgate-console', path: '/', secure: true });
     assert.equal(
       serializeCookie(https, 'abc'),
       '__Host-jwtgate-console=abc; Path=/; HttpOnly; SameSite=Strict; Secure',
     );
-    const http = consoleCookie('http://127.0.0.1:8080');
+    const http = webCookie('http://127.0.0.1:8080', 'console');
     assert.equal(
       serializeCookie(http, 'abc'),
       'jwtgate-console=abc; Path=/console; HttpOnly; SameSite=Strict',
     );
     assert.match(serializeCookie(http, null), /^jwtgate-console=; .*Max-Age=0/);
+    assert.deepEqual(webCookie('http://127.0.0.1:8080', 'account', '-login'), {
+      name: 'jwtgate-account-login',
+      path: '/account',
+      secure: false,
+    });
+  });
+
+  test("each area's sessions are its own: an account session is no console session", async () => {
+    const account = createWebSessions(store, now, 'account');
+    const { id } = await account.create('usr_a');
+    assert.equal((await account.find(id))?.userId, 'usr_a');
+    assert.equal(await createWebSessions(store, now, 'console').find(id), undefined);
   });
 });

@@ -2,8 +2,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Store } from '../../store/types.ts';
 
-/** Sessions live in the store's oidc payload table, so every replica sees them (no migration). */
-const MODEL = 'ConsoleSession';
+// Server-side sessions of the issuer's own web pages (the console, the account page): kept in the
+// store's oidc payload table, so every replica sees them (no migration), each area under its own
+// model and cookie.
+
+/** The web areas with sessions: the store model and the cookie of each. */
+export type WebArea = 'console' | 'account';
+const MODELS: Readonly<Record<WebArea, string>> = { console: 'ConsoleSession', account: 'AccountSession' };
 /** A session ends after 30 minutes without a request (OWASP ASVS 3.3.1) ... */
 export const IDLE_TIMEOUT_MS = 30 * 60_000;
 /** ... and 8 hours after sign-in, whatever the activity. */
@@ -11,7 +16,7 @@ export const ABSOLUTE_TIMEOUT_MS = 8 * 3600_000;
 /** lastSeen is written at most this often: not one store write per page view. */
 const TOUCH_EVERY_MS = 60_000;
 
-export interface ConsoleSession {
+export interface WebSession {
   /** sha256 of the cookie value: the store key and the CSRF binding; the id itself is never stored. */
   readonly key: string;
   readonly userId: string;
@@ -19,23 +24,23 @@ export interface ConsoleSession {
   readonly lastSeenAt: number;
 }
 
-export interface ConsoleCookie {
+export interface WebCookie {
   readonly name: string;
-  /** `__Host-` cookies must have Path=/ (RFC 6265bis 4.1.3.2); the plain one is kept to /console. */
+  /** `__Host-` cookies must have Path=/ (RFC 6265bis 4.1.3.2); the plain one is kept to its area's path. */
   readonly path: string;
   readonly secure: boolean;
 }
 
-/** `__Host-jwtgate-console` (Secure, Path=/) behind https; `jwtgate-console` (Path=/console) on http. */
-export function consoleCookie(issuerUrl: string, suffix = ''): ConsoleCookie {
+/** `__Host-jwtgate-<area>` (Secure, Path=/) behind https; `jwtgate-<area>` (Path=/<area>) on http. */
+export function webCookie(issuerUrl: string, area: WebArea, suffix = ''): WebCookie {
   const secure = issuerUrl.startsWith('https:');
   return secure
-    ? { name: `__Host-jwtgate-console${suffix}`, path: '/', secure }
-    : { name: `jwtgate-console${suffix}`, path: '/console', secure };
+    ? { name: `__Host-jwtgate-${area}${suffix}`, path: '/', secure }
+    : { name: `jwtgate-${area}${suffix}`, path: `/${area}`, secure };
 }
 
 /** The Set-Cookie value: HttpOnly, SameSite=Strict; `value` null expires it. */
-export function serializeCookie(cookie: ConsoleCookie, value: string | null, maxAgeSeconds?: number): string {
+export function serializeCookie(cookie: WebCookie, value: string | null, maxAgeSeconds?: number): string {
   const parts = [`${cookie.name}=${value ?? ''}`, `Path=${cookie.path}`, 'HttpOnly', 'SameSite=Strict'];
   if (cookie.secure) parts.push('Secure');
   if (value === null) parts.push('Max-Age=0', 'Expires=Thu, 01 Jan 1970 00:00:00 GMT');
@@ -58,29 +63,30 @@ const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
 
 export const hashSessionId = (id: string): string => createHash('sha256').update(id).digest('base64url');
 
-export interface ConsoleSessions {
+export interface WebSessions {
   /** A new session for `userId`: the cookie value (32 random bytes) and the stored session. */
-  create(userId: string): Promise<{ id: string; session: ConsoleSession }>;
+  create(userId: string): Promise<{ id: string; session: WebSession }>;
   /** The live session of a cookie value (and its idle timer restarted), or undefined. */
-  find(id: string | undefined): Promise<ConsoleSession | undefined>;
-  destroy(session: ConsoleSession): Promise<void>;
+  find(id: string | undefined): Promise<WebSession | undefined>;
+  destroy(session: WebSession): Promise<void>;
 }
 
 /**
- * The console's server-side sessions. Each one expires in the store at the earlier of its idle and
+ * The server-side sessions of one web area. Each one expires in the store at the earlier of its idle and
  * its absolute deadline; both are also checked on read, so a store that keeps an entry a little
  * longer changes nothing.
  *
  * @example
- * const sessions = createConsoleSessions(store, Date.now);
+ * const sessions = createWebSessions(store, Date.now, 'console');
  * const { id } = await sessions.create(user.id);
  */
-export function createConsoleSessions(store: Store, now: () => number): ConsoleSessions {
-  const ttlSeconds = (s: ConsoleSession) => {
+export function createWebSessions(store: Store, now: () => number, area: WebArea): WebSessions {
+  const MODEL = MODELS[area];
+  const ttlSeconds = (s: WebSession) => {
     const deadline = Math.min(s.lastSeenAt + IDLE_TIMEOUT_MS, s.createdAt + ABSOLUTE_TIMEOUT_MS);
     return Math.max(1, Math.ceil((deadline - now()) / 1000));
   };
-  const save = (s: ConsoleSession) =>
+  const save = (s: WebSession) =>
     store.oidc.upsert(
       MODEL,
       s.key,
