@@ -4,12 +4,14 @@ import type { Logger } from 'pino';
 import { createRateLimiter } from '../lib/rate-limit.ts';
 import { isStoreUnavailable } from '../store/store-unavailable.ts';
 import type { Store } from '../store/types.ts';
+import { createAccountPage } from './account/create-account-page.ts';
 import { createAdminApi } from './admin/admin-api.ts';
 import { recordAudit } from './audit.ts';
 import { createConsole } from './console/create-console.ts';
 import { type IssuerOptions, jwksMaxAgeSeconds } from './issuer-options.ts';
 import { KeyRing, type KeySnapshot } from './keys/key-ring.ts';
 import { pageHeaders, renderMessagePage } from './login/login-page.ts';
+import { isAssetPath, serveAsset } from './login/page-assets.ts';
 import { createUserRoutes } from './login/user-routes.ts';
 import { buildProvider, OAUTH_ROUTES } from './oidc/build-provider.ts';
 import { createStoreAdapter } from './oidc/store-adapter.ts';
@@ -159,7 +161,7 @@ export function createIssuer(options: IssuerOptions, deps: IssuerDeps): Issuer {
     options.login.perAddress === null
       ? null
       : createRateLimiter(options.login.perAddress.rate, options.login.perAddress.burst);
-  const users = createUserRoutes({ store, options, now, log, onRevoked: revoked });
+  const users = createUserRoutes({ store, options, kek, now, log, onRevoked: revoked });
   const adapter = users.adapter(createStoreAdapter(store));
   const tutorial =
     deps.tutorial === undefined
@@ -196,8 +198,21 @@ export function createIssuer(options: IssuerOptions, deps: IssuerDeps): Issuer {
         publicJwks: () => keys.snapshot().publicJwks,
         onKeysChanged: () => void keys.refresh().catch(onError('key refresh')),
         onRevoked: revoked,
+        signIn: users.signIn,
+        mfa: options.mfa,
       })
     : null;
+
+  const account = createAccountPage({
+    store,
+    issuerUrl: options.issuerUrl,
+    login: options.login,
+    kek,
+    signIn: users.signIn,
+    mfa: options.mfa,
+    now,
+    log: log.child({ component: 'account' }),
+  });
 
   const onIssued = (token: IssuedToken) => {
     const detail = {
@@ -334,6 +349,7 @@ export function createIssuer(options: IssuerOptions, deps: IssuerDeps): Issuer {
     const corsMethods = CORS_PATHS.get(path);
     if (method === 'OPTIONS' && corsMethods !== undefined) return preflight(req, res, corsMethods);
     if (users.owns(path)) return users.route(req, res, path);
+    if (isAssetPath(path)) return serveAsset(req, res, path, new URL(url, 'http://assets.invalid'));
     // oidc-provider's resume steps of the authorization endpoint and the device flow, after the login page.
     if (path.startsWith(`${OAUTH_ROUTES.authorization}/`) && method === 'GET') return handle(req, res);
     if (path.startsWith(`${OAUTH_ROUTES.codeVerification}/`) && method === 'GET') return handle(req, res);
@@ -370,6 +386,7 @@ export function createIssuer(options: IssuerOptions, deps: IssuerDeps): Issuer {
       return feed.stream(req, res, since);
     }
     if (admin !== null && (path === '/admin' || path.startsWith('/admin/'))) return admin(req, res, url);
+    if (path === '/account' || path.startsWith('/account/')) return account(req, res, url);
     if (webConsole !== null && (path === '/console' || path.startsWith('/console/')))
       return webConsole(req, res, url);
     sendJson(res, 404, { error: 'ERR_ROUTE_NOT_FOUND', message: 'No such endpoint' });

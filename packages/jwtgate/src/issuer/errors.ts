@@ -13,6 +13,8 @@ export const ISSUER_ERROR_CODES = {
   ERR_USER_INVALID: { status: 400, message: 'The user definition is invalid' },
   ERR_USER_NOT_FOUND: { status: 404, message: 'No such user' },
   ERR_USER_EXISTS: { status: 409, message: 'A user with this username already exists' },
+  ERR_FACTOR_INVALID: { status: 400, message: 'The sign-in factor change was refused' },
+  ERR_FACTOR_NOT_FOUND: { status: 404, message: 'No such sign-in factor' },
   ERR_ADMIN_UNAUTHORIZED: { status: 401, message: 'The admin credential is missing or wrong' },
   ERR_ADMIN_REQUEST_INVALID: { status: 400, message: 'The admin request is invalid' },
   ERR_ADMIN_NOT_FOUND: { status: 404, message: 'No such admin endpoint' },

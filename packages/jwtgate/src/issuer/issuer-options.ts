@@ -4,6 +4,7 @@ import {
   SIGNING_ALGORITHMS,
   type SigningAlgorithm,
 } from './keys/generate-signing-key.ts';
+import type { MfaPolicy } from './mfa/mfa-policy.ts';
 import { trustedProxies } from './protect/client-address.ts';
 import type { RateOption } from './protect/token-endpoint-guard.ts';
 
@@ -66,6 +67,11 @@ export interface IssuerOptions {
    * `iat` is outside the window.
    */
   readonly dpop: { readonly requireNonce: boolean };
+  /**
+   * Who must sign in with a second factor besides users flagged so: every administrator, and
+   * holders of these roles. Such a user without one sets up an authenticator app at sign-in.
+   */
+  readonly mfa: MfaPolicy;
 }
 
 export const ISSUER_DEFAULTS = Object.freeze({
@@ -98,6 +104,7 @@ export const ISSUER_DEFAULTS = Object.freeze({
   // RFC 8628 3.2 and 3.5: 5 s is the default interval; ten minutes to type a code is generous.
   deviceFlow: Object.freeze({ codeLifetimeSeconds: 600, pollIntervalSeconds: 5 }),
   dpop: Object.freeze({ requireNonce: false }),
+  mfa: Object.freeze({ admins: false, roles: Object.freeze([]) as readonly string[] }),
 });
 
 /** The JWKS Cache-Control max-age: at most 5 minutes, and well under the pre-publication time. */
@@ -115,7 +122,10 @@ function positive(value: number, name: string, min = 1): number {
 }
 
 /** What resolveIssuerOptions takes: any option, the refresh token ones each on its own. */
-export type IssuerOptionsInput = Partial<Omit<IssuerOptions, 'alg' | 'refreshTokens' | 'deviceFlow'>> & {
+export type IssuerOptionsInput = Partial<
+  Omit<IssuerOptions, 'alg' | 'refreshTokens' | 'deviceFlow' | 'mfa'>
+> & {
+  mfa?: Partial<MfaPolicy>;
   alg?: string;
   refreshTokens?: Partial<IssuerOptions['refreshTokens']>;
   deviceFlow?: Partial<IssuerOptions['deviceFlow']>;
@@ -132,6 +142,7 @@ export function resolveIssuerOptions(given: IssuerOptionsInput): IssuerOptions {
     alg: given.alg ?? ISSUER_DEFAULTS.alg,
     refreshTokens: { ...ISSUER_DEFAULTS.refreshTokens, ...given.refreshTokens },
     deviceFlow: { ...ISSUER_DEFAULTS.deviceFlow, ...given.deviceFlow },
+    mfa: { ...ISSUER_DEFAULTS.mfa, ...given.mfa },
   };
   if (o.alg === 'HS256')
     fail(
@@ -188,7 +199,15 @@ export function resolveIssuerOptions(given: IssuerOptionsInput): IssuerOptions {
     fail(
       `device poll interval: expected whole seconds from 1 to less than the code lifetime (${codeLifetimeSeconds} s), got ${pollIntervalSeconds}`,
     );
-  return Object.freeze({ ...o, issuerUrl, alg: o.alg });
+  for (const role of o.mfa.roles)
+    if (typeof role !== 'string' || !/^[^\s,]{1,128}$/.test(role))
+      fail(`second factor roles: "${String(role)}" is not a role (1-128 characters, no spaces or commas)`);
+  return Object.freeze({
+    ...o,
+    issuerUrl,
+    alg: o.alg,
+    mfa: Object.freeze({ ...o.mfa, roles: [...o.mfa.roles] }),
+  });
 }
 
 /** The login and refresh token options of the user flows (issue 6). */

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ISSUER_DEFAULTS } from '../../issuer/issuer-options.ts';
-import { duration, port, seconds, wholeNumber } from '../parse-value.ts';
+import { collect, duration, port, seconds, wholeNumber } from '../parse-value.ts';
 
 /** Registers `jwtgate issuer`: the OAuth 2.0 token service on its store. */
 export function registerIssuerCommand(program: Command): void {
@@ -114,6 +114,12 @@ export function registerIssuerCommand(program: Command): void {
       'every DPoP proof at the token endpoint must carry a nonce the issuer gave (RFC 9449 8)',
       false,
     )
+    .option('--mfa-admins', 'every administrator must sign in with a second factor', false)
+    .option(
+      '--mfa-role <role...>',
+      'holders of these roles (for any client) must sign in with a second factor',
+      collect,
+    )
     .option('--no-console', 'do not serve the web console (/console, for users with --admin)')
     .action(async (opts) => {
       const rate = (rps: number) => (rps === 0 ? null : { rate: rps, burst: rps * 2 });
@@ -156,6 +162,7 @@ export function registerIssuerCommand(program: Command): void {
           pollIntervalSeconds: opts.devicePollInterval,
         },
         dpop: { requireNonce: opts.dpopRequireNonce },
+        mfa: { admins: opts.mfaAdmins, roles: opts.mfaRole ?? [] },
       });
       const stop = () => {
         issuer.close().then(() => process.exit(0));

@@ -5,8 +5,10 @@ import {
   listUsers,
   parseRoleAssignments,
   removeUser,
+  resetUserFactors,
   resetUserPassword,
   setUserDisabled,
+  setUserMfaRequired,
   setUserRoles,
   showUser,
 } from '../../issuer/admin/manage-users.ts';
@@ -31,6 +33,7 @@ export function registerUsersCommands(program: Command): void {
       repeat,
     )
     .option('--admin', 'may use the web console', false)
+    .option('--mfa-required', 'must sign in with a second factor (sets one up at the first sign-in)', false)
     .option('--password-stdin', 'read the password from standard input instead of generating one', false)
     .action(async (username: string, opts) => {
       const password = opts.passwordStdin ? readPasswordStdin() : undefined;
@@ -45,6 +48,7 @@ export function registerUsersCommands(program: Command): void {
               ...(opts.name ? { name: opts.name } : {}),
               roles: parseRoleAssignments(opts.roles ?? []),
               admin: opts.admin,
+              mfaRequired: opts.mfaRequired,
               ...(password === undefined ? {} : { password }),
             },
             'cli',
@@ -59,11 +63,35 @@ export function registerUsersCommands(program: Command): void {
     },
   );
 
-  storeCommand(users, 'show <username>', 'show one user (never the password or its hash)').action(
-    async (username: string, opts: StoreOptions) => {
-      await runOnStore(opts, (store) => showUser(store, username), formatUser);
-    },
-  );
+  storeCommand(
+    users,
+    'require-mfa <username>',
+    'require a second factor of a user at every sign-in (--off: no longer)',
+  )
+    .option('--off', 'stop requiring it of this user (the issuer policy may still require it)', false)
+    .action(async (username: string, opts) => {
+      await runOnStore(opts, (store) => setUserMfaRequired(store, username, !opts.off, 'cli'), formatUser);
+    });
+
+  storeCommand(
+    users,
+    'reset-mfa <username>',
+    "remove a user's second factors (authenticator app, recovery codes, passkeys), e.g. after a lost phone",
+  ).action(async (username: string, opts: StoreOptions) => {
+    await runOnStore(
+      opts,
+      (store) => resetUserFactors(store, username, 'cli').then((factors) => ({ username, factors })),
+      () => `second factors of ${username} removed\n`,
+    );
+  });
+
+  storeCommand(
+    users,
+    'show <username>',
+    'show one user and their second factors (never a password, hash or secret)',
+  ).action(async (username: string, opts: StoreOptions) => {
+    await runOnStore(opts, (store) => showUser(store, username), formatUser);
+  });
 
   storeCommand(
     users,

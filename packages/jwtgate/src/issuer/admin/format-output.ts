@@ -1,4 +1,5 @@
 import type { RevocationRecord } from '../../store/types.ts';
+import type { FactorsView } from '../mfa/manage-factors.ts';
 import type { ClientView } from './manage-clients.ts';
 import type { KeyView } from './manage-keys.ts';
 import type { UserView } from './manage-users.ts';
@@ -109,7 +110,8 @@ export function formatUsers(users: readonly UserView[]): string {
   );
 }
 
-export function formatUser(u: UserView): string {
+export function formatUser(u: UserView & { factors?: FactorsView }): string {
+  const f = u.factors;
   const lines = [
     ['username', u.username],
     ['id', u.id],
@@ -120,10 +122,18 @@ export function formatUser(u: UserView): string {
     ['state', userState(u)],
     ['failed logins', String(u.failed_logins)],
     ['locked until', u.locked_until ?? '-'],
+    ['mfa required', u.mfa_required ? 'yes' : 'no'],
+    ...(f === undefined
+      ? []
+      : [
+          ['totp', f.totp],
+          ['passkeys', f.passkeys.length ? f.passkeys.map((p) => p.name).join(', ') : '-'],
+          ['recovery codes', `${f.recovery_codes_left} left`],
+        ]),
     ['created', u.created_at],
     ['updated', u.updated_at],
   ];
-  return `${lines.map(([k, v]) => `${`${k}:`.padEnd(15)}${v}`).join('\n')}\n`;
+  return `${lines.map(([k, v]) => `${`${k}:`.padEnd(16)}${v}`).join('\n')}\n`;
 }
 
 /** The one place a user's password is ever printed: a generated one, once. */

@@ -4,6 +4,7 @@ import type { Store, UserRecord } from '../../store/types.ts';
 import { normalizeUsername } from '../../store/username-key.ts';
 import { recordAudit } from '../audit.ts';
 import { IssuerError } from '../errors.ts';
+import { describeFactors, type FactorsView, resetFactors } from '../mfa/manage-factors.ts';
 import { createGrantAccessTokens } from '../tokens/grant-access-tokens.ts';
 
 /** Roles per client id; the key `*` gives roles for every client. */
@@ -18,6 +19,8 @@ export interface UserSpec {
   readonly admin?: boolean;
   /** The initial password; without one a random password is generated and returned once. */
   readonly password?: string;
+  /** Must sign in with a second factor (asked to set one up at the next sign-in if they have none). */
+  readonly mfaRequired?: boolean;
 }
 
 /** A user as shown to operators: everything but the password hash. */
@@ -29,6 +32,8 @@ export interface UserView {
   readonly roles: UserRoles;
   readonly admin: boolean;
   readonly disabled: boolean;
+  /** This user must use a second factor (the issuer's policy may require one of more users). */
+  readonly mfa_required: boolean;
   readonly failed_logins: number;
   readonly locked_until: string | null;
   readonly created_at: string;
@@ -71,6 +76,7 @@ export function toUserView(u: UserRecord): UserView {
     roles: u.roles,
     admin: u.admin,
     disabled: u.disabled,
+    mfa_required: u.mfaRequired === true,
     failed_logins: u.failedLogins,
     locked_until: u.lockedUntil === null ? null : new Date(u.lockedUntil).toISOString(),
     created_at: new Date(u.createdAt).toISOString(),
@@ -183,6 +189,7 @@ export async function addUser(
       roles,
       admin: spec.admin === true,
       disabled: false,
+      ...(spec.mfaRequired === true ? { mfaRequired: true } : {}),
     })
     .catch((error: unknown) => {
       // Created by someone else since the check above.
@@ -194,7 +201,12 @@ export async function addUser(
     type: 'user.created',
     actor,
     subject: record.id,
-    detail: { username: record.username, roles: record.roles, admin: record.admin },
+    detail: {
+      username: record.username,
+      roles: record.roles,
+      admin: record.admin,
+      ...(record.mfaRequired ? { mfa_required: true } : {}),
+    },
   });
   return { user: toUserView(record), password: generated };
 }
@@ -203,8 +215,39 @@ export async function listUsers(store: Store): Promise<UserView[]> {
   return (await store.users.list()).map(toUserView);
 }
 
-export async function showUser(store: Store, username: string): Promise<UserView> {
-  return toUserView(await findUser(store, username));
+/** One user, with a summary of their second factors. */
+export async function showUser(store: Store, username: string): Promise<UserView & { factors: FactorsView }> {
+  const user = await findUser(store, username);
+  return { ...toUserView(user), factors: await describeFactors(store, user.id) };
+}
+
+/** Requires (or stops requiring) a second factor of this user at every sign-in. */
+export async function setUserMfaRequired(
+  store: Store,
+  username: string,
+  required: boolean,
+  actor: string,
+): Promise<UserView> {
+  const user = await findUser(store, username);
+  const updated =
+    (await store.users.update(user.id, { mfaRequired: required })) ?? notFoundAfterAll(username);
+  await recordAudit(store, {
+    type: 'user.mfa_required_changed',
+    actor,
+    subject: user.id,
+    detail: { username: updated.username, mfa_required: required },
+  });
+  return toUserView(updated);
+}
+
+/**
+ * Removes every second factor of a user who lost their device: the authenticator app, the
+ * recovery codes and the passkeys. If a second factor is required of them, the next sign-in asks
+ * them to set one up.
+ */
+export async function resetUserFactors(store: Store, username: string, actor: string): Promise<FactorsView> {
+  const user = await findUser(store, username);
+  return resetFactors({ store, kek: null, now: Date.now }, user, actor);
 }
 
 /**

@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { Store, UserRecord } from '../../store/types.ts';
 import type { IssuerOptions } from '../issuer-options.ts';
+import type { SignInFlow } from '../login/sign-in-flow.ts';
+import type { MfaPolicy } from '../mfa/mfa-policy.ts';
 import type { PageContent } from './console-page.ts';
 
 /** What the console needs from the issuer. */
@@ -21,6 +23,10 @@ export interface ConsoleDeps {
   readonly onKeysChanged: () => void;
   /** After a revocation: push it to the feed (and Redis) now. */
   readonly onRevoked: () => void;
+  /** The sign-in steps the console's login runs (administrators only). */
+  readonly signIn: SignInFlow;
+  /** Who must use a second factor (to show why a user must). */
+  readonly mfa: MfaPolicy;
 }
 
 /** One authenticated console request, its CSRF token already checked when it is a POST. */

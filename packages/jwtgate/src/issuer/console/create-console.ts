@@ -1,22 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createRateLimiter } from '../../lib/rate-limit.ts';
 import { isStoreUnavailable } from '../../store/store-unavailable.ts';
-import type { UserRecord } from '../../store/types.ts';
-import { recordAudit } from '../audit.ts';
-import { authenticateUser } from '../login/authenticate-user.ts';
-import { INVALID_LOGIN } from '../login/interaction-handler.ts';
 import { loadIssuerSecrets } from '../login/issuer-secret.ts';
 import { checkCsrfToken, createCsrfToken } from '../login/login-csrf.ts';
-import { pageHeaders, renderLoginPage, renderMessagePage } from '../login/login-page.ts';
-import {
-  createWebSessions,
-  readCookie,
-  serializeCookie,
-  type WebSession,
-  webCookie,
-} from '../login/web-session.ts';
-import { clientAddress } from '../protect/client-address.ts';
+import { pageHeaders, renderMessagePage } from '../login/login-page.ts';
+import { createWebSignIn } from '../login/web-sign-in.ts';
 import { readUrlencodedForm } from '../protect/read-urlencoded-form.ts';
 import { activitySection } from './activity-section.ts';
 import { clientsSection } from './clients-section.ts';
@@ -41,10 +28,7 @@ export type { ConsoleDeps } from './console-context.ts';
 
 /** The client id the console's logins are audited under. */
 export const CONSOLE_CLIENT_ID = 'jwtgate-console';
-const LOGIN_PATH = '/console/login';
 const SESSION_CSRF = 'console';
-const LOGIN_CSRF = 'console-login';
-const LOGIN_NONCE = /^[A-Za-z0-9_-]{22}$/;
 
 const SECTIONS: Readonly<Record<string, ConsoleSection>> = {
   '': activitySection,
@@ -102,12 +86,6 @@ export function createConsole(
   deps: ConsoleDeps,
 ): (req: IncomingMessage, res: ServerResponse, url: string) => Promise<void> {
   const { store, now, log } = deps;
-  const sessions = createWebSessions(store, now, 'console');
-  const sessionCookie = webCookie(deps.issuerUrl, 'console');
-  const loginCookie = webCookie(deps.issuerUrl, 'console', '-login');
-  const limiter = deps.login.perAddress
-    ? createRateLimiter(deps.login.perAddress.rate, deps.login.perAddress.burst)
-    : null;
   let secrets: ReturnType<typeof loadIssuerSecrets> | null = null;
   const csrfKey = async () => {
     secrets ??= loadIssuerSecrets(store);
@@ -118,92 +96,19 @@ export function createConsole(
       throw err;
     }
   };
-
-  async function showLogin(
-    res: ServerResponse,
-    status: number,
-    nonce: string,
-    extra: { username?: string; error?: string } = {},
-  ) {
-    const html = renderLoginPage({
-      action: LOGIN_PATH,
-      csrf: createCsrfToken(await csrfKey(), LOGIN_CSRF, nonce),
-      clientName: 'the jwtgate console',
-      ...extra,
-    });
-    sendHtml(res, status, html, { ...pageHeaders(), 'set-cookie': serializeCookie(loginCookie, nonce) });
-  }
-
-  async function login(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const method = req.method ?? 'GET';
-    if (method === 'GET') {
-      const current = await authenticated(req);
-      if (current !== undefined) return redirect(res, '/console');
-      return showLogin(res, 200, randomBytes(16).toString('base64url'));
-    }
-    if (method !== 'POST') return bare(res, 405, { allow: 'GET, POST' });
-    const address = clientAddress(req);
-    const wait = limiter?.take(address, now()) ?? 0;
-    if (wait > 0) {
-      log.warn({ address }, 'console login attempts throttled');
-      return bare(res, 429, { 'retry-after': String(wait) });
-    }
-    const read = await readUrlencodedForm(req, MAX_FORM_BYTES);
-    if (!read.ok) return bare(res, read.status, { connection: 'close' });
-    const form = read.form;
-    const nonce = readCookie(req, loginCookie.name);
-    if (
-      nonce === undefined ||
-      !LOGIN_NONCE.test(nonce) ||
-      !checkCsrfToken(await csrfKey(), LOGIN_CSRF, nonce, form.get('csrf'))
-    ) {
-      log.warn({ address }, 'console login form refused: bad CSRF token');
-      return bare(res, 403);
-    }
-    if (form.get('action') === 'cancel') return redirect(res, LOGIN_PATH);
-    const username = (form.get('username') ?? '').slice(0, 256);
-    const outcome = await authenticateUser(
-      { store, lockout: deps.login.lockout, now, onError: (err) => log.error({ err }, 'audit failed') },
-      { username, password: form.get('password') ?? '', address, clientId: CONSOLE_CLIENT_ID },
-    );
-    if (!outcome.ok || !outcome.user.admin) {
-      if (outcome.ok) {
-        // The password was right but the console is for administrators: the same answer as a wrong one.
-        await recordAudit(
-          store,
-          {
-            type: 'login.failed',
-            actor: outcome.user.id,
-            subject: outcome.user.id,
-            detail: { address, client_id: CONSOLE_CLIENT_ID, reason: 'not_admin' },
-          },
-          (err) => log.error({ err }, 'audit failed'),
-        );
-      }
-      log.info({ address, reason: outcome.ok ? 'not_admin' : outcome.reason }, 'console login failed');
-      return showLogin(res, 400, nonce, { username, error: INVALID_LOGIN });
-    }
-    const { id } = await sessions.create(outcome.user.id);
-    log.info({ sub: outcome.user.id }, 'console login succeeded');
-    return redirect(res, '/console', [
-      serializeCookie(sessionCookie, id),
-      serializeCookie(loginCookie, null),
-    ]);
-  }
-
-  /** The session and its user, when the cookie names a live session of an enabled administrator. */
-  async function authenticated(
-    req: IncomingMessage,
-  ): Promise<{ session: WebSession; user: UserRecord } | undefined> {
-    const session = await sessions.find(readCookie(req, sessionCookie.name));
-    if (session === undefined) return undefined;
-    const user = await store.users.get(session.userId);
-    if (user === undefined || !user.admin || user.disabled) {
-      await sessions.destroy(session);
-      return undefined;
-    }
-    return { session, user };
-  }
+  const web = createWebSignIn({
+    area: 'console',
+    store,
+    issuerUrl: deps.issuerUrl,
+    flow: deps.signIn,
+    csrfKey,
+    perAddress: deps.login.perAddress,
+    clientName: 'the jwtgate console',
+    clientId: CONSOLE_CLIENT_ID,
+    admits: (user) => user.admin,
+    now,
+    log,
+  });
 
   function redirect(res: ServerResponse, location: string, cookies: string[] = []): void {
     res
@@ -242,11 +147,11 @@ export function createConsole(
     const url = new URL(rawUrl, 'http://console.invalid');
     const path = url.pathname;
     if (path === CSS_PATH) return serveCss(req, res, url);
-    if (path === LOGIN_PATH) return login(req, res);
+    if (web.owns(path)) return web.handle(req, res, path);
     const method = req.method ?? 'GET';
     if (method !== 'GET' && method !== 'POST') return bare(res, 405, { allow: 'GET, POST' });
-    const current = await authenticated(req);
-    if (current === undefined) return redirect(res, LOGIN_PATH);
+    const current = await web.authenticated(req);
+    if (current === undefined) return redirect(res, web.loginPath);
     const { session, user } = current;
     const csrf = createCsrfToken(await csrfKey(), SESSION_CSRF, session.key);
     let form = new URLSearchParams();
@@ -261,9 +166,9 @@ export function createConsole(
     }
     if (path === '/console/logout') {
       if (method !== 'POST') return bare(res, 405, { allow: 'POST' });
-      await sessions.destroy(session);
+      const cleared = await web.logout(session);
       log.info({ sub: user.id }, 'console logout');
-      return redirect(res, LOGIN_PATH, [serializeCookie(sessionCookie, null)]);
+      return redirect(res, web.loginPath, [cleared]);
     }
     let parts: string[];
     try {

@@ -45,7 +45,8 @@ export interface AuthenticateDeps {
 }
 
 /**
- * Checks a username and password. Every failure looks the same to the caller's user (the reason
+ * Checks a username and password. With `completes: false` (more steps follow) a success neither
+ * clears the failure count nor is audited: completeSignIn does both at the end. Every failure looks the same to the caller's user (the reason
  * is for the audit log) and costs the same: an unknown user, a locked or a disabled account still
  * spend one password verification. Consecutive failures lock the account for `lockMs`; a success
  * resets the count and upgrades an outdated hash. Audits login.succeeded, login.failed and
@@ -54,7 +55,11 @@ export interface AuthenticateDeps {
  * @example
  * const outcome = await authenticateUser({ store, lockout, now }, { username, password, address, clientId });
  */
-export async function authenticateUser(deps: AuthenticateDeps, attempt: LoginAttempt): Promise<LoginOutcome> {
+export async function authenticateUser(
+  deps: AuthenticateDeps,
+  attempt: LoginAttempt,
+  options: { readonly completes?: boolean } = {},
+): Promise<LoginOutcome> {
   const { store, now } = deps;
   const audit = auditor(deps, attempt);
   const fail = async (reason: Exclude<LoginOutcome, { ok: true }>['reason'], user?: UserRecord) => {
@@ -82,12 +87,34 @@ export async function authenticateUser(deps: AuthenticateDeps, attempt: LoginAtt
     return { ok: false, reason: counted === 'locked' ? 'locked' : 'wrong_password' };
   }
   // Locked by a parallel guess while this password was being checked: refused like the others.
-  if (!(await store.users.clearLoginFailures(user.id, now()))) return fail('locked', user);
+  if (options.completes === false) {
+    if (user.lockedUntil !== null && user.lockedUntil > now()) return fail('locked', user);
+  } else if (!(await store.users.clearLoginFailures(user.id, now()))) return fail('locked', user);
   const updated = check.needsRehash
     ? await store.users.update(user.id, { passwordHash: await hashPassword(attempt.password) })
     : user;
-  await audit('login.succeeded', user, check.needsRehash ? { rehashed: true } : {});
+  if (options.completes !== false)
+    await audit('login.succeeded', user, check.needsRehash ? { rehashed: true } : {});
   return { ok: true, user: updated ?? user };
+}
+
+/**
+ * The end of a sign-in of several steps: the failure count is cleared only now (a right password
+ * followed by wrong codes keeps counting towards the lock-out), and login.succeeded is audited
+ * with the methods used. False when the account was locked meanwhile.
+ */
+export async function completeSignIn(
+  deps: AuthenticateDeps,
+  user: UserRecord,
+  context: SignInContext,
+  amr: readonly string[],
+): Promise<boolean> {
+  if (!(await deps.store.users.clearLoginFailures(user.id, deps.now()))) {
+    await auditor(deps, context)('login.failed', user, { reason: 'locked' });
+    return false;
+  }
+  await auditor(deps, context)('login.succeeded', user, { amr: [...amr] });
+  return true;
 }
 
 function auditor(deps: AuthenticateDeps, context: SignInContext) {

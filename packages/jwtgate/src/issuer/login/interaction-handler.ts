@@ -7,15 +7,14 @@ import type { Store } from '../../store/types.ts';
 import { clientAddress } from '../protect/client-address.ts';
 import { readUrlencodedForm } from '../protect/read-urlencoded-form.ts';
 import type { RateOption } from '../protect/token-endpoint-guard.ts';
-import { authenticateUser, type UserLockout } from './authenticate-user.ts';
 import { checkCsrfToken, createCsrfToken } from './login-csrf.ts';
-import { pageHeaders, renderLoginPage, renderMessagePage } from './login-page.ts';
+import { pageHeaders, renderMessagePage } from './login-page.ts';
+import { INVALID_LOGIN, type SignInAnswer, type SignInFlow, type SignInRequest } from './sign-in-flow.ts';
 
 /** oidc-provider's interactions.url: `${INTERACTION_PREFIX}${uid}`. */
 export const INTERACTION_PREFIX = '/interaction/';
 
-/** The one message for every failed login: no user enumeration (OWASP ASVS 2.2, 3.2). */
-export const INVALID_LOGIN = 'Invalid username or password.';
+export { INVALID_LOGIN };
 
 const UID = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_FORM_BYTES = 8 * 1024;
@@ -26,7 +25,8 @@ export interface InteractionDeps {
   readonly provider: () => Provider;
   readonly store: Store;
   readonly csrfKey: () => Buffer;
-  readonly lockout: UserLockout | null;
+  /** The sign-in steps (password, second factor, passkeys), shared with the console and account page. */
+  readonly signIn: SignInFlow;
   /** Login attempts per client address (token bucket); null turns it off. */
   readonly perAddress: RateOption | null;
   readonly now: () => number;
@@ -38,16 +38,18 @@ function send(res: ServerResponse, status: number, html: string, headers: Record
 }
 
 /**
- * The hosted login page at GET/POST /interaction/:uid, where oidc-provider sends the browser when
- * the authorization request needs a login. The form carries a CSRF token (an HMAC of the uid)
- * and is accepted only with the interaction cookie of that same uid. Failed logins all answer
- * INVALID_LOGIN; attempts are throttled per client address, and accounts lock after repeated
- * failures (see authenticateUser). Every client is first-party: consent is granted by
+ * The hosted login at GET/POST /interaction/:uid (and its passkey page, GET
+ * /interaction/:uid/passkey), where oidc-provider sends the browser when the authorization
+ * request needs a login. Every form carries a CSRF token (an HMAC of the interaction uid) and is
+ * accepted only with the interaction cookie of that same uid. The steps are the sign-in flow's
+ * (password, then a second factor where the user has or needs one; or a passkey); the result is
+ * handed to oidc-provider with how the user signed in (amr, acr), which the tokens carry. Attempts
+ * are throttled per client address. Every client is first-party: consent is granted by
  * loadExistingGrant (user-flows.ts); a consent prompt the client forces with prompt=consent is
  * answered here without a page.
  *
  * @example
- * const interactions = createInteractionHandler({ provider: () => current, store, csrfKey, lockout, perAddress, now, log });
+ * const interactions = createInteractionHandler({ provider: () => current, store, csrfKey, signIn, perAddress, now, log });
  * if (path.startsWith(INTERACTION_PREFIX)) return interactions(req, res, path);
  */
 export function createInteractionHandler(
@@ -66,23 +68,20 @@ export function createInteractionHandler(
       pageHeaders(),
     );
 
-  const showForm = async (
-    res: ServerResponse,
-    details: InteractionDetails,
-    status: number,
-    extra: { username?: string; error?: string } = {},
-  ) => {
-    const clientId = String(details.params.client_id ?? '');
+  const signInRequest = async (req: IncomingMessage, found: InteractionDetails): Promise<SignInRequest> => {
+    const clientId = String(found.params.client_id ?? '');
     const client = clientId ? await deps.store.clients.get(clientId) : undefined;
-    const html = renderLoginPage({
-      action: `${INTERACTION_PREFIX}${details.uid}`,
-      csrf: createCsrfToken(deps.csrfKey(), CSRF_PURPOSE, details.uid),
+    const redirectUri = found.params.redirect_uri;
+    return {
+      key: found.uid,
+      action: `${INTERACTION_PREFIX}${found.uid}`,
+      csrf: createCsrfToken(deps.csrfKey(), CSRF_PURPOSE, found.uid),
       clientName: client?.name ?? clientId,
-      ...(extra.username === undefined ? {} : { username: extra.username }),
-      ...(extra.error === undefined ? {} : { error: extra.error }),
-    });
-    const redirectUri = details.params.redirect_uri;
-    send(res, status, html, pageHeaders(typeof redirectUri === 'string' ? [redirectUri] : []));
+      clientId,
+      address: clientAddress(req),
+      formTargets: typeof redirectUri === 'string' ? [redirectUri] : [],
+      ...(typeof found.params.login_hint === 'string' ? { loginHint: found.params.login_hint } : {}),
+    };
   };
 
   const details = async (req: IncomingMessage, res: ServerResponse, uid: string) => {
@@ -105,20 +104,34 @@ export function createInteractionHandler(
     await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
   };
 
+  const answer = async (req: IncomingMessage, res: ServerResponse, outcome: SignInAnswer, uid: string) => {
+    if (outcome.kind === 'page') return send(res, outcome.status, outcome.html, outcome.headers);
+    deps.log.info({ sub: outcome.user.id, uid, amr: outcome.amr }, 'login succeeded');
+    await deps
+      .provider()
+      .interactionFinished(
+        req,
+        res,
+        { login: { accountId: outcome.user.id, amr: [...outcome.amr], acr: outcome.acr } },
+        { mergeWithLastSubmission: false },
+      );
+  };
+
   return async function handleInteraction(req, res, path) {
-    const uid = path.slice(INTERACTION_PREFIX.length);
+    const rest = path.slice(INTERACTION_PREFIX.length);
+    const passkey = rest.endsWith('/passkey');
+    const uid = passkey ? rest.slice(0, -'/passkey'.length) : rest;
     if (!UID.test(uid)) return expired(res);
     const method = req.method ?? 'GET';
     if (method === 'GET') {
       const found = await details(req, res, uid);
       if (found === undefined) return expired(res);
       if (found.prompt.name === 'consent') return consent(req, res, found);
-      return showForm(res, found, 200, {
-        ...(typeof found.params.login_hint === 'string' ? { username: found.params.login_hint } : {}),
-      });
+      const r = await signInRequest(req, found);
+      return answer(req, res, passkey ? await deps.signIn.showPasskey(r) : await deps.signIn.show(r), uid);
     }
-    if (method !== 'POST') {
-      res.writeHead(405, { allow: 'GET, POST', 'cache-control': 'no-store' }).end();
+    if (method !== 'POST' || passkey) {
+      res.writeHead(405, { allow: passkey ? 'GET' : 'GET, POST', 'cache-control': 'no-store' }).end();
       return;
     }
 
@@ -155,40 +168,17 @@ export function createInteractionHandler(
       );
     }
     if (found.prompt.name !== 'login') return expired(res);
-    const provider = deps.provider();
     if (form.get('action') === 'cancel') {
-      return provider.interactionFinished(
-        req,
-        res,
-        { error: 'access_denied', error_description: 'the user cancelled the sign-in' },
-        { mergeWithLastSubmission: false },
-      );
+      await deps.signIn.end(uid);
+      return deps
+        .provider()
+        .interactionFinished(
+          req,
+          res,
+          { error: 'access_denied', error_description: 'the user cancelled the sign-in' },
+          { mergeWithLastSubmission: false },
+        );
     }
-    const username = (form.get('username') ?? '').slice(0, 256);
-    const outcome = await authenticateUser(
-      {
-        store: deps.store,
-        lockout: deps.lockout,
-        now: deps.now,
-        onError: (err) => deps.log.error({ err }, 'audit failed'),
-      },
-      {
-        username,
-        password: form.get('password') ?? '',
-        address,
-        clientId: String(found.params.client_id ?? ''),
-      },
-    );
-    if (!outcome.ok) {
-      deps.log.info({ address, uid, reason: outcome.reason }, 'login failed');
-      return showForm(res, found, 400, { username, error: INVALID_LOGIN });
-    }
-    deps.log.info({ sub: outcome.user.id, uid }, 'login succeeded');
-    await provider.interactionFinished(
-      req,
-      res,
-      { login: { accountId: outcome.user.id, amr: ['pwd'] } },
-      { mergeWithLastSubmission: false },
-    );
+    return answer(req, res, await deps.signIn.submit(await signInRequest(req, found), form), uid);
   };
 }

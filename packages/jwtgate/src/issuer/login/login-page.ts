@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 
-// The issuer's own pages (login, logout, messages): small server-rendered HTML, no script, no
-// external resource. The one stylesheet is inline and allowed by its hash in the CSP.
+// The issuer's own pages (login, logout, messages, second factors, the account page): small
+// server-rendered HTML, no external resource. The one stylesheet is inline and allowed by its hash
+// in the CSP. No page runs script, but the few that start a WebAuthn ceremony (passkeys), which
+// load the issuer's own two script files (CSP script-src 'self' on those pages only).
 
 const CSS = [
   ':root{color-scheme:light dark;font-family:system-ui,sans-serif;line-height:1.5}',
@@ -15,6 +17,16 @@ const CSS = [
   'input:focus-visible,button:focus-visible,a:focus-visible{outline:3px solid #e07a00;outline-offset:2px}',
   '.error{border-left:4px solid #b00020;padding:.5rem .75rem;margin:1rem 0;background:rgba(176,0,32,.08)}',
   '.user-code{font:600 1.75rem ui-monospace,monospace;letter-spacing:.1em}',
+  '.qr{display:block;width:14.5rem;height:14.5rem;margin:1rem 0}',
+  '.secret-text,.codes{font:1rem ui-monospace,monospace;letter-spacing:.05em;overflow-wrap:anywhere}',
+  '.codes{columns:2;padding-left:1.25rem}',
+  'table{border-collapse:collapse;width:100%;margin:.5rem 0}',
+  'th,td{text-align:left;padding:.3rem .4rem;border-bottom:1px solid rgba(118,118,118,.4)}',
+  'main.wide{max-width:40rem}',
+  '.notice{border-left:4px solid #1b7a36;padding:.5rem .75rem;margin:1rem 0;background:rgba(27,122,54,.08)}',
+  'form.inline{display:inline}',
+  'a.button{display:inline-block;padding:.5rem 1rem;border-radius:4px;border:1px solid #1a4f9c;background:#1a4f9c;color:#fff;text-decoration:none}',
+  '.sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}',
 ].join('');
 
 const STYLE_HASH = `'sha256-${createHash('sha256').update(CSS).digest('base64')}'`;
@@ -32,7 +44,10 @@ export function escapeHtml(text: string): string {
  * CSP that allows nothing but the inline stylesheet and forms posted to this issuer, or to the
  * origins a form's answer redirects to (browsers apply form-action to the redirects after a POST).
  */
-export function pageHeaders(formTargets: readonly string[] = []): Record<string, string> {
+export function pageHeaders(
+  formTargets: readonly string[] = [],
+  options: { readonly scripts?: boolean } = {},
+): Record<string, string> {
   const origins = new Set<string>();
   for (const target of formTargets) {
     const url = URL.parse(target);
@@ -48,6 +63,7 @@ export function pageHeaders(formTargets: readonly string[] = []): Record<string,
     'content-security-policy': [
       "default-src 'none'",
       `style-src ${STYLE_HASH}`,
+      ...(options.scripts === true ? ["script-src 'self'"] : []),
       `form-action 'self'${[...origins].map((o) => ` ${o}`).join('')}`,
       "frame-ancestors 'none'",
       "base-uri 'none'",
@@ -56,7 +72,7 @@ export function pageHeaders(formTargets: readonly string[] = []): Record<string,
 }
 
 /** A page of the issuer: the shared head and stylesheet around `body` (HTML, already escaped). */
-export function renderPage(title: string, body: string): string {
+export function renderPage(title: string, body: string, options: { readonly wide?: boolean } = {}): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -67,7 +83,7 @@ export function renderPage(title: string, body: string): string {
 <style>${CSS}</style>
 </head>
 <body>
-<main>
+<main${options.wide === true ? ' class="wide"' : ''}>
 ${body}
 </main>
 </body>
@@ -83,6 +99,8 @@ export interface LoginPageInput {
   readonly clientName: string;
   readonly username?: string;
   readonly error?: string;
+  /** The page that signs in with a passkey instead of the password; absent: not offered. */
+  readonly passkeyHref?: string;
 }
 
 /** The login form: labelled fields with autocomplete hints; an error is announced (role=alert). */
@@ -104,7 +122,7 @@ ${error}<form method="post" action="${escapeHtml(input.action)}">
 <input id="password" name="password" type="password" autocomplete="current-password" required maxlength="2048"${described}${input.username ? ' autofocus' : ''}>
 <button type="submit" name="action" value="login">Sign in</button>
 <button type="submit" name="action" value="cancel" class="secondary" formnovalidate>Cancel</button>
-</form>`,
+</form>${input.passkeyHref === undefined ? '' : `\n<p><a href="${escapeHtml(input.passkeyHref)}" id="use-passkey">Sign in with a passkey instead</a></p>`}`,
   );
 }
 

@@ -4,6 +4,7 @@ import type { AdapterConstructor } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { RevocationRecord, Store } from '../../store/types.ts';
 import type { IssuerOptions } from '../issuer-options.ts';
+import { relyingPartyOf } from '../mfa/passkeys.ts';
 import { deviceCodeRetentionSeconds } from '../oidc/device-flow.ts';
 import { USER_ROUTES, type UserFlowSetup } from '../oidc/user-flows.ts';
 import { withUserGrants } from '../oidc/user-grant-adapter.ts';
@@ -12,13 +13,16 @@ import { createGrantAccessTokens } from '../tokens/grant-access-tokens.ts';
 import type { OwnTokenVerifier } from '../tokens/verify-own-token.ts';
 import { createInteractionHandler, INTERACTION_PREFIX } from './interaction-handler.ts';
 import { type IssuerSecrets, loadIssuerSecrets } from './issuer-secret.ts';
+import { createSignInFlow, type SignInFlow } from './sign-in-flow.ts';
 
 export interface UserRoutesDeps {
   readonly store: Store;
   readonly options: Pick<
     IssuerOptions,
-    'issuerUrl' | 'login' | 'refreshTokens' | 'tokenLifetimeSeconds' | 'deviceFlow'
+    'issuerUrl' | 'login' | 'refreshTokens' | 'tokenLifetimeSeconds' | 'deviceFlow' | 'mfa'
   >;
+  /** Key encryption key of TOTP secrets at rest, or null. */
+  readonly kek: Buffer | null;
   readonly now: () => number;
   readonly log: Logger;
   readonly onRevoked: (record: RevocationRecord) => void;
@@ -33,6 +37,8 @@ export interface UserRoutes {
   setup(): UserFlowSetup;
   /** The keys derived from the server secret (after start). */
   secrets(): IssuerSecrets;
+  /** The sign-in steps, for every page that signs users in (OAuth login, console, account page). */
+  readonly signIn: SignInFlow;
   /** The Provider and the token verifier serving from now on (after each rebuild). */
   serve(provider: Provider, verifier: OwnTokenVerifier): void;
   /** Whether `path` is one the issuer answers itself for the user flows (login pages, userinfo). */
@@ -64,11 +70,21 @@ export function createUserRoutes(deps: UserRoutesDeps): UserRoutes {
     if (value === null) throw new Error('the issuer has not been started');
     return value;
   };
+  const signIn = createSignInFlow({
+    store,
+    kek: deps.kek,
+    lockout: options.login.lockout,
+    now,
+    log: log.child({ component: 'sign-in' }),
+    mfa: options.mfa,
+    rp: relyingPartyOf(options.issuerUrl),
+    issuerName: new URL(options.issuerUrl).host,
+  });
   const interactions = createInteractionHandler({
     provider: () => need(provider),
     store,
     csrfKey: () => need(secrets).csrfKey,
-    lockout: options.login.lockout,
+    signIn,
     perAddress: options.login.perAddress,
     now,
     log: log.child({ component: 'login' }),
@@ -94,6 +110,7 @@ export function createUserRoutes(deps: UserRoutesDeps): UserRoutes {
       grantTokens,
     }),
     secrets: () => need(secrets),
+    signIn,
     serve(next, nextVerifier) {
       provider = next;
       verifier = nextVerifier;

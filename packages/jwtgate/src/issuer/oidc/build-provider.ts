@@ -9,6 +9,7 @@ import Provider, {
 import { verifyClientSecret } from '../../store/hash-secret.ts';
 import { isStoreUnavailable } from '../../store/store-unavailable.ts';
 import type { KeySnapshot } from '../keys/key-ring.ts';
+import { ACR_VALUES } from '../login/describe-sign-in.ts';
 import { pageHeaders, renderMessagePage } from '../login/login-page.ts';
 import { DPOP_ALGORITHMS } from '../tokens/check-dpop-proof.ts';
 import {
@@ -141,6 +142,8 @@ export function buildProvider(setup: ProviderSetup): Provider {
     responseTypes: ['code'],
     scopes: [...USER_SCOPES],
     claims: Object.fromEntries(Object.entries(USER_CLAIMS).map(([scope, claims]) => [scope, [...claims]])),
+    // The assurance levels a sign-in gives (describe-sign-in.ts); listed in the metadata.
+    acrValues: Object.values(ACR_VALUES),
     routes: {
       token: OAUTH_ROUTES.token,
       introspection: OAUTH_ROUTES.introspection,
@@ -240,7 +243,14 @@ export function buildProvider(setup: ProviderSetup): Provider {
     extraTokenClaims: async (ctx: KoaContext, token: IssuedToken) => {
       // An exchanged token: the subject token's roles (never more) and the chain of actors.
       const exchanged = setup.tokenExchange.claimsOf(token);
-      if (exchanged !== undefined) return { roles: [...exchanged.roles], act: exchanged.act };
+      if (exchanged !== undefined)
+        return {
+          roles: [...exchanged.roles],
+          act: exchanged.act,
+          // The user signed in as the subject token says: the exchanged token says the same.
+          ...(exchanged.amr === undefined ? {} : { amr: [...exchanged.amr] }),
+          ...(exchanged.acr === undefined ? {} : { acr: exchanged.acr }),
+        };
       if ('accountId' in token && typeof token.accountId === 'string')
         return userTokenClaims(ctx, token, setup.users);
       if (token.client === undefined) return undefined;

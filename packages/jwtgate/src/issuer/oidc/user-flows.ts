@@ -18,8 +18,11 @@ export const USER_ROUTES = {
   endSessionSuccess: '/logout/success',
 } as const;
 
-/** OpenID Connect scopes (Core 5.4) and the claims they release. */
-export const USER_CLAIMS = { openid: ['sub'], profile: ['name'], email: ['email'] } as const;
+/**
+ * OpenID Connect scopes (Core 5.4) and the claims they release; `acr` and `amr` (Core 2: how the
+ * user signed in) come with every ID token, not only when a client asks for them.
+ */
+export const USER_CLAIMS = { openid: ['sub', 'acr', 'amr'], profile: ['name'], email: ['email'] } as const;
 export const USER_SCOPES = ['openid', 'offline_access', 'profile', 'email'] as const;
 /** Scopes a user's access token may carry besides the client's registered API scopes (for /userinfo). */
 const TOKEN_OIDC_SCOPES = ['openid', 'profile', 'email'];
@@ -123,7 +126,25 @@ export async function userTokenClaims(
   const user = userContext(ctx).entities.Account?.user ?? (await setup.store.users.get(accountId));
   if (grantId !== undefined)
     await setup.grantTokens.track(grantId, token.jti, epoch() + setup.tokenLifetimeSeconds + 60, accountId);
-  return { roles: user === undefined ? [] : rolesFor(user, token.clientId) };
+  return { roles: user === undefined ? [] : rolesFor(user, token.clientId), ...signInClaims(ctx) };
+}
+
+/**
+ * How the user signed in (amr, acr), for the access token as the ID token has it: from the
+ * code, device code or refresh token the token is issued for (oidc-provider keeps the login's amr
+ * and acr on each, through every rotation).
+ */
+function signInClaims(ctx: KoaContext): { amr?: string[]; acr?: string } {
+  const entities = ((ctx.oidc as { entities?: unknown } | undefined)?.entities ?? {}) as Record<
+    string,
+    { amr?: unknown; acr?: unknown } | undefined
+  >;
+  const source = entities.AuthorizationCode ?? entities.DeviceCode ?? entities.RefreshToken;
+  const amr = Array.isArray(source?.amr) ? source.amr.filter((m): m is string => typeof m === 'string') : [];
+  return {
+    ...(amr.length > 0 ? { amr } : {}),
+    ...(typeof source?.acr === 'string' ? { acr: source.acr } : {}),
+  };
 }
 
 /** oidc-provider configuration of the user flows, merged into the Provider's by buildProvider. */

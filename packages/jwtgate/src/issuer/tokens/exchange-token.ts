@@ -41,6 +41,9 @@ export const EXCHANGE_GTY = 'token_exchange';
 export interface ExchangeClaims {
   readonly act: Readonly<Record<string, unknown>>;
   readonly roles: readonly string[];
+  /** How the user signed in, as the subject token says (amr, acr). */
+  readonly amr?: readonly string[];
+  readonly acr?: string;
 }
 
 export interface TokenExchangeSetup {
@@ -237,9 +240,14 @@ export function createTokenExchange(setup: TokenExchangeSetup): TokenExchange {
           identifier: () => target,
         },
       });
+      const amr = Array.isArray(subject.amr)
+        ? subject.amr.filter((m): m is string => typeof m === 'string')
+        : [];
       issued.set(token, {
         act: { sub: client.clientId, ...(prior === undefined ? {} : { act: prior }) },
         roles,
+        ...(amr.length > 0 ? { amr } : {}),
+        ...(typeof subject.acr === 'string' ? { acr: subject.acr } : {}),
       });
       const value = await token.save();
       ctx.body = {

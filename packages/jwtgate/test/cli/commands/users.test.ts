@@ -175,6 +175,7 @@ describe('jwtgate users', () => {
       'failed_logins',
       'id',
       'locked_until',
+      'mfa_required',
       'name',
       'roles',
       'updated_at',
@@ -323,5 +324,45 @@ describe('jwtgate users', () => {
     assert.equal(event?.subject, id);
     assert.deepEqual(event?.detail, { username: 'alice', grants_ended: 0 });
     assert.equal((await t.cli(['users', 'add', 'alice'])).code, 0);
+  });
+
+  test('second factors: add --mfa-required, require-mfa [--off], show lists factors, reset-mfa removes them; audited', async () => {
+    const t = fresh();
+    const added = await t.cli(['users', 'add', 'alice', '--mfa-required', '--json']);
+    assert.equal(added.code, 0, added.stderr);
+    assert.equal(JSON.parse(added.stdout).user.mfa_required, true);
+    const off = await t.cli(['users', 'require-mfa', 'alice', '--off']);
+    assert.equal(off.code, 0, off.stderr);
+    assert.match(off.stdout, /^mfa required: +no$/m);
+    assert.match((await t.cli(['users', 'require-mfa', 'ALICE'])).stdout, /^mfa required: +yes$/m);
+    await t.open(async (store) => {
+      const user = await store.users.getByUsername('alice');
+      await store.totp.begin(user?.id as string, 'JBSWY3DPEHPK3PXP', Date.now());
+      await store.totp.confirm(user?.id as string, 1, Date.now());
+      await store.recoveryCodes.replace(user?.id as string, ['h1', 'h2'], Date.now());
+      await store.passkeys.add({
+        id: 'cred-1',
+        userId: user?.id as string,
+        publicKey: 'pQ',
+        counter: 0,
+        transports: [],
+        name: 'Laptop',
+        deviceType: 'singleDevice',
+        backedUp: false,
+      });
+    });
+    const show = await t.cli(['users', 'show', 'alice']);
+    assert.match(show.stdout, /^totp: +active$/m);
+    assert.match(show.stdout, /^passkeys: +Laptop$/m);
+    assert.match(show.stdout, /^recovery codes: +2 left$/m);
+    assert.doesNotMatch(show.stdout, /JBSWY3DPEHPK3PXP|pQ/);
+    const reset = await t.cli(['users', 'reset-mfa', 'alice']);
+    assert.equal(reset.code, 0, reset.stderr);
+    assert.match(reset.stdout, /second factors of alice removed/);
+    const after = JSON.parse((await t.cli(['users', 'show', 'alice', '--json'])).stdout);
+    assert.deepEqual(after.factors, { totp: 'none', recovery_codes_left: 0, passkeys: [] });
+    const [event] = await t.open((store) => store.audit.recent(1, ['user.factors_reset']));
+    assert.deepEqual(event?.detail, { username: 'alice', totp: 'active', passkeys: 1, recovery_codes: 2 });
+    assert.equal((await t.cli(['users', 'reset-mfa', 'nobody'])).code, 1);
   });
 });
