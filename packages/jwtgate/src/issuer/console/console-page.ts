@@ -42,6 +42,10 @@ a:focus-visible,button:focus-visible,input:focus-visible,select:focus-visible,te
 .chart .tokens{fill:var(--accent)}.chart .failures{fill:var(--bad)}
 .legend span{display:inline-block;width:.8rem;height:.8rem;margin:0 .3rem 0 1rem;vertical-align:middle}
 .legend .tokens{background:var(--accent)}.legend .failures{background:var(--bad)}
+.qr{display:block;width:14.5rem;height:14.5rem;margin:1rem 0}
+.secret-text,.codes{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;letter-spacing:.05em;overflow-wrap:anywhere}
+.codes{columns:2;padding-left:1.25rem}
+h3{font-size:1.05rem;margin:1.25rem 0 .25rem}
 .sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 `;
 
