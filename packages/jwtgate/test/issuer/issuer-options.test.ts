@@ -20,6 +20,17 @@ describe('resolveIssuerOptions', () => {
     assert.equal(resolveIssuerOptions({ host: '::1', port: 9 }).issuerUrl, 'http://[::1]:9');
   });
 
+  test('second factors: required of nobody by default; roles are checked; DPoP nonces off by default', () => {
+    const o = resolveIssuerOptions({});
+    assert.deepEqual(o.mfa, { admins: false, roles: [] });
+    assert.deepEqual(o.dpop, { requireNonce: false });
+    assert.deepEqual(resolveIssuerOptions({ mfa: { roles: ['billing-admin'] } }).mfa, {
+      admins: false,
+      roles: ['billing-admin'],
+    });
+    fails({ mfa: { roles: ['two words'] } }, /second factor roles: "two words" is not a role/);
+  });
+
   test('the issuer URL is an origin; a trailing slash is dropped', () => {
     assert.equal(
       resolveIssuerOptions({ issuerUrl: 'https://auth.example/' }).issuerUrl,
