@@ -241,7 +241,7 @@ export function registerCheckCommand(program: Command): void {
           : undefined;
       const { readConfig } = await import('../gateway/config/read-config.ts');
       const { compileGateway } = await import('../gateway/config/compile-gateway.ts');
-      const { RevocationList } = await import('../gateway/pipeline/revocation-list.ts');
+      const { RevocationList } = await import('../gateway/state/revocation-list.ts');
       let config: GatewayConfig;
       let g: CompiledGateway;
       try {

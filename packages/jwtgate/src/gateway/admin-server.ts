@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Verifier } from '@jwtgate/verify';
 import type { GatewayMetrics } from './observe/metrics.ts';
-import type { RevocationList } from './pipeline/revocation-list.ts';
-import type { SharedRedis } from './pipeline/shared-redis.ts';
+import type { RevocationList } from './state/revocation-list.ts';
+import type { SharedRedis } from './state/shared-redis.ts';
 
 export interface AdminContext {
   readonly verifier: () => Verifier;

@@ -7,10 +7,10 @@ import { type CompiledGateway, compileGateway } from './config/compile-gateway.t
 import { readConfig } from './config/read-config.ts';
 import { createRequestHandler } from './handle-request.ts';
 import { createMetrics, type GatewayMetrics } from './observe/metrics.ts';
-import { type FeedSubscription, subscribeRevocationFeed } from './pipeline/revocation-feed.ts';
-import { RevocationList } from './pipeline/revocation-list.ts';
-import { createSharedJwksFetch } from './pipeline/shared-jwks-cache.ts';
-import { openSharedRedis, type SharedRedis } from './pipeline/shared-redis.ts';
+import { type FeedSubscription, subscribeRevocationFeed } from './state/revocation-feed.ts';
+import { RevocationList } from './state/revocation-list.ts';
+import { createSharedJwksFetch } from './state/shared-jwks-cache.ts';
+import { openSharedRedis, type SharedRedis } from './state/shared-redis.ts';
 import { createUpgradeHandler } from './upgrade.ts';
 
 export interface GatewayOptions {

@@ -6,8 +6,8 @@ import { AggregatorRegistry } from 'prom-client';
 import { compileGateway } from './config/compile-gateway.ts';
 import { readConfig } from './config/read-config.ts';
 import { createGateway } from './create-gateway.ts';
-import { publishRevocation } from './pipeline/redis-revocations.ts';
-import { RevocationList } from './pipeline/revocation-list.ts';
+import { publishRevocation } from './state/redis-revocations.ts';
+import { RevocationList } from './state/revocation-list.ts';
 
 export interface RunOptions {
   readonly config: string;

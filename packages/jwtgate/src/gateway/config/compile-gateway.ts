@@ -7,15 +7,15 @@ import {
   type TokenSource,
   type Verifier,
 } from '@jwtgate/verify';
+import { createRateLimiter } from '../../lib/rate-limit.ts';
 import { ConfigError } from '../errors.ts';
 import { type Authenticate, compileAuthenticate } from '../pipeline/authenticate.ts';
 import { compileIdentityHeaders, type IdentityMutator } from '../pipeline/identity-headers.ts';
-import { createRateLimiter } from '../pipeline/rate-limit.ts';
-import { createRedisRateLimiter, type SharedRateLimiter } from '../pipeline/redis-rate-limit.ts';
-import { REVOCATION_GRACE_SECONDS, type RevocationList } from '../pipeline/revocation-list.ts';
-import type { RedisSettings, SharedRedis } from '../pipeline/shared-redis.ts';
 import { compileMatcher, compilePathPattern, findOverlaps, type MatchResult } from '../routes/match-route.ts';
 import type { PathPattern } from '../routes/path-pattern.ts';
+import { createRedisRateLimiter, type SharedRateLimiter } from '../state/redis-rate-limit.ts';
+import { REVOCATION_GRACE_SECONDS, type RevocationList } from '../state/revocation-list.ts';
+import type { RedisSettings, SharedRedis } from '../state/shared-redis.ts';
 import { createTargetGroup, PoolRegistry, type TargetGroup } from '../upstream/upstream-targets.ts';
 import { toMs } from './duration.ts';
 import type { GatewayConfig, ProviderConfig, RouteConfig } from './types.ts';

@@ -10,7 +10,7 @@ import {
 import { readConfig } from '../../../src/gateway/config/read-config.ts';
 import type { GatewayConfig, RouteConfig } from '../../../src/gateway/config/types.ts';
 import { ConfigError } from '../../../src/gateway/errors.ts';
-import { RevocationList } from '../../../src/gateway/pipeline/revocation-list.ts';
+import { RevocationList } from '../../../src/gateway/state/revocation-list.ts';
 import { config, EXAMPLE_CONFIG, hsProvider, route, SECRET_A } from '../helpers/config.ts';
 
 const FILE = '/etc/jwtgate/test.yaml';

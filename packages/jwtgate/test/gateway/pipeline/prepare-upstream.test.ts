@@ -4,7 +4,7 @@ import { after, describe, test } from 'node:test';
 import { NOW_SECONDS, secretBytes, signToken } from '../../../../verify/test/helpers/keys.ts';
 import { type CompiledGateway, compileGateway } from '../../../src/gateway/config/compile-gateway.ts';
 import { type Forwarding, prepareUpstream } from '../../../src/gateway/pipeline/prepare-upstream.ts';
-import { RevocationList } from '../../../src/gateway/pipeline/revocation-list.ts';
+import { RevocationList } from '../../../src/gateway/state/revocation-list.ts';
 import { config, route } from '../helpers/config.ts';
 
 const compiled: CompiledGateway[] = [];

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { GatewayError } from '../../../src/gateway/errors.ts';
-import { createRateLimiter } from '../../../src/gateway/pipeline/rate-limit.ts';
-import { createRedisRateLimiter } from '../../../src/gateway/pipeline/redis-rate-limit.ts';
+import { createRedisRateLimiter } from '../../../src/gateway/state/redis-rate-limit.ts';
+import { createRateLimiter } from '../../../src/lib/rate-limit.ts';
 import { closedPort, deleteKeys, REDIS_URL, uniquePrefix, withRedis } from '../helpers/redis.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

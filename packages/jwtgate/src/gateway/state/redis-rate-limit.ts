@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { RateLimiter } from '../../lib/rate-limit.ts';
 import { GatewayError } from '../errors.ts';
-import type { RateLimiter } from './rate-limit.ts';
 
 /**
  * An atomic token bucket: KEYS[1] is the bucket (a hash: tokens, at); ARGV rate, burst. The clock

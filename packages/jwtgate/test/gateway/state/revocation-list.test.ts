@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { REVOCATION_GRACE_SECONDS, RevocationList } from '../../../src/gateway/pipeline/revocation-list.ts';
+import { REVOCATION_GRACE_SECONDS, RevocationList } from '../../../src/gateway/state/revocation-list.ts';
 
 const NOW_S = 1_800_000_000;
 

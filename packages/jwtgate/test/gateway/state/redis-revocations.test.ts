@@ -8,8 +8,8 @@ import {
   type RedisRevocationSubscription,
   revocationKeys,
   subscribeRedisRevocations,
-} from '../../../src/gateway/pipeline/redis-revocations.ts';
-import { RevocationList } from '../../../src/gateway/pipeline/revocation-list.ts';
+} from '../../../src/gateway/state/redis-revocations.ts';
+import { RevocationList } from '../../../src/gateway/state/revocation-list.ts';
 import { deleteKeys, eventually, killClient, REDIS_URL, uniquePrefix, withRedis } from '../helpers/redis.ts';
 
 const log = pino({ level: 'silent' });

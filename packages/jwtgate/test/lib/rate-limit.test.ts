@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createRateLimiter } from '../../../src/gateway/pipeline/rate-limit.ts';
+import { createRateLimiter } from '../../src/lib/rate-limit.ts';
 
 const T0 = 1_800_000_000_000;
 

@@ -21,7 +21,7 @@ import {
   createSharedJwksFetch,
   type SharedJwksResult,
   sharedJwksKey,
-} from '../../../src/gateway/pipeline/shared-jwks-cache.ts';
+} from '../../../src/gateway/state/shared-jwks-cache.ts';
 import { route, tempDir } from '../helpers/config.ts';
 import { closedPort, deleteKeys, eventually, REDIS_URL, uniquePrefix, withRedis } from '../helpers/redis.ts';
 

@@ -5,8 +5,8 @@ import pino from 'pino';
 import {
   type FeedSubscription,
   subscribeRevocationFeed,
-} from '../../../src/gateway/pipeline/revocation-feed.ts';
-import { RevocationList } from '../../../src/gateway/pipeline/revocation-list.ts';
+} from '../../../src/gateway/state/revocation-feed.ts';
+import { RevocationList } from '../../../src/gateway/state/revocation-list.ts';
 
 const EXP = Math.floor(Date.now() / 1000) + 300;
 const log = pino({ level: 'silent' });
