@@ -6,12 +6,12 @@ import { createAdminServer } from './admin-server.ts';
 import { type CompiledGateway, compileGateway } from './config/compile-gateway.ts';
 import { readConfig } from './config/read-config.ts';
 import { createRequestHandler } from './handle-request.ts';
+import { createUpgradeHandler } from './handle-upgrade.ts';
 import { createMetrics, type GatewayMetrics } from './observe/metrics.ts';
 import { type FeedSubscription, subscribeRevocationFeed } from './state/revocation-feed.ts';
 import { RevocationList } from './state/revocation-list.ts';
 import { createSharedJwksFetch } from './state/shared-jwks-cache.ts';
 import { openSharedRedis, type SharedRedis } from './state/shared-redis.ts';
-import { createUpgradeHandler } from './upgrade.ts';
 
 export interface GatewayOptions {
   readonly configFile: string;
@@ -137,20 +137,16 @@ export function createGateway(options: GatewayOptions): Gateway {
         release();
         if (inFlight === 0 && drained) drained();
       });
-      handle(req, res).catch((err: unknown) => {
-        log.error({ err }, 'request handler failed');
-        if (!res.headersSent)
-          res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"ERR_INTERNAL"}');
-        else res.destroy();
-      });
+      handle(req, res);
     },
   );
   const upgrade = createUpgradeHandler(() => current, log, metrics);
   server.setTimeout(120_000, (socket) => socket.destroy());
   server.maxConnections = 20_000;
   server.on('upgrade', (req, socket, head) => {
-    const release = hold(current);
-    void upgrade(req, socket, head).finally(release);
+    // Held until the socket closes: never a pool closed under a handshake in progress.
+    socket.once('close', hold(current));
+    upgrade(req, socket, head);
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     // Malformed HTTP and oversized headers: node answers 400/431 here; never a stack trace.

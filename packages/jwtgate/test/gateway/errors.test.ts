@@ -128,10 +128,7 @@ describe('docs/errors.md documents every gateway code', () => {
   });
 
   test('ERR_PATH_INVALID is what the pipeline answers for unsafe paths, with status 400', () => {
-    const source = readFileSync(
-      new URL('../../src/gateway/pipeline/prepare-upstream.ts', import.meta.url),
-      'utf8',
-    );
+    const source = readFileSync(new URL('../../src/gateway/pipeline/check-path.ts', import.meta.url), 'utf8');
     assert.match(source, /new GatewayError\('ERR_PATH_INVALID'\)/);
     assert.equal(GATEWAY_ERROR_CODES.ERR_PATH_INVALID.status, 400);
   });

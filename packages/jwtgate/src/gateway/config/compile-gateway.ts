@@ -9,8 +9,9 @@ import {
 } from '@jwtgate/verify';
 import { createRateLimiter } from '../../lib/rate-limit.ts';
 import { ConfigError } from '../errors.ts';
+import { compileHeaderPolicy, type HeaderPolicy, identityHeaderProblem } from '../headers/header-policy.ts';
 import { type Authenticate, compileAuthenticate } from '../pipeline/authenticate.ts';
-import { compileIdentityHeaders, type IdentityMutator } from '../pipeline/identity-headers.ts';
+import { type Authorize, compileAuthorize } from '../pipeline/authorize.ts';
 import { compileMatcher, compilePathPattern, findOverlaps, type MatchResult } from '../routes/match-route.ts';
 import type { PathPattern } from '../routes/path-pattern.ts';
 import { createRedisRateLimiter, type SharedRateLimiter } from '../state/redis-rate-limit.ts';
@@ -26,18 +27,14 @@ export interface CompiledRoute {
   readonly pattern: PathPattern;
   readonly methods: ReadonlySet<string> | null;
   readonly public: boolean;
+  /** Who the request is (null on public routes). */
   readonly authenticate: Authenticate | null;
+  /** Whether they may (null when the route requires no role or scope). */
+  readonly authorize: Authorize | null;
   readonly upstream: TargetGroup;
   readonly stripPrefix: string | null;
-  readonly identity: IdentityMutator;
-  /** Request headers never forwarded on this route (the token's headers unless forward_token). */
-  readonly dropHeaders: ReadonlySet<string>;
-  /** Cookies holding the token, removed from the Cookie header unless forward_token. */
-  readonly dropCookies: ReadonlySet<string>;
-  /** Query parameters holding the token, removed from the upstream URL unless forward_token. */
-  readonly dropQuery: ReadonlySet<string>;
-  /** Whether a client request header must not reach the upstream (compiled once per route). */
-  readonly dropRequestHeader: (name: string) => boolean;
+  /** What the upstream sees of the request's headers, cookies and token parameters. */
+  readonly headers: HeaderPolicy;
   /** Scopes the route requires, for `WWW-Authenticate: ... scope="..."` on 403. */
   readonly scope: string;
   readonly timeoutMs: number;
@@ -156,54 +153,6 @@ function fileOptionPath(message: string): string {
   return path + rest;
 }
 
-// Client copies of these never reach an upstream unless the gateway is behind a trusted proxy:
-// the gateway sets X-Forwarded-* itself.
-const FORWARDING_HEADERS = [
-  'forwarded',
-  'x-real-ip',
-  'x-forwarded-for',
-  'x-forwarded-host',
-  'x-forwarded-proto',
-  'x-forwarded-port',
-  'x-forwarded-prefix',
-];
-// Headers some frameworks use to change the method or the path after routing: they would let a
-// request that passed one route's rules act as another. Never forwarded.
-const OVERRIDE_HEADERS = [
-  'x-http-method-override',
-  'x-http-method',
-  'x-method-override',
-  'x-original-url',
-  'x-rewrite-url',
-];
-// Identity headers may not take names that frame or route the request, or that carry credentials.
-const RESERVED_NAMES = new Set([
-  'host',
-  'content-length',
-  'transfer-encoding',
-  'connection',
-  'keep-alive',
-  'te',
-  'trailer',
-  'upgrade',
-  'expect',
-  'authorization',
-  'proxy-authorization',
-  'cookie',
-  'x-request-id',
-  'traceparent',
-  'tracestate',
-  ...FORWARDING_HEADERS,
-  ...OVERRIDE_HEADERS,
-]);
-const HEADER_NAME = /^[!#$%&'*+.^`|~0-9A-Za-z-]+$/;
-
-function tokenHeaders(sources: readonly TokenSource[]): string[] {
-  return sources.flatMap((s) =>
-    'bearer' in s ? ['authorization'] : 'header' in s ? [s.header.toLowerCase()] : [],
-  );
-}
-
 /**
  * Compiles a validated configuration into frozen routes, one verifier and upstream pools.
  * Every cross-reference problem (unknown provider, overlapping routes, a route neither public
@@ -286,6 +235,7 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
     if (!isPublic && !r.requires)
       problems.push(`${at}: requires is missing (routes are protected unless public: true)`);
     let authenticate: Authenticate | null = null;
+    let authorize: Authorize | null = null;
     let providers: string[] = [];
     if (r.requires) {
       const q = r.requires;
@@ -297,18 +247,13 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
       const unknown = providers.filter((p) => !Object.hasOwn(g.providers, p));
       if (unknown.length) problems.push(`${at}.requires: unknown provider ${unknown.join(', ')}`);
       else if (given === 1) {
-        authenticate = compileAuthenticate(
-          verifier,
-          {
-            providers,
-            mode: q.all ? 'all' : 'any',
-            ...(q.roles_any ? { rolesAny: q.roles_any } : {}),
-            ...(q.roles_all ? { rolesAll: q.roles_all } : {}),
-            ...(q.scopes_any ? { scopesAny: q.scopes_any } : {}),
-            ...(q.scopes_all ? { scopesAll: q.scopes_all } : {}),
-          },
-          sources,
-        );
+        authenticate = compileAuthenticate(verifier, providers, q.all ? 'all' : 'any', sources);
+        authorize = compileAuthorize(verifier, providers, {
+          ...(q.roles_any ? { rolesAny: q.roles_any } : {}),
+          ...(q.roles_all ? { rolesAll: q.roles_all } : {}),
+          ...(q.scopes_any ? { scopesAny: q.scopes_any } : {}),
+          ...(q.scopes_all ? { scopesAll: q.scopes_all } : {}),
+        });
       }
     }
     if (r.rate_limit && isPublic)
@@ -318,40 +263,21 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
     if (r.strip_prefix && !isSegmentPrefix(r.strip_prefix, pattern)) {
       problems.push(`${at}.strip_prefix: ${r.strip_prefix} is not a prefix of ${pattern.source}`);
     }
-    const dropHeaders = new Set<string>();
-    const dropCookies = new Set<string>();
-    const dropQuery = new Set<string>();
-    if (!r.forward_token) {
-      for (const p of providers) {
-        for (const h of tokenHeaders(sources(p) ?? [{ bearer: true }])) dropHeaders.add(h);
-        for (const s of sources(p) ?? []) {
-          if ('cookie' in s) dropCookies.add(s.cookie);
-          if ('query' in s) dropQuery.add(s.query);
-        }
-      }
-    }
     for (const name of Object.keys(r.identity_headers ?? {})) {
-      if (!HEADER_NAME.test(name) || name.includes('_')) {
-        problems.push(
-          `${at}.identity_headers: "${name}" is not a valid header name (letters, digits and - only)`,
-        );
-      } else if (RESERVED_NAMES.has(name.toLowerCase())) {
-        problems.push(`${at}.identity_headers: "${name}" is reserved and cannot carry identity`);
-      }
+      const problem = identityHeaderProblem(name);
+      if (problem !== null) problems.push(`${at}.identity_headers: ${problem}`);
     }
-    const never = new Set([
-      ...dropHeaders,
-      ...reserved,
-      ...OVERRIDE_HEADERS,
-      ...(trustForwarded ? [] : FORWARDING_HEADERS),
-    ]);
-    // Names with '_' are dropped too: CGI-style upstreams read X_User_Id as X-User-Id.
-    const dropRequestHeader = (name: string): boolean =>
-      never.has(name) || name.startsWith(reservedPrefix) || name.includes('_');
     const scope = [...(r.requires?.scopes_all ?? []), ...(r.requires?.scopes_any ?? [])].join(' ');
-    let identity: IdentityMutator;
+    let headers: HeaderPolicy;
     try {
-      identity = compileIdentityHeaders(r.identity_headers ?? {});
+      headers = compileHeaderPolicy({
+        tokenSources: providers.flatMap((p) => sources(p) ?? [{ bearer: true as const }]),
+        forwardToken: r.forward_token === true,
+        identityHeaders: r.identity_headers ?? {},
+        reserved,
+        reservedPrefix,
+        trustForwarded,
+      });
     } catch (err) {
       problems.push(`${at}.identity_headers: ${(err as Error).message}`);
       return;
@@ -364,13 +290,10 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
         methods: r.match.methods ? new Set(r.match.methods) : null,
         public: isPublic,
         authenticate,
+        authorize,
         upstream: createTargetGroup(Array.isArray(r.upstream) ? r.upstream : [r.upstream], pools),
         stripPrefix: r.strip_prefix ? r.strip_prefix.replace(/\/$/, '') : null,
-        identity,
-        dropHeaders,
-        dropCookies,
-        dropQuery,
-        dropRequestHeader,
+        headers,
         scope,
         timeoutMs: toMs(r.timeout, 30_000),
         maxBodyBytes: r.max_body_bytes ?? g.max_body_bytes ?? 10 * 1024 * 1024,

@@ -67,9 +67,9 @@ describe('compileGateway: the example', () => {
     assert.equal(health.methods, null);
     assert.equal(billing.stripPrefix, '/billing');
     assert.equal(tutorial.stripPrefix, null);
-    assert.deepEqual([...billing.dropHeaders], ['authorization']);
-    assert.deepEqual([...tutorial.dropHeaders].sort(), ['authorization', 'token']);
-    assert.deepEqual([...health.dropHeaders], []);
+    assert.deepEqual([...billing.headers.dropHeaders], ['authorization']);
+    assert.deepEqual([...tutorial.headers.dropHeaders].sort(), ['authorization', 'token']);
+    assert.deepEqual([...health.headers.dropHeaders], []);
     assert.deepEqual([...g.reservedHeaders].sort(), ['x-user-id', 'x-user-roles']);
     assert.equal(g.reservedPrefix, 'x-jwtgate-');
     assert.equal(g.trustForwarded, false);
@@ -142,8 +142,8 @@ describe('compileGateway: a compiled route', () => {
       ],
     );
     assert.equal(a?.websocket, true);
-    assert.deepEqual([...(a?.dropHeaders ?? [])], []);
-    assert.deepEqual([...(b?.dropHeaders ?? [])], ['authorization']);
+    assert.deepEqual([...(a?.headers.dropHeaders ?? [])], []);
+    assert.deepEqual([...(b?.headers.dropHeaders ?? [])], ['authorization']);
   });
 
   test('listen and admin addresses, including IPv6, and the reserved identity prefix', () => {

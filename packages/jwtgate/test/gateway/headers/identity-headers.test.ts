@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { validateHeaderValue } from 'node:http';
 import { describe, test } from 'node:test';
-import { compileIdentityHeaders } from '../../../src/gateway/pipeline/identity-headers.ts';
+import { compileIdentityHeaders } from '../../../src/gateway/headers/identity-headers.ts';
 
 /** The headers a mapping sets from `claims` (on top of `start`). */
 function apply(
