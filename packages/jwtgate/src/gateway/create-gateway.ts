@@ -5,6 +5,7 @@ import pino, { type Logger } from 'pino';
 import { createAdminServer } from './admin-server.ts';
 import { type CompiledGateway, compileGateway } from './config/compile-gateway.ts';
 import { readConfig } from './config/read-config.ts';
+import { GatewayError } from './errors.ts';
 import { createRequestHandler } from './handle-request.ts';
 import { createUpgradeHandler } from './handle-upgrade.ts';
 import { createMetrics, type GatewayMetrics } from './observe/metrics.ts';
@@ -157,10 +158,33 @@ export function createGateway(options: GatewayOptions): Gateway {
     );
   });
   const admin = createAdminServer({
-    verifier: () => current.verifier,
-    metrics,
-    revocations,
-    redis: () => redis,
+    async readiness() {
+      let providers = current.verifier.status();
+      if (!Object.values(providers).every((p) => p.ready)) providers = await current.verifier.load();
+      const r = redis as SharedRedis | null;
+      // Redis down with on_failure open still serves: it is reported, not a reason to be unready.
+      const ready = Object.values(providers).every((p) => p.ready) && r?.refusing !== true;
+      return { ready, body: { providers, ...(r !== null ? { redis: r.status() } : {}) } };
+    },
+    metrics: async () => ({
+      contentType: metrics.registry.contentType,
+      body: await metrics.registry.metrics(),
+    }),
+    revoked: () => revocations.list(),
+    async revoke(jti, exp) {
+      revocations.add(jti, exp);
+      const r = redis as SharedRedis | null;
+      if (r === null) return;
+      try {
+        await r.publish(jti, exp);
+      } catch (cause) {
+        // Enforced here already; the other replicas did not hear of it.
+        throw new GatewayError('ERR_REDIS_UNAVAILABLE', {
+          cause,
+          detail: 'Revoked on this gateway only: Redis is unreachable; retry to reach the other replicas',
+        });
+      }
+    },
   });
   let watcher: ReturnType<typeof watch> | null = null;
   let reloadTimer: NodeJS.Timeout | null = null;
