@@ -8,6 +8,8 @@ import { readConfig } from './config/read-config.ts';
 import { GatewayError } from './errors.ts';
 import { createRequestHandler } from './handle-request.ts';
 import { createUpgradeHandler } from './handle-upgrade.ts';
+import { guardConnections } from './limits/guard-connections.ts';
+import { readOpenFileLimit } from './limits/plan-connections.ts';
 import { createMetrics, type GatewayMetrics } from './observe/metrics.ts';
 import { type FeedSubscription, subscribeRevocationFeed } from './state/revocation-feed.ts';
 import { RevocationList } from './state/revocation-list.ts';
@@ -50,6 +52,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   let redis: SharedRedis | null = null;
   // With redis.jwks_cache, every verifier this gateway compiles fetches keys through Redis.
   let jwksFetch: ReturnType<typeof createSharedJwksFetch> | null = null;
+  // Client and upstream connections are fitted under it (planConnections); read once, at start.
+  const openFileLimit = readOpenFileLimit();
   const compile = () => {
     const config = readConfig(options.configFile, options.env);
     const opened = redis === null && config.gateway.redis !== undefined;
@@ -76,6 +80,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     try {
       return compileGateway(config, {
         file: options.configFile,
+        openFileLimit,
         revocations,
         redis,
         ...(jwksFetch ? { fetch: jwksFetch } : {}),
@@ -126,10 +131,18 @@ export function createGateway(options: GatewayOptions): Gateway {
   let inFlight = 0;
   let drained: (() => void) | null = null;
   const handle = createRequestHandler({ current: () => current, log, metrics, now: Date.now });
-  // Bodies may stream for long (no overall request deadline), but headers must arrive within 30 s
-  // and a connection idle for 2 minutes is closed: a slow client cannot hold sockets for ever.
+  const limits = () => current.limits;
+  // Bodies may stream for long (no overall request deadline: the body deadline and rate apply),
+  // headers must arrive within limits.headers_timeout. Node checks that deadline only every
+  // connectionsCheckingInterval (30 s by default, so a 30 s timeout fired at up to 60 s): checked
+  // every second here, which costs one walk of the connections being read.
   const server = createServer(
-    { maxHeaderSize: 16 * 1024, requestTimeout: 0, headersTimeout: 30_000 },
+    {
+      maxHeaderSize: 16 * 1024,
+      requestTimeout: 0,
+      headersTimeout: current.limits.headersTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, Math.max(100, current.limits.headersTimeoutMs / 2)),
+    },
     (req, res) => {
       inFlight++;
       const release = hold(current);
@@ -142,16 +155,49 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
   );
   const upgrade = createUpgradeHandler(() => current, log, metrics);
-  server.setTimeout(120_000, (socket) => socket.destroy());
-  server.maxConnections = 20_000;
+  const applyLimits = (g: CompiledGateway) => {
+    server.headersTimeout = g.limits.headersTimeoutMs;
+    server.setTimeout(g.limits.idleTimeoutMs, (socket) => socket.destroy());
+    server.maxConnections = g.connections.maxConnections;
+  };
+  applyLimits(current);
+  const guard = guardConnections(server, limits, (limit) => metrics.limitReached(limit));
+  // Past maxConnections node closes the new connection at once; count it.
+  server.on('drop', () => metrics.limitReached('max_connections'));
+  metrics.setConnectionSource(
+    () =>
+      new Promise((resolve) =>
+        server.getConnections((_err, open) => resolve({ open: open ?? 0, max: server.maxConnections })),
+      ),
+  );
+  metrics.setUpstreamSource(() =>
+    [...current.pools.gates()].map(([origin, { gate }]) => ({
+      origin,
+      active: gate.active,
+      waiting: gate.waiting,
+    })),
+  );
   server.on('upgrade', (req, socket, head) => {
     // Held until the socket closes: never a pool closed under a handshake in progress.
     socket.once('close', hold(current));
     upgrade(req, socket, head);
   });
+  // CONNECT goes through the same pipeline, which refuses it (no route takes it: no tunnels).
+  server.on('connect', (req, socket, head) => upgrade(req, socket, head));
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    // Malformed HTTP and oversized headers: node answers 400/431 here; never a stack trace.
+    // Malformed HTTP, oversized headers, headers too slow: node hands them here (nothing reached
+    // a route); a short answer, never a stack trace.
     if (!socket.writable) return socket.destroy();
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+      metrics.limitReached('headers_timeout');
+      const body = JSON.stringify({
+        error: 'ERR_HEADERS_TIMEOUT',
+        message: 'The request headers did not arrive in time',
+      });
+      return socket.end(
+        `HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+    }
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
     socket.end(
       `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`,
@@ -200,6 +246,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     const old = current;
     current = next;
     bindCache(next);
+    applyLimits(next);
     if (next.listen.port !== old.listen.port || next.listen.host !== old.listen.host) {
       log.warn('listen address changes take effect on restart');
     }
@@ -241,13 +288,22 @@ export function createGateway(options: GatewayOptions): Gateway {
         });
       }
       log.info(
-        { listen: `${current.listen.host}:${port}`, admin: adminPort, routes: current.routes.length },
+        {
+          listen: `${current.listen.host}:${port}`,
+          admin: adminPort,
+          routes: current.routes.length,
+          max_connections: current.connections.maxConnections,
+          upstream_connections: current.connections.upstreamConnections,
+          open_file_limit: Number.isFinite(openFileLimit) ? openFileLimit : null,
+        },
         'gateway ready',
       );
       return { port, adminPort };
     },
     async close(graceMs = 10_000) {
       watcher?.close();
+      guard.close();
+      handle.close();
       feed?.close();
       if (reloadTimer) clearTimeout(reloadTimer);
       unrevoke();

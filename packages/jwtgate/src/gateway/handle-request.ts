@@ -1,12 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { CompiledGateway, CompiledRoute } from './config/compile-gateway.ts';
-import type { GatewayError } from './errors.ts';
+import { GatewayError } from './errors.ts';
+import { watchBodyDeadlines } from './limits/body-deadlines.ts';
 import type { GatewayMetrics } from './observe/metrics.ts';
 import { createOutcomeRecorder } from './observe/record-outcome.ts';
-import { classifyUpstreamError, forward, hasBody, isConnectFailure } from './pipeline/forward.ts';
+import { classifyUpstreamError, forward, isConnectFailure } from './pipeline/forward.ts';
+import { hasBody, readBody } from './pipeline/read-body.ts';
 import { type Denial, RequestState } from './pipeline/request-state.ts';
 import { type Continuation, PIPELINE, runPipeline } from './pipeline/run-pipeline.ts';
+import { release, tryAdmit, waitForAdmission } from './upstream/upstream-gate.ts';
+import type { Target } from './upstream/upstream-targets.ts';
 
 export interface HandlerContext {
   readonly current: () => CompiledGateway;
@@ -28,17 +33,37 @@ function sendJson(res: ServerResponse, status: number, headers: Record<string, s
   res.end(JSON.stringify(body));
 }
 
+export interface RequestHandler {
+  (req: IncomingMessage, res: ServerResponse): void;
+  /** Stops the body-deadline sweep. */
+  close(): void;
+}
+
 /**
- * Plain requests: the pipeline (runPipeline), then forward. Every outcome is logged and counted
- * once (createOutcomeRecorder) with its reason code.
+ * Plain requests: the pipeline (runPipeline), then the body (readBody), a place at the upstream
+ * (upstream-gate) and forward. Every outcome is logged and counted once (createOutcomeRecorder)
+ * with its reason code.
  */
-export function createRequestHandler(ctx: HandlerContext) {
+export function createRequestHandler(ctx: HandlerContext): RequestHandler {
   const { log, metrics, now } = ctx;
   const record = createOutcomeRecorder(log, metrics);
 
-  function failed(s: RequestState, error: unknown, target: NonNullable<RequestState['target']>) {
+  function answer(s: RequestState, err: GatewayError) {
+    const res = s.res as ServerResponse;
+    const headers: Record<string, string> = { ...err.headers, 'x-request-id': s.requestId };
+    // A body the client is still sending would have to be read and thrown away: close instead.
+    if (!s.req.complete && hasBody(s.req)) headers.connection = 'close';
+    sendJson(res, err.status, headers, { error: err.code, message: err.message, request_id: s.requestId });
+  }
+
+  function failed(s: RequestState, error: unknown, target: Target) {
     const res = s.res as ServerResponse;
     const route = s.route as CompiledRoute;
+    if (s.recorded) {
+      // Answered already (the body deadline): what is left is to let go of the connection.
+      if (!res.writableFinished) res.destroy();
+      return;
+    }
     if (res.destroyed && !res.writableFinished) {
       // The client left first (nginx logs this as 499): nothing to answer, the upstream is fine.
       return record.finished(s, 499, 'CLIENT_CLOSED');
@@ -50,15 +75,65 @@ export function createRequestHandler(ctx: HandlerContext) {
       res.destroy();
       return record.finished(s, res.statusCode, 'ERR_UPSTREAM_ABORTED');
     }
-    const headers: Record<string, string> = { ...err.headers, 'x-request-id': s.requestId };
-    if (err.code === 'ERR_BODY_TOO_LARGE') headers.connection = 'close';
-    sendJson(res, err.status, headers, { error: err.code, message: err.message, request_id: s.requestId });
-    log.warn(
-      { request_id: s.requestId, route: route.name, code: (error as { code?: string })?.code },
-      err.message,
-    );
+    answer(s, err);
+    if (!(error instanceof GatewayError))
+      log.warn(
+        { request_id: s.requestId, route: route.name, code: (error as { code?: string })?.code },
+        err.message,
+      );
     record.finished(s, err.status, err.code);
   }
+
+  function send(s: RequestState, target: Target, body: Buffer | Readable | null) {
+    const route = s.route as CompiledRoute;
+    const sent = performance.now();
+    forward(s, target, body).then(
+      (status) => {
+        release(route.gate, target.gate);
+        metrics.upstream(route.name, (performance.now() - sent) / 1000);
+        record.finished(s, status, 'OK');
+      },
+      (error: unknown) => {
+        release(route.gate, target.gate);
+        failed(s, error, target);
+      },
+    );
+  }
+
+  /** Takes a place at the upstream (waiting for one if need be), then sends. */
+  function admit(s: RequestState, target: Target, body: Buffer | Readable | null) {
+    const route = s.route as CompiledRoute;
+    if (tryAdmit(route.gate, target.gate)) return send(s, target, body);
+    const res = s.res as ServerResponse;
+    const left = new AbortController();
+    const onClose = () => left.abort(Object.assign(new Error('client closed'), { code: 'ECONNRESET' }));
+    res.once('close', onClose);
+    waitForAdmission(route.gate, target.gate, s.g.limits.upstreamQueueTimeoutMs, left.signal).then(
+      () => {
+        res.off('close', onClose);
+        if (res.destroyed) {
+          release(route.gate, target.gate);
+          return failed(s, new Error('client closed'), target);
+        }
+        send(s, target, body);
+      },
+      (error: unknown) => {
+        res.off('close', onClose);
+        failed(s, error, target);
+      },
+    );
+  }
+
+  const deadlines = watchBodyDeadlines((s) => {
+    if (s.recorded) return;
+    const res = s.res as ServerResponse;
+    const socket = s.req.socket;
+    if (!res.headersSent && !res.destroyed) {
+      answer(s, new GatewayError('ERR_BODY_TIMEOUT'));
+      res.once('finish', () => socket.destroy());
+    } else socket.destroy();
+    record.finished(s, 408, 'ERR_BODY_TIMEOUT');
+  }, now);
 
   const k: Continuation = {
     pass(s) {
@@ -66,12 +141,10 @@ export function createRequestHandler(ctx: HandlerContext) {
       record.allowed(s);
       const target = route.upstream.pick(now());
       s.target = target;
-      const sent = performance.now();
-      forward(s, target).then(
-        (status) => {
-          metrics.upstream(route.name, (performance.now() - sent) / 1000);
-          record.finished(s, status, 'OK');
-        },
+      if (!hasBody(s.req)) return admit(s, target, null);
+      deadlines.watch(s);
+      readBody(s).then(
+        (body) => admit(s, target, body),
         (error: unknown) => failed(s, error, target),
       );
     },
@@ -90,7 +163,7 @@ export function createRequestHandler(ctx: HandlerContext) {
     },
   };
 
-  return function handle(req: IncomingMessage, res: ServerResponse): void {
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const s = new RequestState(req, res, null, ctx.current(), now);
     try {
       runPipeline(PIPELINE, s, k);
@@ -98,4 +171,5 @@ export function createRequestHandler(ctx: HandlerContext) {
       k.fail(s, err);
     }
   };
+  return Object.assign(handle, { close: () => deadlines.close() });
 }

@@ -9,7 +9,13 @@ import {
 } from '@jwtgate/verify';
 import { createRateLimiter } from '../../lib/rate-limit.ts';
 import { ConfigError } from '../errors.ts';
-import { compileHeaderPolicy, type HeaderPolicy, identityHeaderProblem } from '../headers/header-policy.ts';
+import {
+  compileHeaderPolicy,
+  HEADER_NAME,
+  type HeaderPolicy,
+  identityHeaderProblem,
+} from '../headers/header-policy.ts';
+import { type ConnectionPlan, planConnections } from '../limits/plan-connections.ts';
 import { type Authenticate, compileAuthenticate } from '../pipeline/authenticate.ts';
 import { type Authorize, compileAuthorize } from '../pipeline/authorize.ts';
 import { compileMatcher, compilePathPattern, findOverlaps, type MatchResult } from '../routes/match-route.ts';
@@ -17,7 +23,9 @@ import type { PathPattern } from '../routes/path-pattern.ts';
 import { createRedisRateLimiter, type SharedRateLimiter } from '../state/redis-rate-limit.ts';
 import { REVOCATION_GRACE_SECONDS, type RevocationList } from '../state/revocation-list.ts';
 import type { RedisSettings, SharedRedis } from '../state/shared-redis.ts';
+import { RouteGate } from '../upstream/upstream-gate.ts';
 import { createTargetGroup, PoolRegistry, type TargetGroup } from '../upstream/upstream-targets.ts';
+import { compileLimits, type Limits } from './compile-limits.ts';
 import { toMs } from './duration.ts';
 import type { GatewayConfig, ProviderConfig, RouteConfig } from './types.ts';
 
@@ -41,6 +49,10 @@ export interface CompiledRoute {
   readonly maxBodyBytes: number;
   readonly rateLimit: { readonly per: 'sub' | 'client_id'; readonly limiter: SharedRateLimiter } | null;
   readonly websocket: boolean;
+  /** `method_override`: refuse (400) or strip the ways to ask for another method. */
+  readonly methodOverride: 'refuse' | 'strip' | 'allow';
+  /** The route's cap on requests at the upstream at once (`max_concurrent`). */
+  readonly gate: RouteGate;
 }
 
 export interface CompiledGateway {
@@ -60,6 +72,10 @@ export interface CompiledGateway {
   readonly redis: RedisSettings | null;
   /** Whether authenticated routes must answer 503 now (Redis down with `on_failure: closed`). */
   readonly refusing: () => boolean;
+  /** `gateway.limits`, defaults filled in. */
+  readonly limits: Limits;
+  /** Client and upstream connections as fitted under the open-file limit. */
+  readonly connections: ConnectionPlan;
 }
 
 export interface CompileContext {
@@ -72,6 +88,8 @@ export interface CompileContext {
   readonly redis?: SharedRedis | null;
   /** The fetch of remote key sources (the shared JWKS cache with `redis.jwks_cache`). Default: the global fetch. */
   readonly fetch?: FetchFunction;
+  /** The process's open-file limit (readOpenFileLimit); connections are fitted under it. Default: none. */
+  readonly openFileLimit?: number;
 }
 
 export function parseHostPort(text: string): { host: string; port: number } {
@@ -202,7 +220,19 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
     throw new ConfigError(context.file, [fileOptionPath(message)]);
   }
   const sources = (name: string): readonly TokenSource[] | undefined => g.providers[name]?.token_from;
-  const pools = new PoolRegistry();
+  const limits = compileLimits(g.limits);
+  const origins = new Set(
+    g.routes
+      .flatMap((r) => (Array.isArray(r.upstream) ? r.upstream : [r.upstream]))
+      .map((u) => URL.parse(u)?.origin),
+  );
+  const connections = planConnections({
+    openFileLimit: context.openFileLimit ?? Number.POSITIVE_INFINITY,
+    maxConnections: limits.maxConnections,
+    upstreamConnections: limits.upstreamConnections,
+    origins: origins.size,
+  });
+  const pools = new PoolRegistry(connections.upstreamConnections);
   const reservedPrefix = (g.identity_header_prefix ?? 'x-jwtgate-').toLowerCase();
   const trustForwarded = g.trust_forwarded === true;
   // Revocations are kept until exp plus this grace (RevocationList); a larger leeway would let a
@@ -267,12 +297,27 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
       const problem = identityHeaderProblem(name);
       if (problem !== null) problems.push(`${at}.identity_headers: ${problem}`);
     }
+    for (const name of r.strip_headers ?? []) {
+      if (!HEADER_NAME.test(name)) problems.push(`${at}.strip_headers: "${name}" is not a valid header name`);
+    }
+    if (r.method_override === 'allow' && r.match.methods !== undefined)
+      problems.push(
+        `${at}.method_override: allow needs a route without methods (an override could escape its method rules)`,
+      );
+    if (r.match.methods?.includes('CONNECT'))
+      problems.push(`${at}.match.methods: CONNECT is not supported (the gateway does not tunnel)`);
     const scope = [...(r.requires?.scopes_all ?? []), ...(r.requires?.scopes_any ?? [])].join(' ');
     let headers: HeaderPolicy;
     try {
       headers = compileHeaderPolicy({
-        tokenSources: providers.flatMap((p) => sources(p) ?? [{ bearer: true as const }]),
+        // A public route reads no token, so none reaches its upstream either: whatever any
+        // provider would read one from, and Authorization.
+        tokenSources: isPublic
+          ? [{ bearer: true as const }, ...Object.keys(g.providers).flatMap((p) => sources(p) ?? [])]
+          : providers.flatMap((p) => sources(p) ?? [{ bearer: true as const }]),
         forwardToken: r.forward_token === true,
+        stripHeaders: r.strip_headers ?? [],
+        forwardMethodOverride: r.method_override === 'allow',
         identityHeaders: r.identity_headers ?? {},
         reserved,
         reservedPrefix,
@@ -308,6 +353,8 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
             }
           : null,
         websocket: r.websocket === true,
+        methodOverride: r.method_override ?? 'refuse',
+        gate: new RouteGate(r.name, r.max_concurrent ?? limits.routeMaxConcurrent),
       }),
     );
     located.set(routes.at(-1) as CompiledRoute, `gateway.routes[${i}]`);
@@ -356,5 +403,7 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
     revocationFeed,
     redis,
     refusing: () => shared?.refusing === true,
+    limits,
+    connections,
   });
 }

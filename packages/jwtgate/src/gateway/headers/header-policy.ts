@@ -24,8 +24,9 @@ const HOP_BY_HOP = new Set([
 ]);
 
 /**
- * Forwarding headers: the gateway sets X-Forwarded-For, -Proto and -Host itself. The client's
- * copies are removed, unless `trust_forwarded` says the gateway is behind a proxy that set them.
+ * Forwarding headers. The gateway sets X-Forwarded-For, -Proto and -Host itself; the client's
+ * copies of all of these are removed, unless `trust_forwarded` says the gateway is behind a
+ * proxy that set them (then X-Forwarded-For is appended to and the others kept).
  */
 export const FORWARDING_HEADERS: readonly string[] = [
   'forwarded',
@@ -37,17 +38,57 @@ export const FORWARDING_HEADERS: readonly string[] = [
   'x-forwarded-prefix',
 ];
 
-/**
- * Headers some frameworks use to change the method or the path after routing: they would let a
- * request that passed one route's rules act as another. Never forwarded.
- */
-export const OVERRIDE_HEADERS: readonly string[] = [
+/** Ways a client asks for another method than the one it sent (`method_override`). */
+export const METHOD_OVERRIDE_HEADERS: readonly string[] = [
   'x-http-method-override',
   'x-http-method',
   'x-method-override',
-  'x-original-url',
-  'x-rewrite-url',
 ];
+
+/**
+ * Client request headers that never reach an upstream, whatever the route: upstream code and
+ * frameworks trust each of them to say who the client is, where it connected from, by which
+ * scheme and host, or which method and URL it asked for, and only the gateway may say that.
+ * Listed in docs/security-model.md; a route adds its own with `strip_headers`.
+ */
+export const STRIPPED_CLIENT_HEADERS: readonly string[] = [
+  // The client's address, as CDNs and proxies set it (Cloudflare, Akamai, Fastly, Rackspace, ...).
+  'x-client-ip',
+  'true-client-ip',
+  'cf-connecting-ip',
+  'fastly-client-ip',
+  'x-cluster-client-ip',
+  'x-forwarded',
+  'forwarded-for',
+  'x-original-forwarded-for',
+  // The scheme and host the client used (Rails, Django, Symfony, Spring and others read these).
+  'x-forwarded-scheme',
+  'x-forwarded-ssl',
+  'front-end-https',
+  'x-url-scheme',
+  'x-original-host',
+  'x-host',
+  'x-forwarded-server',
+  // The method and URL, changed after routing (IIS, Symfony, Laravel, Zend, nginx auth_request).
+  ...METHOD_OVERRIDE_HEADERS,
+  'x-original-method',
+  'x-original-url',
+  'x-original-uri',
+  'x-rewrite-url',
+  'x-forwarded-uri',
+  // Who the client is, as authenticating proxies assert it (Apache, oauth2-proxy, Grafana, ...).
+  'remote-user',
+  'x-remote-user',
+  'x-forwarded-user',
+  'x-forwarded-email',
+  'x-forwarded-groups',
+  'x-forwarded-preferred-username',
+  'x-forwarded-access-token',
+  'x-webauth-user',
+];
+
+/** Prefixes of client headers that never reach an upstream: oauth2-proxy's and nginx auth_request's identity headers. */
+export const STRIPPED_CLIENT_HEADER_PREFIXES: readonly string[] = ['x-auth-request-'];
 
 // Identity headers may not take names that frame or route the request, or that carry credentials.
 const RESERVED_NAMES = new Set([
@@ -67,15 +108,19 @@ const RESERVED_NAMES = new Set([
   'traceparent',
   'tracestate',
   ...FORWARDING_HEADERS,
-  ...OVERRIDE_HEADERS,
+  ...STRIPPED_CLIENT_HEADERS,
 ]);
-const HEADER_NAME = /^[!#$%&'*+.^`|~0-9A-Za-z-]+$/;
+
+/** RFC 9110 5.6.2: a header name is a token. */
+export const HEADER_NAME = /^[!#$%&'*+.^`|~0-9A-Za-z-]+$/;
 
 /** Why `name` cannot be an identity header, or null when it can. */
 export function identityHeaderProblem(name: string): string | null {
   if (!HEADER_NAME.test(name) || name.includes('_'))
     return `"${name}" is not a valid header name (letters, digits and - only)`;
-  if (RESERVED_NAMES.has(name.toLowerCase())) return `"${name}" is reserved and cannot carry identity`;
+  const lower = name.toLowerCase();
+  if (RESERVED_NAMES.has(lower) || STRIPPED_CLIENT_HEADER_PREFIXES.some((p) => lower.startsWith(p)))
+    return `"${name}" is reserved and cannot carry identity`;
   return null;
 }
 
@@ -125,9 +170,16 @@ export function withoutCookies(header: string, names: ReadonlySet<string>): stri
 }
 
 export interface HeaderPolicySpec {
-  /** Where the route's providers read tokens; removed before forwarding unless `forwardToken`. */
+  /**
+   * Where the route's providers read tokens (on a public route: Authorization and where any
+   * provider reads one); removed before forwarding unless `forwardToken`.
+   */
   readonly tokenSources: readonly TokenSource[];
   readonly forwardToken: boolean;
+  /** The route's `strip_headers`. */
+  readonly stripHeaders: readonly string[];
+  /** `method_override: allow`: the method override headers are forwarded. */
+  readonly forwardMethodOverride?: boolean;
   /** The route's `identity_headers` (header name -> claim path). */
   readonly identityHeaders: Readonly<Record<string, string>>;
   /** Lower-case names of every identity header any route sets: never taken from a client. */
@@ -180,13 +232,19 @@ export function compileHeaderPolicy(spec: HeaderPolicySpec): HeaderPolicy {
   const never = new Set([
     ...dropHeaders,
     ...spec.reserved,
-    ...OVERRIDE_HEADERS,
+    ...STRIPPED_CLIENT_HEADERS.filter(
+      (h) => !(spec.forwardMethodOverride && METHOD_OVERRIDE_HEADERS.includes(h)),
+    ),
+    ...spec.stripHeaders.map((h) => h.toLowerCase()),
     ...(spec.trustForwarded ? [] : FORWARDING_HEADERS),
   ]);
-  const prefix = spec.reservedPrefix;
+  const prefixes = [spec.reservedPrefix, ...STRIPPED_CLIENT_HEADER_PREFIXES];
   // Names with '_' are dropped too: CGI-style upstreams read X_User_Id as X-User-Id.
-  const dropRequestHeader = (name: string): boolean =>
-    never.has(name) || name.startsWith(prefix) || name.includes('_');
+  const dropRequestHeader = (name: string): boolean => {
+    if (never.has(name) || name.includes('_')) return true;
+    for (let i = 0; i < prefixes.length; i++) if (name.startsWith(prefixes[i] as string)) return true;
+    return false;
+  };
   const identity = compileIdentityHeaders(spec.identityHeaders);
   const trustForwarded = spec.trustForwarded;
   return Object.freeze({

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Denial, RequestState } from '../pipeline/request-state.ts';
-import type { GatewayMetrics } from './metrics.ts';
+import type { GatewayMetrics, LimitName } from './metrics.ts';
 
 /** The path without its query: a query may carry a token, and logs never do. */
 function logPath(url: string | undefined): string {
@@ -15,14 +15,26 @@ export interface OutcomeRecorder {
   allowed(s: RequestState): void;
   /** The pipeline stopped the request: a deny decision with its reason, and its outcome. */
   denied(s: RequestState, d: Denial): void;
-  /** One access line and the request counter: the status the client got and why (`OK` or a code). */
+  /** One access line and the request counter (once per request): the status the client got and why (`OK` or a code). */
   finished(s: RequestState, status: number, reason: string): void;
 }
 
+/** Reasons that say the client reached one of its limits. */
+const LIMIT_OF: Readonly<Record<string, LimitName>> = {
+  ERR_BODY_TIMEOUT: 'body_timeout',
+  ERR_BODY_TOO_LARGE: 'body_too_large',
+  ERR_UPSTREAM_BUSY: 'upstream_busy',
+  ERR_RATE_LIMITED: 'rate_limited',
+};
+
 export function createOutcomeRecorder(log: Logger, metrics: GatewayMetrics): OutcomeRecorder {
   const finished = (s: RequestState, status: number, reason: string) => {
+    if (s.recorded) return;
+    s.recorded = true;
     const route = s.route?.name ?? '-';
     metrics.request(route, status);
+    const limit = LIMIT_OF[reason];
+    if (limit !== undefined) metrics.limitReached(limit);
     log.info({
       request_id: s.requestId,
       method: s.req.method,

@@ -9,12 +9,15 @@ import { type Denial, gatewayDenial, type RequestState } from './request-state.t
  */
 const UNSAFE_PATH = /(^|\/)(\.|%2e){1,2}(\/|;|$)|;|%3b|\\|%2f|%5c|%00|\/\/|#/i;
 
-/** Step: splits the target into path and query, and refuses an unsafe path (400 ERR_PATH_INVALID). */
+/**
+ * Step: splits the target into path and query, and refuses an unsafe path (400 ERR_PATH_INVALID),
+ * and a fragment in the query as well: it is no more part of a request-target there.
+ */
 export function checkPath(s: RequestState): Denial | undefined {
   const url = s.req.url ?? '/';
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
-  if (!path.startsWith('/') || UNSAFE_PATH.test(path)) {
+  if (!path.startsWith('/') || UNSAFE_PATH.test(path) || (q !== -1 && url.includes('#', q))) {
     return gatewayDenial(s, new GatewayError('ERR_PATH_INVALID'));
   }
   s.path = path;

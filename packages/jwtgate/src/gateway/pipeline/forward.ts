@@ -1,29 +1,9 @@
-import type { IncomingMessage } from 'node:http';
-import { Transform, type TransformCallback } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { CompiledRoute } from '../config/compile-gateway.ts';
 import { GatewayError } from '../errors.ts';
 import { copyResponseHeaders } from '../headers/header-policy.ts';
 import type { Target } from '../upstream/upstream-targets.ts';
 import type { RequestState } from './request-state.ts';
-
-class BodyLimit extends Transform {
-  #left: number;
-  constructor(limit: number) {
-    super();
-    this.#left = limit;
-  }
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    this.#left -= chunk.length;
-    if (this.#left < 0) done(new GatewayError('ERR_BODY_TOO_LARGE'));
-    else done(null, chunk);
-  }
-}
-
-/** Whether the request has a body (a Content-Length other than 0, or a transfer coding). */
-export function hasBody(req: IncomingMessage): boolean {
-  const length = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
-}
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 
@@ -51,16 +31,10 @@ export function isConnectFailure(err: unknown): boolean {
  * `Pool.stream`: the response body is written straight into the client response). Resolves with
  * the upstream status; rejects with the raw error when it failed before the response started.
  */
-export function forward(s: RequestState, target: Target): Promise<number> {
+export function forward(s: RequestState, target: Target, body: Buffer | Readable | null): Promise<number> {
   const req = s.req;
   const res = s.res as NonNullable<RequestState['res']>;
   const route = s.route as CompiledRoute;
-  let body: IncomingMessage | BodyLimit | null = null;
-  if (hasBody(req)) {
-    const declared = Number(req.headers['content-length']);
-    if (declared > route.maxBodyBytes) return Promise.reject(new GatewayError('ERR_BODY_TOO_LARGE'));
-    body = Number.isFinite(declared) ? req : req.pipe(new BodyLimit(route.maxBodyBytes));
-  }
   let status = 0;
   // A client that goes away before the response is complete cancels the upstream request too,
   // rather than leaving it running until the upstream answers into a closed socket.

@@ -1,5 +1,7 @@
 import { authenticate } from './authenticate.ts';
 import { authorize } from './authorize.ts';
+import { checkFraming } from './check-framing.ts';
+import { checkMethodOverride } from './check-method-override.ts';
 import { checkPath } from './check-path.ts';
 import { matchRoute } from './match-route.ts';
 import { rateLimit } from './rate-limit.ts';
@@ -24,13 +26,16 @@ export interface Continuation {
 
 /**
  * Everything between "a request arrived" and "send it upstream", in order, for plain requests
- * and WebSocket upgrades alike: path safety -> route (deny by default) -> authenticate (who is
- * this? the verify core decides) -> authorize (roles, scopes) -> rate limit -> what the upstream
- * sees (headers, path). Forwarding is the caller's (`forward`, `forwardUpgrade`).
+ * and WebSocket upgrades alike: strict framing -> path safety -> route (deny by default) ->
+ * method override -> authenticate (who is this? the verify core decides) -> authorize (roles,
+ * scopes) -> rate limit -> what the upstream sees (headers, path). Forwarding is the caller's
+ * (`forward`, `forwardUpgrade`).
  */
 export const PIPELINE: readonly Step[] = [
+  checkFraming,
   checkPath,
   matchRoute,
+  checkMethodOverride,
   authenticate,
   authorize,
   rateLimit,

@@ -1,10 +1,12 @@
 import type { CompiledRoute } from '../config/compile-gateway.ts';
+import { isMethodOverrideName, queryOverridesMethod } from './check-method-override.ts';
 import type { RequestState } from './request-state.ts';
 
 /**
  * Step: what the upstream sees. Headers by the route's header policy (client copies of identity,
  * forwarding and override headers removed, identity set from the verified claims), and the path:
- * the route prefix stripped, the token's query parameter removed unless forwarded.
+ * the route prefix stripped, the token's query parameter removed unless forwarded (and `_method`
+ * with `method_override: strip`).
  */
 export function upstreamHeaders(s: RequestState): undefined {
   const route = s.route as CompiledRoute;
@@ -16,9 +18,11 @@ export function upstreamHeaders(s: RequestState): undefined {
   }
   let query = s.query;
   const drop = route.headers.dropQuery;
-  if (query !== '' && drop.size > 0) {
+  const override = route.methodOverride === 'strip' && query !== '' && queryOverridesMethod(query);
+  if (query !== '' && (drop.size > 0 || override)) {
     const params = new URLSearchParams(query.slice(1));
     for (const name of drop) params.delete(name);
+    if (override) for (const name of [...params.keys()]) if (isMethodOverrideName(name)) params.delete(name);
     const rest = params.toString();
     query = rest === '' ? '' : `?${rest}`;
   }
