@@ -6,14 +6,13 @@ import { type Denial, gatewayDenial, type RequestState } from './request-state.t
 /**
  * Whether a form or query parameter name asks for another method: `_method`, as Rails
  * (Rack::MethodOverride), Laravel and Symfony read it, in any case, and as PHP reads it (PHP
- * drops leading spaces and turns a space or a dot into `_`, so ` .method` is `_method` to it;
+ * drops leading spaces and turns a dot (or a space) into `_`, so ` .method` is `_method` to it;
  * `_method[x]` is an array it may still take).
  */
 export function isMethodOverrideName(name: string): boolean {
   // PHP skips leading spaces in a name, then reads ' ' and '.' as '_'.
   const n = name.trimStart().toLowerCase();
-  if (n.length < 7 || n.slice(1, 7) !== 'method' || (n[0] !== '_' && n[0] !== '.' && n[0] !== ' '))
-    return false;
+  if (n.length < 7 || n.slice(1, 7) !== 'method' || (n[0] !== '_' && n[0] !== '.')) return false;
   return n.length === 7 || n[7] === '[';
 }
 
