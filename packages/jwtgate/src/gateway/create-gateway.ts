@@ -1,5 +1,6 @@
 import { watch } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import type { Socket } from 'node:net';
 import { basename, dirname } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { createAdminServer } from './admin-server.ts';
@@ -155,9 +156,11 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
   );
   const upgrade = createUpgradeHandler(() => current, log, metrics);
+  // A connection idle (either way) for limits.idle_timeout is closed.
+  server.on('timeout', (socket: Socket) => socket.destroy());
   const applyLimits = (g: CompiledGateway) => {
     server.headersTimeout = g.limits.headersTimeoutMs;
-    server.setTimeout(g.limits.idleTimeoutMs, (socket) => socket.destroy());
+    server.timeout = g.limits.idleTimeoutMs;
     server.maxConnections = g.connections.maxConnections;
   };
   applyLimits(current);
