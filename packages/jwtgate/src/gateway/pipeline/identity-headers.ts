@@ -9,12 +9,16 @@ export type IdentityMutator = (claims: JwtClaims, headers: Record<string, string
 // never read as two roles "x" and "admin".
 const PLAIN = /^[\x20-\x24\x26-\x7e]*$/; // visible ASCII and space, without '%'
 const PLAIN_ELEMENT = /^[\x20-\x24\x26-\x2b\x2d-\x7e]*$/; // ... and without ','
+// HTTP parsers drop spaces at either end of a value (RFC 9110 5.5): encoded, so " admin" cannot
+// reach the upstream as "admin".
+const EDGE_SPACE = /^ | $/g;
+const hasEdgeSpace = (text: string) => text.startsWith(' ') || text.endsWith(' ');
 
 function encode(text: string, plain: RegExp): string {
-  if (plain.test(text)) return text;
+  if (plain.test(text) && !hasEdgeSpace(text)) return text;
   let out = '';
   for (const ch of text) out += plain.test(ch) ? ch : encodeURIComponent(ch).replace(/,/g, '%2C');
-  return out;
+  return out.replace(EDGE_SPACE, '%20');
 }
 
 function headerValue(value: unknown): string | undefined {
