@@ -25,10 +25,10 @@ function encode(text: string, plain: RegExp): string {
 function headerValue(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (Array.isArray(value)) {
-    return value
-      .filter((v) => typeof v === 'string' || typeof v === 'number')
-      .map((v) => encode(String(v), PLAIN_ELEMENT))
-      .join(',');
+    const items = value.filter((v) => typeof v === 'string' || typeof v === 'number');
+    // No header for no elements: an empty value is the list [""], and [] must not read as it.
+    if (items.length === 0) return undefined;
+    return items.map((v) => encode(String(v), PLAIN_ELEMENT)).join(',');
   }
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
     return encode(String(value), PLAIN);

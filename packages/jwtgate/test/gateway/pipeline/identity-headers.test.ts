@@ -107,6 +107,12 @@ describe('compileIdentityHeaders', () => {
     assert.deepEqual(headers, { 'x-a': 'x%00y', 'x-b': 'x%09y', 'x-c': 'x%7Fy' });
   });
 
+  test('an empty list sets no header: an empty value is the list [""]', () => {
+    assert.deepEqual(apply({ 'X-R': 'r' }, { r: [] }), {});
+    assert.deepEqual(apply({ 'X-R': 'r' }, { r: [{ not: 'listed' }, true] }), {});
+    assert.deepEqual(apply({ 'X-R': 'r' }, { r: [''] }), { 'x-r': '' });
+  });
+
   test('a space at either end is encoded: parsers would drop it', () => {
     const headers = apply({ 'X-A': 'a', 'X-R': 'r' }, { a: ' admin ', r: [' admin', 'x  '] });
     assert.deepEqual(headers, { 'x-a': '%20admin%20', 'x-r': '%20admin,x %20' });
