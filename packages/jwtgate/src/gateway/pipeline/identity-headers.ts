@@ -18,7 +18,8 @@ function encode(text: string, plain: RegExp): string {
   if (plain.test(text) && !hasEdgeSpace(text)) return text;
   let out = '';
   // A lone surrogate has no UTF-8 form (encodeURIComponent throws): U+FFFD, as UTF-8 encoders write it.
-  for (const ch of text.toWellFormed()) out += plain.test(ch) ? ch : encodeURIComponent(ch).replace(/,/g, '%2C');
+  for (const ch of text.toWellFormed())
+    out += plain.test(ch) ? ch : encodeURIComponent(ch).replace(/,/g, '%2C');
   return out.replace(EDGE_SPACE, '%20');
 }
 
