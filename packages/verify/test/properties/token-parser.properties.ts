@@ -250,7 +250,9 @@ export const tokenParserSuite: PropertySuite = {
           .tuple(fc.json(), fc.nat(), fc.constantFrom('{', '}', '"', ':', ',', '\\', '['))
           .map(([t, at, c]) => t.slice(0, at % (t.length + 1)) + c + t.slice(at % (t.length + 1))),
         // Rare but present: nesting deep enough to overflow a recursive walk.
-        fc.nat({ max: 100 }).map((n) => (n < 97 ? '{}' : `${'{"a":['.repeat(n * 200)}1${']}'.repeat(n * 200)}`)),
+        fc
+          .nat({ max: 100 })
+          .map((n) => (n < 97 ? '{}' : `${'{"a":['.repeat(n * 200)}1${']}'.repeat(n * 200)}`)),
       ),
       check(text) {
         const r = expectOnly(
