@@ -9,21 +9,27 @@ export type IdentityMutator = (claims: JwtClaims, headers: Record<string, string
 // never read as two roles "x" and "admin".
 const PLAIN = /^[\x20-\x24\x26-\x7e]*$/; // visible ASCII and space, without '%'
 const PLAIN_ELEMENT = /^[\x20-\x24\x26-\x2b\x2d-\x7e]*$/; // ... and without ','
+// HTTP parsers drop spaces at either end of a value (RFC 9110 5.5): encoded, so " admin" cannot
+// reach the upstream as "admin".
+const EDGE_SPACE = /^ | $/g;
+const hasEdgeSpace = (text: string) => text.startsWith(' ') || text.endsWith(' ');
 
 function encode(text: string, plain: RegExp): string {
-  if (plain.test(text)) return text;
+  if (plain.test(text) && !hasEdgeSpace(text)) return text;
   let out = '';
-  for (const ch of text) out += plain.test(ch) ? ch : encodeURIComponent(ch).replace(/,/g, '%2C');
-  return out;
+  // A lone surrogate has no UTF-8 form (encodeURIComponent throws): U+FFFD, as UTF-8 encoders write it.
+  for (const ch of text.toWellFormed())
+    out += plain.test(ch) ? ch : encodeURIComponent(ch).replace(/,/g, '%2C');
+  return out.replace(EDGE_SPACE, '%20');
 }
 
 function headerValue(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (Array.isArray(value)) {
-    return value
-      .filter((v) => typeof v === 'string' || typeof v === 'number')
-      .map((v) => encode(String(v), PLAIN_ELEMENT))
-      .join(',');
+    const items = value.filter((v) => typeof v === 'string' || typeof v === 'number');
+    // No header for no elements: an empty value is the list [""], and [] must not read as it.
+    if (items.length === 0) return undefined;
+    return items.map((v) => encode(String(v), PLAIN_ELEMENT)).join(',');
   }
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
     return encode(String(value), PLAIN);

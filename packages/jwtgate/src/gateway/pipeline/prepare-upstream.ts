@@ -11,9 +11,10 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /**
  * Paths are matched as sent, so anything an upstream could resolve to another path is refused:
  * dot segments (also percent-encoded, and `..;` which Java servers resolve), `;` parameters,
- * backslashes, encoded slashes, NUL and empty segments.
+ * backslashes, encoded slashes, NUL, empty segments, and a fragment (RFC 9112 3.2: never in a
+ * request-target; an upstream that drops it would see a path the routes did not match).
  */
-const UNSAFE_PATH = /(^|\/)(\.|%2e){1,2}(\/|;|$)|;|%3b|\\|%2f|%5c|%00|\/\//i;
+const UNSAFE_PATH = /(^|\/)(\.|%2e){1,2}(\/|;|$)|;|%3b|\\|%2f|%5c|%00|\/\/|#/i;
 
 export function requestIdOf(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];

@@ -107,6 +107,18 @@ describe('compileIdentityHeaders', () => {
     assert.deepEqual(headers, { 'x-a': 'x%00y', 'x-b': 'x%09y', 'x-c': 'x%7Fy' });
   });
 
+  test('an empty list sets no header: an empty value is the list [""]', () => {
+    assert.deepEqual(apply({ 'X-R': 'r' }, { r: [] }), {});
+    assert.deepEqual(apply({ 'X-R': 'r' }, { r: [{ not: 'listed' }, true] }), {});
+    assert.deepEqual(apply({ 'X-R': 'r' }, { r: [''] }), { 'x-r': '' });
+  });
+
+  test('a space at either end is encoded: parsers would drop it', () => {
+    const headers = apply({ 'X-A': 'a', 'X-R': 'r' }, { a: ' admin ', r: [' admin', 'x  '] });
+    assert.deepEqual(headers, { 'x-a': '%20admin%20', 'x-r': '%20admin,x %20' });
+    assert.deepEqual(headers['x-r']?.split(',').map(decodeURIComponent), [' admin', 'x  ']);
+  });
+
   test('non-ASCII values are percent-encoded as UTF-8', () => {
     const headers = apply({ 'X-Name': 'name', 'X-City': 'city' }, { name: 'José', city: '東京' });
     assert.deepEqual(headers, { 'x-name': 'Jos%C3%A9', 'x-city': '%E6%9D%B1%E4%BA%AC' });

@@ -65,6 +65,8 @@ describe('prepareUpstream: unsafe paths are refused before any route is matched'
     '/pub/a%2fb',
     '/pub/a\\b',
     '/pub/a%00',
+    '/pub/x#/../../api/x',
+    '/pub/doc#frag',
   ]) {
     test(path, async () => {
       const out = await prepareUpstream(request(path), g, 'rid', now);
