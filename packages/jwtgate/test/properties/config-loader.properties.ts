@@ -260,16 +260,12 @@ export const configLoaderSuite: PropertySuite<{ dir: string; n: number }> = {
     }),
     defineProperty({
       name: 'YAML aliases that resolve to nothing or to their own node give a ConfigError',
-      knownBug:
-        'read-config.ts: an unresolved alias throws ReferenceError from doc.toJS(), a cyclic one overflows the stack in interpolate()',
       arbitrary: badAlias,
       testRuns: 200,
       check: checkFile,
     }),
     defineProperty({
       name: 'an unset ${VAR} anywhere, the top level included, is a problem with a location',
-      knownBug:
-        'read-config.ts: interpolate() names the top level "" (the problem reads ": environment variable ...")',
       arbitrary: fc.constantFrom('${UNSET_VAR}', '"${UNSET_VAR}"', '${SECRET_KEY}${UNSET_VAR}'),
       testRuns: 10,
       check: checkFile,
