@@ -69,14 +69,11 @@ export class HeaderCache {
     this.#max = max;
   }
 
-  /** The header whose segment is `text`'s first `end` characters (default: all of `text`). */
-  get(text: string, end = text.length): JwtHeader {
-    // Most tokens carry the header of the token before them (one issuer, one key): compare in
-    // place, without slicing and hashing the segment.
+  get(segment: string): JwtHeader {
+    // Most tokens carry the header of the token before them (one issuer, one key): one string
+    // compare, no hashing.
     const last = this.#last;
-    if (last !== undefined && last.segment.length === end && text.startsWith(last.segment))
-      return last.header;
-    const segment = end === text.length ? text : text.slice(0, end);
+    if (last !== undefined && last.segment === segment) return last.header;
     let header = this.#map.get(segment);
     if (header === undefined) {
       const decoded = decodeJsonSegment(segment);
@@ -100,7 +97,7 @@ export function parseToken(token: string, maxBytes: number, headers: HeaderCache
   const dot2 = dot1 === -1 ? -1 : token.indexOf('.', dot1 + 1);
   if (dot2 === -1 || token.indexOf('.', dot2 + 1) !== -1)
     throw fail('ERR_TOKEN_MALFORMED', 'not a compact JWS');
-  const header = headers.get(token, dot1);
+  const header = headers.get(token.slice(0, dot1));
   const claims = decodeJsonSegment(token.slice(dot1 + 1, dot2));
   if (claims === undefined) throw fail('ERR_TOKEN_MALFORMED', 'payload');
   const signature = token.slice(dot2 + 1);
