@@ -129,7 +129,7 @@ describe('isCanonicalBase64url', () => {
     assert.ok(accepted > 100, `only ${accepted} canonical strings generated`);
   });
 
-  test('decodeBase64url: every UTF-16 code unit, at every position of short texts, exactly as the oracle', () => {
+  test('every UTF-16 code unit, at every position of short texts, exactly as the oracle', () => {
     // Node's decoder reads a code unit by its low byte ('\u0141' decodes as 'A') and skips what it
     // does not know: each of the 65536 code units is tried in place of each character.
     const texts = ['AQ', 'AAE', 'QUJD', 'QUJDRA', 'QUJDREU', 'QUJDREVG'];
@@ -140,6 +140,8 @@ describe('isCanonicalBase64url', () => {
           const decoded = decodeBase64url(s);
           const ok = oracle(s);
           if ((decoded !== undefined) !== ok) assert.fail(`disagrees on ${JSON.stringify(s)}`);
+          if (isCanonicalBase64url(s) !== ok)
+            assert.fail(`isCanonicalBase64url disagrees on ${JSON.stringify(s)}`);
           if (decoded !== undefined && decoded.toString('base64url') !== s) assert.fail(`round trip ${s}`);
         }
       }
@@ -147,5 +149,19 @@ describe('isCanonicalBase64url', () => {
     // The case that makes the ASCII check necessary: same length, same bytes as 'AUJD'.
     assert.deepEqual(Buffer.from('\u0141UJD', 'base64url'), Buffer.from('AUJD', 'base64url'));
     assert.equal(decodeBase64url('\u0141UJD'), undefined);
+    assert.equal(isCanonicalBase64url('\u0141UJD'), false);
+  });
+
+  test('long texts (an RSA-4096 signature and more) are checked whole', () => {
+    for (const n of [512, 1024, 3000]) {
+      const text = randomBytes(n).toString('base64url');
+      assert.equal(isCanonicalBase64url(text), true);
+      assert.deepEqual(decodeBase64url(text)?.toString('base64url'), text);
+      for (const at of [0, text.length >> 1, text.length - 1]) {
+        const bad = `${text.slice(0, at)}*${text.slice(at + 1)}`;
+        assert.equal(isCanonicalBase64url(bad), false, `${n} at ${at}`);
+        assert.equal(decodeBase64url(bad), undefined);
+      }
+    }
   });
 });
