@@ -1,6 +1,7 @@
 // Where an uncached HS256 verification spends its time, step by step, measured on the verifier's
 // own modules (so a checkout of another version can be measured beside this one, same run):
-//   decode     base64url payload -> UTF-8 text (decodeBase64url, then the UTF-8 check)
+//   decode     base64url payload -> UTF-8 text (decodeBase64url, then decodeUtf8 where the
+//              version has it, else isUtf8 and toString as older versions did)
 //   parse      strict JSON: object, no duplicate member names (parseJsonObject)
 //   split      the rest of parseToken: size, segments, header (cached), signature encoding
 //   signature  verifySignature (the HMAC and its comparison)
@@ -28,6 +29,7 @@ interface StepModules {
   };
   HeaderCache: new () => unknown;
   decodeBase64url: (text: string) => Buffer | undefined;
+  decodeUtf8: (bytes: Buffer) => string | undefined;
   parseJsonObject: (text: string) => unknown;
   verifySignature: (alg: string, key: unknown, input: string, signature: string) => boolean;
   checkClaims: (policy: unknown, header: unknown, claims: unknown, now: number) => number;
@@ -38,6 +40,9 @@ interface StepModules {
 
 async function loadModules(src: string): Promise<StepModules> {
   const at = (file: string) => import(pathToFileURL(`${src}/${file}`).href);
+  const utf8 = await at('lib/utf8.ts').catch(() => ({
+    decodeUtf8: (bytes: Buffer) => (isUtf8(bytes) ? bytes.toString('utf8') : undefined),
+  }));
   const [parse, b64, json, sig, claims, secret, provider, verifier] = await Promise.all([
     at('parse-token.ts'),
     at('lib/base64url.ts'),
@@ -52,6 +57,7 @@ async function loadModules(src: string): Promise<StepModules> {
     parseToken: parse.parseToken,
     HeaderCache: parse.HeaderCache,
     decodeBase64url: b64.decodeBase64url,
+    decodeUtf8: utf8.decodeUtf8,
     parseJsonObject: json.parseJsonObject,
     verifySignature: sig.verifySignature,
     checkClaims: claims.checkClaims,
@@ -93,7 +99,7 @@ export async function createStepContenders(
       isAsync: false,
       run: () => {
         const bytes = m.decodeBase64url(payloads[i++ % pool] as string);
-        return bytes !== undefined && isUtf8(bytes) ? bytes.toString('utf8') : undefined;
+        return bytes === undefined ? undefined : m.decodeUtf8(bytes);
       },
     },
     { name: `${label} parse`, isAsync: false, run: () => m.parseJsonObject(texts[i++ % pool] as string) },
