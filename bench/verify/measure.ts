@@ -1,7 +1,9 @@
-// Interleaved measurement in CPU time: every contender runs a short slice in each round, in an order that
-// rotates from round to round, so a burst of load from another process lands on all of them
-// alike. Ratios are taken within a round (contender and baseline measured seconds apart) and the
-// report gives their median with the spread over rounds.
+// Interleaved measurement in CPU time: every contender runs a short slice in each round, in an
+// order that rotates from round to round, so a burst of load from another process lands on all
+// of them alike. Ratios are taken within a round (a round lasts about a second) and the report
+// gives their median with the spread over rounds. Many short rounds rather than a few long ones:
+// on this 2-core machine another process on the other core slows everything down for seconds at
+// a time, and the median of many rounds steps over those.
 
 /** A contender: a sync function, or an async one that is awaited on every call. */
 export interface Contender {
@@ -10,7 +12,8 @@ export interface Contender {
   readonly isAsync: boolean;
 }
 
-const BATCH = 200;
+/** Calls between two looks at the clock: about 2 ms of work, found while warming up. */
+const batches = new WeakMap<Contender, number>();
 
 /** CPU time this process has used, in µs (all its threads: GC helpers count too). */
 function cpuMicros(): number {
@@ -25,6 +28,7 @@ function cpuMicros(): number {
  */
 export async function measureRate(c: Contender, ms: number): Promise<number> {
   const fn = c.run;
+  const BATCH = batches.get(c) ?? 10;
   let n = 0;
   const start = cpuMicros();
   const end = start + ms * 1000;
@@ -42,7 +46,9 @@ export async function measureRate(c: Contender, ms: number): Promise<number> {
       now = cpuMicros();
     }
   }
-  return (n * 1e6) / (now - start);
+  const rate = (n * 1e6) / (now - start);
+  if (!batches.has(c)) batches.set(c, Math.max(1, Math.round(rate / 500)));
+  return rate;
 }
 
 /**
@@ -54,7 +60,10 @@ export async function measureInterleaved(
   options: { rounds: number; sliceMs: number; warmMs: number },
 ): Promise<Map<string, number[]>> {
   const out = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
-  for (const c of contenders) await measureRate(c, options.warmMs);
+  for (const c of contenders) {
+    await measureRate(c, options.warmMs / 4); // sets the batch size
+    await measureRate(c, options.warmMs);
+  }
   for (let r = 0; r < options.rounds; r++) {
     for (let i = 0; i < contenders.length; i++) {
       const c = contenders[(i + r) % contenders.length] as Contender;
@@ -64,10 +73,17 @@ export async function measureInterleaved(
   return out;
 }
 
-export function median(values: readonly number[]): number {
+/** The q-quantile (0..1) of `values`, interpolated. */
+export function quantile(values: readonly number[], q: number): number {
   const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+  const at = (s.length - 1) * q;
+  const lo = Math.floor(at);
+  const hi = Math.ceil(at);
+  return (s[lo] as number) + ((s[hi] as number) - (s[lo] as number)) * (at - lo);
+}
+
+export function median(values: readonly number[]): number {
+  return quantile(values, 0.5);
 }
 
 /** Element-wise a[i] / b[i]: per-round ratios of two contenders. */
@@ -81,20 +97,19 @@ export function fastest(series: readonly (readonly number[])[]): number[] {
   return first.map((_, i) => Math.max(...series.map((s) => s[i] as number)));
 }
 
+/** `median (p25–p75)` of a series, each number formatted by `f`: the spread is the middle half of the rounds. */
+export function formatSpread(values: readonly number[], f: (n: number) => string): string {
+  return `${f(median(values))} (${f(quantile(values, 0.25))}–${f(quantile(values, 0.75))})`;
+}
+
 const ops = (n: number) => (n >= 1000 ? `${(n / 1000).toFixed(1)}k` : n.toFixed(0));
 
-/** `median` ops/s with the spread over rounds, e.g. `75.4k (71.0–80.2k)`. */
+/** Ops/s, e.g. `75.4k (71.0k–80.2k)`. */
 export function formatRate(values: readonly number[]): string {
-  return `${ops(median(values))} (${ops(Math.min(...values))}–${ops(Math.max(...values))})`;
+  return formatSpread(values, ops);
 }
 
-/** Median ratio with its spread, e.g. `0.52x (0.49–0.55)`. */
+/** A ratio, e.g. `0.52x (0.49–0.55)`. */
 export function formatRatio(values: readonly number[]): string {
-  return `${median(values).toFixed(2)}x (${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)})`;
-}
-
-/** Median of per-round µs per operation from ops/s, with the spread. */
-export function formatMicros(values: readonly number[]): string {
-  const us = values.map((v) => 1e6 / v);
-  return `${median(us).toFixed(2)} (${Math.min(...us).toFixed(2)}–${Math.max(...us).toFixed(2)})`;
+  return `${median(values).toFixed(2)}x (${quantile(values, 0.25).toFixed(2)}–${quantile(values, 0.75).toFixed(2)})`;
 }

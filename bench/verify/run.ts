@@ -5,7 +5,7 @@
 // µs of each step of a verification (steps.ts). Not a test: nothing here fails on a number.
 //
 //   npm run bench:verify
-//   BENCH_ROUNDS=7 BENCH_SLICE_MS=250     rounds and the length of one cell's slice in a round
+//   BENCH_ROUNDS=25 BENCH_SLICE_MS=60     rounds, and the CPU time of one cell in a round
 //   BENCH_BASELINE_SRC=/other/checkout/packages/verify/src
 //                                         also measure that version of the verifier, same rounds
 //   BENCH_ALGS=HS256,ES256                only these algorithms (the step table needs HS256)
@@ -30,6 +30,7 @@ import {
   jwtVerify,
   SignJWT,
 } from 'jose';
+import { createLadderContenders, RUNGS } from './ladder.ts';
 import {
   type Contender,
   fastest,
@@ -41,8 +42,8 @@ import {
 } from './measure.ts';
 import { createStepContenders, formatStep, STEPS, stepMicros } from './steps.ts';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
-const SLICE_MS = Number(process.env.BENCH_SLICE_MS ?? 250);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 25);
+const SLICE_MS = Number(process.env.BENCH_SLICE_MS ?? 60);
 const WARM_MS = 300;
 const POOL = Number(process.env.BENCH_TOKENS ?? 2000);
 const OURS_SRC = resolve(import.meta.dirname, '../../packages/verify/src');
@@ -231,7 +232,7 @@ const loaded = await Promise.all(
 const options = { rounds: ROUNDS, sliceMs: SLICE_MS, warmMs: WARM_MS };
 
 console.log(
-  `\n@jwtgate/verify, verifications per second (node ${process.version}; ${ROUNDS} interleaved rounds of ${SLICE_MS} ms per cell; median (min–max))`,
+  `\n@jwtgate/verify, verifications per second (node ${process.version}; ${ROUNDS} interleaved rounds of ${SLICE_MS} ms per cell; median (p25–p75) over rounds)`,
 );
 for (const v of loaded) console.log(`  ${v.label}: ${v.src}`);
 
@@ -293,13 +294,30 @@ if (hs !== undefined) {
     );
   }
   const stepRates = await measureInterleaved(stepContenders, options);
-  console.log('\nHS256, µs per uncached verification by step, median (min–max) over rounds:\n');
+  console.log('\nHS256, µs per uncached verification by step, median (p25–p75) over rounds:\n');
   console.log(`| step | ${loaded.map((v) => v.label).join(' | ')} |`);
   console.log(`|---|${loaded.map(() => '---:').join('|')}|`);
   const micros = loaded.map((v) => stepMicros(v.label, stepRates));
   for (const step of STEPS)
     console.log(`| ${step} | ${micros.map((m) => formatStep(m[step])).join(' | ')} |`);
   console.log(`(HS256 floor this run: ${(1e6 / median(floor('HS256'))).toFixed(2)} µs per HMAC)`);
+
+  // The ceiling with the verifier's checks put back one at a time, bare HMAC in the same rounds.
+  const bareHmac = hs.contenders.filter((c) => hs.bare.includes(c.name));
+  const ladder = await createLadderContenders(OURS_SRC, hs.tokens, hs.provider as { secret: string });
+  const ladderRates = await measureInterleaved([...bareHmac, ...ladder], options);
+  const ladderFloor = fastest(hs.bare.map((name) => ladderRates.get(name) ?? []));
+  console.log('\nHS256, the ceiling with each check put back in turn (jwtgate), same rounds:\n');
+  console.log('| with | µs | added µs | ÷ bare |');
+  console.log('|---|---:|---:|---:|');
+  let previous = 0;
+  for (const rung of RUNGS) {
+    const rates = ladderRates.get(`ladder ${rung}`) ?? [];
+    const us = 1e6 / median(rates);
+    const added = previous === 0 ? '' : (us - previous).toFixed(2);
+    console.log(`| ${rung} | ${us.toFixed(2)} | ${added} | ${formatRatio(ratios(rates, ladderFloor))} |`);
+    previous = us;
+  }
 }
 
 console.log(

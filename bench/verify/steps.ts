@@ -11,12 +11,11 @@
 
 import { isUtf8 } from 'node:buffer';
 import { pathToFileURL } from 'node:url';
-import type { Contender } from './measure.ts';
-import { median } from './measure.ts';
+import { type Contender, formatSpread } from './measure.ts';
 
 export const STEPS = ['split', 'decode', 'parse', 'signature', 'claims', 'rest', 'total'] as const;
 
-interface StepModules {
+export interface StepModules {
   parseToken: (
     token: string,
     max: number,
@@ -38,7 +37,7 @@ interface StepModules {
   createVerifier: (options: unknown) => { verify: (token: string) => Promise<unknown> };
 }
 
-async function loadModules(src: string): Promise<StepModules> {
+export async function loadModules(src: string): Promise<StepModules> {
   const at = (file: string) => import(pathToFileURL(`${src}/${file}`).href);
   const utf8 = await at('lib/utf8.ts').catch(() => ({
     decodeUtf8: (bytes: Buffer) => (isUtf8(bytes) ? bytes.toString('utf8') : undefined),
@@ -150,7 +149,7 @@ export function stepMicros(
   };
 }
 
-/** `median (min–max)` of a per-round series of µs. */
+/** `median (p25–p75)` of a per-round series of µs. */
 export function formatStep(values: readonly number[]): string {
-  return `${median(values).toFixed(2)} (${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)})`;
+  return formatSpread(values, (n) => n.toFixed(2));
 }
