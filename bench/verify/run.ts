@@ -308,14 +308,15 @@ if (hs !== undefined) {
   const ladderRates = await measureInterleaved([...bareHmac, ...ladder], options);
   const ladderFloor = fastest(hs.bare.map((name) => ladderRates.get(name) ?? []));
   console.log('\nHS256, the ceiling with each check put back in turn (jwtgate), same rounds:\n');
-  console.log('| with | µs | added µs | ÷ bare |');
+  console.log('| with | µs | added µs (per round) | ÷ bare |');
   console.log('|---|---:|---:|---:|');
-  let previous = 0;
+  let previous: number[] | undefined;
   for (const rung of RUNGS) {
-    const rates = ladderRates.get(`ladder ${rung}`) ?? [];
-    const us = 1e6 / median(rates);
-    const added = previous === 0 ? '' : (us - previous).toFixed(2);
-    console.log(`| ${rung} | ${us.toFixed(2)} | ${added} | ${formatRatio(ratios(rates, ladderFloor))} |`);
+    const us = (ladderRates.get(`ladder ${rung}`) ?? []).map((r) => 1e6 / r);
+    const added =
+      previous === undefined ? '' : formatStep(us.map((v, k) => v - ((previous as number[])[k] as number)));
+    const rates = us.map((v) => 1e6 / v);
+    console.log(`| ${rung} | ${formatStep(us)} | ${added} | ${formatRatio(ratios(rates, ladderFloor))} |`);
     previous = us;
   }
 }
