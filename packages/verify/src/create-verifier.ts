@@ -1,6 +1,7 @@
 import type { Algorithm } from './algorithms.ts';
 import { type Authorizer, compileRequirement, type Requirement } from './authorize.ts';
 import { checkClaims } from './check-claims.ts';
+import { checkDelegation } from './check-delegation.ts';
 import { fail, type JwtGateError } from './errors.ts';
 import type { FetchFunction } from './keys/fetch-json.ts';
 import type { KeySet } from './keys/key-set.ts';
@@ -169,16 +170,15 @@ export function createVerifier(options: VerifierOptions): Verifier {
       throw fail('ERR_KEY_NOT_FOUND');
     }
     let key: TrustedKey | undefined;
-    for (const candidate of candidates) {
-      if (verifySignature(header.alg, candidate, parsed.signingInput, parsed.signature)) {
-        key = candidate;
-        break;
-      }
+    for (let i = 0; i < candidates.length && key === undefined; i++) {
+      const candidate = candidates[i] as TrustedKey;
+      if (verifySignature(header.alg, candidate, parsed.signingInput, parsed.signature)) key = candidate;
     }
     if (key === undefined) throw fail('ERR_SIGNATURE_INVALID');
     // Claims are only looked at once the signature is known good.
     const nowMs = now();
     const validUntil = checkClaims(provider.policy, header, claims, Math.floor(nowMs / 1000));
+    if (provider.delegation !== undefined) checkDelegation(provider.delegation, claims);
     if (isRevoked?.(claims)) throw fail('ERR_TOKEN_REVOKED');
     const result: VerifiedToken = {
       provider: provider.name,

@@ -58,6 +58,21 @@ export const ERROR_CODES = {
   ERR_CLAIM_MISSING: { status: 401, bearer: 'invalid_token', message: 'A required claim is missing' },
   ERR_CLAIM_INVALID: { status: 401, bearer: 'invalid_token', message: 'A claim has an invalid value' },
   ERR_TOKEN_REVOKED: { status: 401, bearer: 'invalid_token', message: 'The token has been revoked' },
+  ERR_DELEGATION_REQUIRED: {
+    status: 401,
+    bearer: 'invalid_token',
+    message: 'The token must be obtained on behalf of someone (act)',
+  },
+  ERR_DELEGATION_TOO_DEEP: {
+    status: 401,
+    bearer: 'invalid_token',
+    message: 'The token was delegated through too many actors',
+  },
+  ERR_ACTOR_NOT_ALLOWED: {
+    status: 401,
+    bearer: 'invalid_token',
+    message: 'The token was obtained by an actor that is not accepted',
+  },
   ERR_INSUFFICIENT_ROLE: {
     status: 403,
     bearer: 'insufficient_scope',

@@ -10,6 +10,7 @@
  */
 export { ALGORITHMS, type Algorithm } from './algorithms.ts';
 export { type Authorizer, compileRequirement, type Requirement, readRoles, readScopes } from './authorize.ts';
+export { readActors } from './check-delegation.ts';
 export { type ClaimReader, compileClaimPath } from './claim-path.ts';
 export {
   createVerifier,
@@ -34,4 +35,4 @@ export type { FetchEvent, RemoteOptions } from './keys/remote-jwks.ts';
 export type { SecretOption } from './keys/secret.ts';
 export type { StaticKeysOption } from './keys/static-keys.ts';
 export type { JwtClaims, JwtHeader } from './parse-token.ts';
-export type { ProviderOptions } from './provider.ts';
+export type { DelegationOptions, ProviderOptions } from './provider.ts';

@@ -1,5 +1,6 @@
 import { ALGORITHMS, type Algorithm, isAlgorithm } from './algorithms.ts';
 import { type ClaimPolicy, normalizeType } from './check-claims.ts';
+import type { DelegationPolicy } from './check-delegation.ts';
 import { type ClaimReader, compileClaimPath } from './claim-path.ts';
 import { discoverJwksUri } from './keys/discovery.ts';
 import { checkFetchableUrl } from './keys/fetch-json.ts';
@@ -55,6 +56,23 @@ export interface ProviderOptions {
   readonly rolesClaim?: string | readonly string[];
   /** Tuning of jwksUri and discovery sources. */
   readonly remote?: Partial<RemoteOptions>;
+  /**
+   * What is accepted of the delegation chain in `act` (RFC 8693 4.1: token exchange on a user's
+   * behalf). Without it, `act` is not looked at.
+   *
+   * @example
+   * delegation: { required: true, maxDepth: 2, actors: ['orders-service'] }
+   */
+  readonly delegation?: DelegationOptions;
+}
+
+export interface DelegationOptions {
+  /** Only tokens that name an actor (`act`). Default false. */
+  readonly required?: boolean;
+  /** The most actors in the chain (`act` nesting depth); 0 refuses every delegated token. Default: no limit. */
+  readonly maxDepth?: number;
+  /** Accepted current actors (the outermost `act.sub`); prior actors are not matched (RFC 8693 4.1). */
+  readonly actors?: readonly string[];
 }
 
 /** A provider compiled once: frozen policy, algorithm set and key source. */
@@ -65,6 +83,8 @@ export interface Provider {
   readonly source: KeySource;
   readonly rolesClaim: string | readonly string[];
   readonly readRoles: ClaimReader;
+  /** Undefined when the provider has no delegation option. */
+  readonly delegation: DelegationPolicy | undefined;
 }
 
 const PROVIDER_KEYS = [
@@ -83,6 +103,7 @@ const PROVIDER_KEYS = [
   'requiredClaims',
   'rolesClaim',
   'remote',
+  'delegation',
 ] as const;
 
 function compileRemote(raw: unknown, path: string): RemoteOptions {
@@ -97,6 +118,24 @@ function compileRemote(raw: unknown, path: string): RemoteOptions {
         : asNumber(value, `${path}.${key}`, key === 'timeoutMs' || key === 'maxBytes' ? 1 : 0);
   }
   return Object.freeze(out) as unknown as RemoteOptions;
+}
+
+function compileDelegation(raw: unknown, path: string): DelegationPolicy | undefined {
+  if (raw === undefined) return undefined;
+  const o = asObject(raw, path);
+  onlyKeys(o, path, ['required', 'maxDepth', 'actors']);
+  const required = o.required === undefined ? false : asBoolean(o.required, `${path}.required`);
+  const maxDepth =
+    o.maxDepth === undefined ? Number.POSITIVE_INFINITY : asNumber(o.maxDepth, `${path}.maxDepth`, 0);
+  if (Number.isFinite(maxDepth) && !Number.isInteger(maxDepth))
+    throw optionsError(`${path}.maxDepth`, `expected a whole number, got ${maxDepth}`);
+  if (required && maxDepth === 0)
+    throw optionsError(path, 'required: true with maxDepth: 0 would refuse every token');
+  const actors =
+    o.actors === undefined
+      ? undefined
+      : new Set(asStringList(o.actors, `${path}.actors`, { nonEmpty: true }));
+  return Object.freeze({ required, maxDepth, actors });
 }
 
 /** Validates one provider's options and builds its key source; every problem names its path. */
@@ -199,5 +238,14 @@ export function compileProvider(
       o.requiredClaims === undefined ? [] : asStringList(o.requiredClaims, `${path}.requiredClaims`),
     ),
   });
-  return Object.freeze({ name, policy, algorithms: new Set(algorithms), source, rolesClaim, readRoles });
+  const delegation = compileDelegation(o.delegation, `${path}.delegation`);
+  return Object.freeze({
+    name,
+    policy,
+    algorithms: new Set(algorithms),
+    source,
+    rolesClaim,
+    readRoles,
+    delegation,
+  });
 }

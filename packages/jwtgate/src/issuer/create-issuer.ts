@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { IssuedToken } from 'oidc-provider';
 import type { Logger } from 'pino';
+import { createRateLimiter } from '../lib/rate-limit.ts';
 import { isStoreUnavailable } from '../store/store-unavailable.ts';
 import type { Store } from '../store/types.ts';
 import { createAdminApi } from './admin/admin-api.ts';
@@ -8,16 +9,20 @@ import { recordAudit } from './audit.ts';
 import { createConsole } from './console/create-console.ts';
 import { type IssuerOptions, jwksMaxAgeSeconds } from './issuer-options.ts';
 import { KeyRing, type KeySnapshot } from './keys/key-ring.ts';
+import { pageHeaders, renderMessagePage } from './login/login-page.ts';
 import { createUserRoutes } from './login/user-routes.ts';
 import { buildProvider, OAUTH_ROUTES } from './oidc/build-provider.ts';
 import { createStoreAdapter } from './oidc/store-adapter.ts';
+import { USER_ROUTES } from './oidc/user-flows.ts';
 import { clientAddress, tagClientAddress, trustedProxies } from './protect/client-address.ts';
+import { answerPreflight } from './protect/cors.ts';
 import { claimedClientId, peekBody } from './protect/read-form-body.ts';
 import { TokenEndpointGuard } from './protect/token-endpoint-guard.ts';
 import { RedisRevocationRelay } from './revocation/redis-relay.ts';
 import { parseCursor, RevocationFeed } from './revocation/revocation-feed.ts';
+import { createTokenExchange } from './tokens/exchange-token.ts';
 import type { OwnTokenContext } from './tokens/own-token-endpoints.ts';
-import { createOwnTokenVerifier } from './tokens/verify-own-token.ts';
+import { createOwnTokenVerifier, type OwnTokenVerifier } from './tokens/verify-own-token.ts';
 import { createTutorialHandler } from './tutorial/tutorial-server.ts';
 
 export interface IssuerDeps {
@@ -46,11 +51,20 @@ export interface Issuer {
 }
 
 const OAUTH_PATHS = new Set<string>(Object.values(OAUTH_ROUTES));
+/** Endpoints a browser app calls cross-origin, and the methods it may use there. */
+const CORS_PATHS = new Map<string, string>([
+  [OAUTH_ROUTES.token, 'POST'],
+  [OAUTH_ROUTES.revocation, 'POST'],
+  [OAUTH_ROUTES.introspection, 'POST'],
+  [OAUTH_ROUTES.deviceAuthorization, 'POST'],
+  [USER_ROUTES.userinfo, 'GET, POST'],
+]);
 /** The endpoints that authenticate clients: body-limited, rate-limited, lock-out counted. */
 const GUARDED_PATHS = new Set<string>([
   OAUTH_ROUTES.token,
   OAUTH_ROUTES.introspection,
   OAUTH_ROUTES.revocation,
+  OAUTH_ROUTES.deviceAuthorization,
 ]);
 
 function sendJson(
@@ -140,6 +154,11 @@ export function createIssuer(options: IssuerOptions, deps: IssuerDeps): Issuer {
     relay?.sync();
   };
   const guard = new TokenEndpointGuard({ ...options.rateLimit, lockout: options.lockout });
+  // RFC 8628 5.1: user codes are short, so their entry is throttled per address like logins.
+  const codeEntries =
+    options.login.perAddress === null
+      ? null
+      : createRateLimiter(options.login.perAddress.rate, options.login.perAddress.burst);
   const users = createUserRoutes({ store, options, now, log, onRevoked: revoked });
   const adapter = users.adapter(createStoreAdapter(store));
   const tutorial =
@@ -199,6 +218,19 @@ export function createIssuer(options: IssuerOptions, deps: IssuerDeps): Issuer {
     );
   };
 
+  let ownVerifier: OwnTokenVerifier | null = null;
+  const tokenExchange = createTokenExchange({
+    issuer: options.issuerUrl,
+    store,
+    ownTokens: () => {
+      if (ownVerifier === null) throw new Error('the issuer has not been started');
+      return ownVerifier;
+    },
+    tokenLifetimeSeconds: options.tokenLifetimeSeconds,
+    signingKey: () => keys.signingKey(),
+    now,
+  });
+
   let handle: (req: IncomingMessage, res: ServerResponse) => Promise<void> = async () => {
     throw new Error('the issuer has not been started');
   };
@@ -208,6 +240,7 @@ export function createIssuer(options: IssuerOptions, deps: IssuerDeps): Issuer {
       store,
       onRevoked: revoked,
     };
+    ownVerifier = ownTokens.verifier;
     const provider = buildProvider({
       issuer: options.issuerUrl,
       keys: snapshot,
@@ -219,6 +252,9 @@ export function createIssuer(options: IssuerOptions, deps: IssuerDeps): Issuer {
       onIssued,
       onServerError: onError('oidc-provider'),
       users: users.setup(),
+      isWebOrigin: (origin) => store.clients.hasWebOrigin(origin),
+      deviceFlow: { store, now, ...options.deviceFlow },
+      tokenExchange,
     });
     handle = provider.callback();
     users.serve(provider, ownTokens.verifier);
@@ -279,14 +315,38 @@ export function createIssuer(options: IssuerOptions, deps: IssuerDeps): Issuer {
     await handle(req, res);
   }
 
+  /** CORS preflights name no client: counted against the address, like the requests they precede. */
+  async function preflight(req: IncomingMessage, res: ServerResponse, methods: string): Promise<void> {
+    const decision = guard.check(undefined, clientAddress(req), now());
+    if (!decision.allowed)
+      return sendOAuthError(res, 429, 'temporarily_unavailable', 'too many requests; slow down', {
+        'retry-after': String(decision.retryAfterSeconds),
+      });
+    return answerPreflight(req, res, methods, (origin) => store.clients.hasWebOrigin(origin));
+  }
+
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     const method = req.method ?? 'GET';
+    const corsMethods = CORS_PATHS.get(path);
+    if (method === 'OPTIONS' && corsMethods !== undefined) return preflight(req, res, corsMethods);
     if (users.owns(path)) return users.route(req, res, path);
-    // oidc-provider's resume step of the authorization endpoint, after the login page.
+    // oidc-provider's resume steps of the authorization endpoint and the device flow, after the login page.
     if (path.startsWith(`${OAUTH_ROUTES.authorization}/`) && method === 'GET') return handle(req, res);
+    if (path.startsWith(`${OAUTH_ROUTES.codeVerification}/`) && method === 'GET') return handle(req, res);
+    if (path === OAUTH_ROUTES.codeVerification && method === 'POST' && codeEntries !== null) {
+      const address = clientAddress(req);
+      const wait = codeEntries.take(address, now());
+      if (wait > 0) {
+        log.warn({ address }, 'device code entries throttled');
+        res
+          .writeHead(429, { ...pageHeaders(), 'retry-after': String(wait) })
+          .end(renderMessagePage('Too many attempts', 'Too many codes entered. Try again later.'));
+        return;
+      }
+    }
     if (OAUTH_PATHS.has(path)) {
       if (GUARDED_PATHS.has(path) && method === 'POST') return guarded(req, res, path);
       return handle(req, res);

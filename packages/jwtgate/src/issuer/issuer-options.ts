@@ -40,8 +40,15 @@ export interface IssuerOptions {
     readonly lockout: { readonly maxFailures: number; readonly lockMs: number } | null;
     readonly perAddress: RateOption | null;
   };
-  /** Users' refresh tokens: a family's absolute lifetime, and how long a rotated one may be retried. */
-  readonly refreshTokens: { readonly absoluteLifetimeSeconds: number; readonly graceSeconds: number };
+  /**
+   * Users' refresh tokens: a family's absolute lifetime, how long a rotated one may be retried
+   * (confidential clients only), and how long a public client's may go unused.
+   */
+  readonly refreshTokens: {
+    readonly absoluteLifetimeSeconds: number;
+    readonly graceSeconds: number;
+    readonly publicIdleLifetimeSeconds: number;
+  };
   /**
    * Proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client: behind a load
    * balancer, throttles and lock-outs then count per client, not per balancer. Empty: the peer.
@@ -51,6 +58,8 @@ export interface IssuerOptions {
   readonly redis: { readonly url: string; readonly prefix: string } | null;
   /** Serve the web console under /console (administrators sign in with their user account). */
   readonly console: boolean;
+  /** The device authorization grant (RFC 8628): how long a device code lives, how often a device may poll. */
+  readonly deviceFlow: { readonly codeLifetimeSeconds: number; readonly pollIntervalSeconds: number };
 }
 
 export const ISSUER_DEFAULTS = Object.freeze({
@@ -72,10 +81,16 @@ export const ISSUER_DEFAULTS = Object.freeze({
     lockout: Object.freeze({ maxFailures: 5, lockMs: 15 * 60_000 }),
     perAddress: Object.freeze({ rate: 1, burst: 20 }),
   }),
-  refreshTokens: Object.freeze({ absoluteLifetimeSeconds: 30 * 24 * 3600, graceSeconds: 10 }),
+  refreshTokens: Object.freeze({
+    absoluteLifetimeSeconds: 30 * 24 * 3600,
+    graceSeconds: 10,
+    publicIdleLifetimeSeconds: 24 * 3600,
+  }),
   redis: null,
   trustedProxies: Object.freeze([]) as readonly string[],
   console: true,
+  // RFC 8628 3.2 and 3.5: 5 s is the default interval; ten minutes to type a code is generous.
+  deviceFlow: Object.freeze({ codeLifetimeSeconds: 600, pollIntervalSeconds: 5 }),
 });
 
 /** The JWKS Cache-Control max-age: at most 5 minutes, and well under the pre-publication time. */
@@ -92,14 +107,25 @@ function positive(value: number, name: string, min = 1): number {
   return value;
 }
 
+/** What resolveIssuerOptions takes: any option, the refresh token ones each on its own. */
+export type IssuerOptionsInput = Partial<Omit<IssuerOptions, 'alg' | 'refreshTokens' | 'deviceFlow'>> & {
+  alg?: string;
+  refreshTokens?: Partial<IssuerOptions['refreshTokens']>;
+  deviceFlow?: Partial<IssuerOptions['deviceFlow']>;
+};
+
 /**
  * Fills defaults and checks every option; a problem is an ERR_ISSUER_CONFIG naming the option.
  * The issuer URL defaults to http://<host>:<port>.
  */
-export function resolveIssuerOptions(
-  given: Partial<Omit<IssuerOptions, 'alg'>> & { alg?: string },
-): IssuerOptions {
-  const o = { ...ISSUER_DEFAULTS, ...given, alg: given.alg ?? ISSUER_DEFAULTS.alg };
+export function resolveIssuerOptions(given: IssuerOptionsInput): IssuerOptions {
+  const o = {
+    ...ISSUER_DEFAULTS,
+    ...given,
+    alg: given.alg ?? ISSUER_DEFAULTS.alg,
+    refreshTokens: { ...ISSUER_DEFAULTS.refreshTokens, ...given.refreshTokens },
+    deviceFlow: { ...ISSUER_DEFAULTS.deviceFlow, ...given.deviceFlow },
+  };
   if (o.alg === 'HS256')
     fail(
       'alg: HS256 is only for --tutorial (a shared secret cannot be published in a JWKS); use ES256, RS256, PS256 or EdDSA',
@@ -144,6 +170,17 @@ export function resolveIssuerOptions(
   positive(o.revocationPollMs, 'revocation poll interval (ms)', 10);
   positive(o.maxBodyBytes, 'body size limit (bytes)', 1024);
   checkUserOptions(o);
+  const { codeLifetimeSeconds, pollIntervalSeconds } = o.deviceFlow;
+  if (!Number.isInteger(codeLifetimeSeconds) || codeLifetimeSeconds < 30 || codeLifetimeSeconds > 3600)
+    fail(`device code lifetime: expected 30-3600 whole seconds, got ${codeLifetimeSeconds}`);
+  if (
+    !Number.isInteger(pollIntervalSeconds) ||
+    pollIntervalSeconds < 1 ||
+    pollIntervalSeconds >= codeLifetimeSeconds
+  )
+    fail(
+      `device poll interval: expected whole seconds from 1 to less than the code lifetime (${codeLifetimeSeconds} s), got ${pollIntervalSeconds}`,
+    );
   return Object.freeze({ ...o, issuerUrl, alg: o.alg });
 }
 
@@ -166,6 +203,12 @@ function checkUserOptions(o: Pick<IssuerOptions, 'login' | 'refreshTokens' | 'to
       `refresh token absolute lifetime: ${absoluteLifetimeSeconds} s is shorter than the access token lifetime (${o.tokenLifetimeSeconds} s)`,
     );
   positive(graceSeconds, 'refresh token reuse grace (seconds)', 0);
+  // Longer than the absolute lifetime is allowed: the family's end comes first then.
+  positive(
+    o.refreshTokens.publicIdleLifetimeSeconds,
+    "public clients' refresh token idle lifetime (seconds)",
+    60,
+  );
   if (graceSeconds > 300)
     fail(`refresh token reuse grace: at most 300 s (a retry, not a second life), got ${graceSeconds}`);
 }

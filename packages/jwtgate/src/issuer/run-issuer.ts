@@ -4,14 +4,11 @@ import { loadKeyEncryptionKey } from '../store/key-encryption.ts';
 import { checkAdminToken } from './admin/admin-api.ts';
 import { createIssuer } from './create-issuer.ts';
 import { IssuerError } from './errors.ts';
-import { type IssuerOptions, resolveIssuerOptions } from './issuer-options.ts';
+import { type IssuerOptionsInput, resolveIssuerOptions } from './issuer-options.ts';
 import { openStore } from './open-store.ts';
 import { createTutorialHandler, readTutorialSecret } from './tutorial/tutorial-server.ts';
 
-export interface RunIssuerOptions extends Partial<Omit<IssuerOptions, 'alg'>> {
-  readonly alg?: string;
-  readonly tutorial?: boolean;
-}
+export type RunIssuerOptions = IssuerOptionsInput & { readonly tutorial?: boolean };
 
 export interface RunningIssuer {
   readonly url: string;

@@ -13,6 +13,7 @@ export const STEPS = [
   { id: 'key', title: 'key: a trusted key of the provider matches kid and alg' },
   { id: 'signature', title: 'signature' },
   { id: 'claims', title: 'claims: exp, nbf, iat, max age, aud, typ, sub, jti, required claims' },
+  { id: 'delegation', title: 'delegation: the act chain the provider accepts (when it has a policy)' },
   { id: 'revocation', title: 'revocation: jti not revoked' },
   { id: 'authorization', title: 'roles and scopes the route requires' },
 ] as const;
@@ -38,6 +39,9 @@ const STEP_OF_CODE: Record<ErrorCode, StepId | null> = {
   ERR_TOKEN_TYPE_MISMATCH: 'claims',
   ERR_CLAIM_MISSING: 'claims',
   ERR_CLAIM_INVALID: 'claims',
+  ERR_DELEGATION_REQUIRED: 'delegation',
+  ERR_DELEGATION_TOO_DEEP: 'delegation',
+  ERR_ACTOR_NOT_ALLOWED: 'delegation',
   ERR_TOKEN_REVOKED: 'revocation',
   ERR_INSUFFICIENT_ROLE: 'authorization',
   ERR_INSUFFICIENT_SCOPE: 'authorization',

@@ -1,6 +1,6 @@
-// The issuer's schema, as an ordered list of migrations shared by every store (SQLite now,
-// PostgreSQL in issue 7). Append new migrations; never edit one that has shipped, because databases
-// that already applied it will not run it again.
+// The issuer's schema, as one ordered list of migrations for both databases (SQLite and
+// PostgreSQL), applied by migrate.ts. Append new migrations; never edit one that has shipped,
+// because databases that already applied it will not run it again.
 //
 // Conventions, chosen so one text serves both databases:
 // - Types are TEXT, INTEGER and BIGINT only. JSON is kept as TEXT (not JSONB) because nothing
@@ -12,14 +12,16 @@
 // - No IF NOT EXISTS in migrations: a table that exists when it should not is drift to report,
 //   not to paper over.
 //
-// Dialect differences (applied by `migrationSql`):
+// Where DDL must differ, the SQLite spelling is written and rewritten for PostgreSQL
+// (`migrationSql`), or a migration gives `postgres` text of its own:
 // - Monotonic sequence columns are written `INTEGER PRIMARY KEY AUTOINCREMENT` (SQLite: never
 //   reuses a value, even after the newest row is deleted, which the revocation feed's cursor
 //   relies on). PostgreSQL spells it `BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY`.
-// - For the PostgreSQL store: node-postgres returns BIGINT as a string (parse it), and identity
-//   values can commit out of order under concurrent writers, so a `seq > cursor` feed reader must
-//   not skip past a gap that an uncommitted transaction may still fill (SQLite serialises writers,
-//   so it has no such gap).
+// - For the PostgreSQL store: identity values can commit out of order under concurrent writers,
+//   so a `seq > cursor` feed reader must not skip past a gap that an uncommitted transaction may
+//   still fill (tables/revocations.ts serialises its writers; SQLite has a single writer anyway).
+
+import type { DialectName } from './sql/executor.ts';
 
 export interface Migration {
   /** Strictly increasing from 1; the number recorded in schema_migrations. */
@@ -27,9 +29,9 @@ export interface Migration {
   readonly description: string;
   /** Statements separated by `;`, written for SQLite with the portable subset described above. */
   readonly sql: string;
+  /** PostgreSQL's text, only where its DDL cannot be the rewritten `sql`. */
+  readonly postgres?: string;
 }
-
-export type SqlDialect = 'sqlite' | 'postgres';
 
 /** Created before any migration runs, because it is where the runner reads what has been applied. */
 export const SCHEMA_MIGRATIONS_SQL = `
@@ -131,6 +133,23 @@ CREATE TABLE users (
 CREATE UNIQUE INDEX users_username_key ON users (username_key);
 `,
   },
+  {
+    version: 3,
+    description: 'public and native clients, their web origins; token exchange policies',
+    // Web origins are rows of their own, not a JSON list, so a CORS preflight (which names no
+    // client) is one indexed lookup.
+    sql: `
+ALTER TABLE clients ADD COLUMN application_type TEXT NOT NULL DEFAULT 'web';
+ALTER TABLE clients ADD COLUMN token_exchange TEXT;
+
+CREATE TABLE client_web_origins (
+  client_id TEXT NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+  origin TEXT NOT NULL,
+  PRIMARY KEY (client_id, origin)
+);
+CREATE INDEX client_web_origins_origin ON client_web_origins (origin);
+`,
+  },
 ];
 
 /** The newest schema version this code knows. */
@@ -140,9 +159,10 @@ const POSTGRES_REWRITES: readonly (readonly [string, string])[] = [
   ['INTEGER PRIMARY KEY AUTOINCREMENT', 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY'],
 ];
 
-/** The migration's SQL for `dialect`: as written for SQLite, with the rewrites above for PostgreSQL. */
-export function migrationSql(migration: Migration, dialect: SqlDialect): string {
+/** The migration's SQL for `dialect`: as written for SQLite, else its own or the rewritten text. */
+export function migrationSql(migration: Migration, dialect: DialectName): string {
   if (dialect === 'sqlite') return migration.sql;
+  if (migration.postgres !== undefined) return migration.postgres;
   let sql = migration.sql;
   for (const [from, to] of POSTGRES_REWRITES) sql = sql.replaceAll(from, to);
   return sql;

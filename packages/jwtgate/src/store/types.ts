@@ -3,13 +3,17 @@
 // No secret is stored in the clear: client secrets as hashes, private keys encrypted when a key
 // encryption key is configured.
 
-/** A registered OAuth client. */
+/**
+ * A registered OAuth client. The optional members are absent when they hold their default (a
+ * `web` application, no web origins, no token exchange); null clears them in an update.
+ */
 export interface ClientRecord {
   readonly id: string;
   readonly name: string;
-  /** `sha256:<base64url>` of the secret (secrets carry 256 bits of entropy); null for private_key_jwt. */
+  /** `sha256:<base64url>` of the secret (secrets carry 256 bits of entropy); null for private_key_jwt and public clients. */
   readonly secretHash: string | null;
-  readonly authMethod: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+  /** `none`: a public client (a browser or native app), which has no secret and must use PKCE. */
+  readonly authMethod: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
   /** Public keys for private_key_jwt, as a JWKS. */
   readonly jwks: { keys: Record<string, unknown>[] } | null;
   readonly grantTypes: readonly string[];
@@ -23,6 +27,20 @@ export interface ClientRecord {
   readonly disabled: boolean;
   readonly createdAt: number;
   readonly updatedAt: number;
+  /** OpenID Connect Registration 2 `application_type`; absent: `web`. */
+  readonly applicationType?: 'web' | 'native' | null;
+  /** Origins (`https://app.example`) of a browser app, answered with CORS; absent: none. */
+  readonly webOrigins?: readonly string[] | null;
+  /** The token exchanges (RFC 8693) this client may make; absent: none. */
+  readonly tokenExchange?: TokenExchangePolicy | null;
+}
+
+/** What a client may exchange a user's access token for (RFC 8693 2.1). */
+export interface TokenExchangePolicy {
+  /** Audiences (resource indicators, RFC 8707) the exchanged token may be for. */
+  readonly audiences: readonly string[];
+  /** Issuers whose access tokens it may present as subject tokens; empty: this issuer only. */
+  readonly issuers: readonly string[];
 }
 
 export type NewClient = Omit<ClientRecord, 'createdAt' | 'updatedAt'>;
@@ -122,6 +140,8 @@ export interface Store {
       changes: Partial<Omit<ClientRecord, 'id' | 'createdAt'>>,
     ): Promise<ClientRecord | undefined>;
     remove(id: string): Promise<boolean>;
+    /** Whether an enabled client lists `origin` among its web origins (answers CORS preflights). */
+    hasWebOrigin(origin: string): Promise<boolean>;
   };
   readonly users: {
     /** Rejects if a user with this id or username (case-insensitively) exists: "... already exists". */

@@ -233,12 +233,17 @@ describe('jwtgate issuer: OAuth 2.0 client credentials', () => {
       'authorization_code',
       'client_credentials',
       'refresh_token',
+      'urn:ietf:params:oauth:grant-type:device_code',
+      'urn:ietf:params:oauth:grant-type:token-exchange',
     ]);
     assert.deepEqual(m.token_endpoint_auth_methods_supported, [
       'client_secret_basic',
       'client_secret_post',
       'private_key_jwt',
+      'none',
     ]);
+    // RFC 8628 4: the device authorization endpoint.
+    assert.equal(m.device_authorization_endpoint, `${t.url}/device/auth`);
     // The users' authorization code flow (test/issuer/login) is described; nothing else is.
     assert.deepEqual(m.response_types_supported, ['code']);
     assert.equal(m.authorization_endpoint, `${t.url}/authorize`);

@@ -9,7 +9,7 @@ import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import pino from 'pino';
 import { addClient, type ClientSpec } from '../../src/issuer/admin/manage-clients.ts';
 import { createIssuer, type Issuer } from '../../src/issuer/create-issuer.ts';
-import { type IssuerOptions, resolveIssuerOptions } from '../../src/issuer/issuer-options.ts';
+import { type IssuerOptionsInput, resolveIssuerOptions } from '../../src/issuer/issuer-options.ts';
 import { openSqliteStore } from '../../src/store/sqlite-store.ts';
 import type { Store } from '../../src/store/types.ts';
 
@@ -59,7 +59,7 @@ export interface TestIssuer {
 
 /** An issuer in this process on a free 127.0.0.1 port, over a temp SQLite file (or `file`). */
 export async function startTestIssuer(
-  overrides: Partial<Omit<IssuerOptions, 'alg'>> & { alg?: string } = {},
+  overrides: IssuerOptionsInput = {},
   deps: { now?: () => number; kek?: Buffer | null; file?: string } = {},
 ): Promise<TestIssuer> {
   const port = await freePort();

@@ -101,3 +101,25 @@ export async function createScratch(tag: string): Promise<PostgresScratch> {
     },
   };
 }
+
+/** Fresh schema names of one run (`jwtgate_<tag>_<random>_<n>`, created by the store's migrate), dropped by `drop`. */
+export function createSchemaNames(tag: string): { fresh(): string; drop(): Promise<void> } {
+  const prefix = `jwtgate_${tag}_${randomBytes(4).toString('hex')}`;
+  let n = 0;
+  return {
+    fresh: () => `${prefix}_${++n}`,
+    async drop() {
+      const admin = new pg.Client({ connectionString: postgresUrl(), connectionTimeoutMillis: 5000 });
+      await admin.connect();
+      try {
+        const { rows } = await admin.query<{ name: string }>(
+          'SELECT nspname AS name FROM pg_namespace WHERE starts_with(nspname, $1)',
+          [prefix],
+        );
+        for (const { name } of rows) await admin.query(`DROP SCHEMA ${pg.escapeIdentifier(name)} CASCADE`);
+      } finally {
+        await admin.end().catch(() => {});
+      }
+    },
+  };
+}

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { UsageError } from '../../src/cli/cli-options.ts';
+import { UsageError } from '../../src/cli/usage-error.ts';
 import { ConfigError, GatewayError } from '../../src/gateway/errors.ts';
 import { IssuerError } from '../../src/issuer/errors.ts';
 import { CodedError, EXIT } from '../../src/lib/coded-error.ts';

@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, describe, test } from 'node:test';
+import { migrate } from '../../src/store/migrate.ts';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, migrationSql } from '../../src/store/migrations.ts';
-import { createSqliteContext, openSqliteDatabase } from '../../src/store/sqlite-database.ts';
-import { migrateSqlite } from '../../src/store/sqlite-migrate.ts';
+import { sql } from '../../src/store/sql/sql.ts';
+import { openSqliteExecutor } from '../../src/store/sql/sqlite-executor.ts';
 import { openSqliteStore } from '../../src/store/sqlite-store.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'jwtgate-migrations-'));
@@ -37,6 +38,7 @@ describe('migrations', () => {
         .map((row) => row.name);
     assert.deepEqual(names('table'), [
       'audit_events',
+      'client_web_origins',
       'clients',
       'oidc_payloads',
       'revocations',
@@ -46,6 +48,7 @@ describe('migrations', () => {
     ]);
     assert.deepEqual(names('index'), [
       'audit_events_type_seq',
+      'client_web_origins_origin',
       'oidc_payloads_expires_at',
       'oidc_payloads_grant_id',
       'oidc_payloads_uid',
@@ -86,22 +89,21 @@ describe('migrations', () => {
     );
     assert.match(plan('SELECT * FROM oidc_payloads WHERE expires_at <= 5'), /oidc_payloads_expires_at/);
     assert.match(plan("SELECT * FROM users WHERE username_key = 'alice'"), /users_username_key/);
+    assert.match(
+      plan("SELECT 1 FROM client_web_origins WHERE origin = 'https://app.example'"),
+      /client_web_origins_origin/,
+    );
     db.close();
   });
 
   test('a version 1 database upgrades to the users table and keeps its data', async () => {
     const file = join(dir, 'upgrade.db');
-    const db = openSqliteDatabase(file);
-    migrateSqlite(
-      createSqliteContext(db, () => 1),
-      MIGRATIONS.slice(0, 1),
+    const db = openSqliteExecutor(file);
+    await migrate(db, () => 1, MIGRATIONS.slice(0, 1));
+    await db.run(
+      sql`INSERT INTO revocations (jti, exp, revoked_at) VALUES (${'j-1'}, ${2_000_000_000}, ${1})`,
     );
-    db.prepare('INSERT INTO revocations (jti, exp, revoked_at) VALUES (?, ?, ?)').run(
-      'j-1',
-      2_000_000_000,
-      1,
-    );
-    db.close();
+    await db.close();
 
     const store = openSqliteStore(file, { now: () => 2 });
     await store.migrate();
@@ -118,6 +120,27 @@ describe('migrations', () => {
       disabled: false,
     });
     assert.equal(created.createdAt, 2);
+    await store.close();
+  });
+
+  test('a version 2 database keeps its clients through version 3: web apps, no origins, no exchange', async () => {
+    const file = join(dir, 'upgrade-v3.db');
+    const db = openSqliteExecutor(file);
+    await migrate(db, () => 1, MIGRATIONS.slice(0, 2));
+    await db.run(sql`
+      INSERT INTO clients (id, name, secret_hash, auth_method, jwks, grant_types, redirect_uris, scopes, roles,
+        audiences, claims, disabled, created_at, updated_at)
+      VALUES ('c-1', 'Orders', 'sha256:x', 'client_secret_basic', NULL, '["client_credentials"]', '[]', '[]',
+        '[]', '["https://orders.example"]', '{}', 0, 1, 1)`);
+    await db.close();
+
+    const store = openSqliteStore(file, { now: () => 2 });
+    await store.migrate();
+    const upgraded = await store.clients.get('c-1');
+    assert.equal(upgraded?.name, 'Orders');
+    assert.equal(upgraded?.authMethod, 'client_secret_basic');
+    for (const absent of ['applicationType', 'webOrigins', 'tokenExchange'])
+      assert.equal(absent in (upgraded ?? {}), false, absent);
     await store.close();
   });
 

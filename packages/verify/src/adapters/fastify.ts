@@ -5,6 +5,8 @@ import { compileGuard, type GuardOptions } from './guard.ts';
 // Structural types: the adapter needs nothing from fastify at run time.
 interface FastifyRequestLike extends RequestLike {
   auth?: VerifiedToken | null;
+  /** node's request: Fastify's own has no `rawHeaders`. */
+  readonly raw?: { readonly rawHeaders?: readonly string[] };
 }
 interface FastifyReplyLike {
   code(status: number): FastifyReplyLike;
@@ -35,7 +37,14 @@ export async function jwtGatePlugin(fastify: FastifyInstanceLike, options: Guard
   if (!fastify.hasRequestDecorator('auth')) fastify.decorateRequest('auth', null);
   fastify.addHook('onRequest', async (request, reply) => {
     try {
-      request.auth = await guard.check(request);
+      // The raw header list shows a repeated Authorization line, which `headers` hides (node keeps
+      // the first): the core refuses it, as it does under Express and node:http.
+      const seen: RequestLike = {
+        headers: request.headers,
+        url: request.url,
+        rawHeaders: request.raw?.rawHeaders ?? request.rawHeaders,
+      };
+      request.auth = await guard.check(seen);
       return undefined;
     } catch (err) {
       const { status, headers, body } = guard.deny(err, request);

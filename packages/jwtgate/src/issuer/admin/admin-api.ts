@@ -4,12 +4,15 @@ import type { Store } from '../../store/types.ts';
 import { IssuerError } from '../errors.ts';
 import { revokeJti } from '../revocation/revoke-jti.ts';
 import {
+  type ApplicationType,
   addClient,
   type ClientAuthMethod,
+  type ClientChanges,
   listClients,
   removeClient,
   rotateClientSecret,
   showClient,
+  updateClient,
 } from './manage-clients.ts';
 import { listKeys, startRotation } from './manage-keys.ts';
 
@@ -78,11 +81,50 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   throw new IssuerError('ERR_ADMIN_REQUEST_INVALID', 'expected a JSON object');
 }
 
+/** One path segment, percent-decoded (RFC 3986 2.1); a malformed escape is the client's error. */
+function decodePathPart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new IssuerError('ERR_ADMIN_PATH_INVALID', 'the path has a malformed percent-escape (RFC 3986 2.1)');
+  }
+}
+
 const asStringList = (v: unknown): string[] | undefined =>
   Array.isArray(v) ? (v as string[]) : typeof v === 'string' ? [v] : undefined;
 
+/** The token exchange policy of a request body: absent, null (none), or { audiences, issuers }. */
+function exchangeOf(v: unknown): ClientChanges['tokenExchange'] {
+  if (v === undefined || v === null) return v as undefined | null;
+  if (typeof v !== 'object' || Array.isArray(v))
+    throw new IssuerError(
+      'ERR_ADMIN_REQUEST_INVALID',
+      'token_exchange: expected {"audiences": [...], "issuers": [...]} or null',
+    );
+  const o = v as Record<string, unknown>;
+  return {
+    ...(o.audiences !== undefined ? { audiences: asStringList(o.audiences) as string[] } : {}),
+    ...(o.issuers !== undefined ? { issuers: asStringList(o.issuers) as string[] } : {}),
+  };
+}
+
+/** The fields a client body may carry besides its id and credentials (create and update alike). */
+function profileOf(b: Record<string, unknown>): ClientChanges {
+  return {
+    ...(typeof b.name === 'string' ? { name: b.name } : {}),
+    ...(b.scopes !== undefined ? { scopes: asStringList(b.scopes) as string[] } : {}),
+    ...(b.roles !== undefined ? { roles: asStringList(b.roles) as string[] } : {}),
+    ...(b.audiences !== undefined ? { audiences: asStringList(b.audiences) as string[] } : {}),
+    ...(b.grant_types !== undefined ? { grantTypes: asStringList(b.grant_types) as string[] } : {}),
+    ...(b.redirect_uris !== undefined ? { redirectUris: asStringList(b.redirect_uris) as string[] } : {}),
+    ...(b.application_type !== undefined ? { applicationType: b.application_type as ApplicationType } : {}),
+    ...(b.web_origins !== undefined ? { webOrigins: asStringList(b.web_origins) as string[] } : {}),
+    ...(b.token_exchange !== undefined ? { tokenExchange: exchangeOf(b.token_exchange) } : {}),
+  };
+}
+
 /**
- * The admin HTTP API, under `/admin/`, for what the CLI does: clients (list, add, show,
+ * The admin HTTP API, under `/admin/`, for what the CLI does: clients (list, add, show, update,
  * rotate-secret, remove), keys (list, rotate), token revocation by jti, and the audit log. Every
  * request needs `Authorization: Bearer <JWTGATE_ADMIN_TOKEN>`. Secrets appear only in the one
  * response that creates them.
@@ -99,7 +141,7 @@ export function createAdminApi(options: AdminApiOptions) {
       }
       const method = req.method ?? 'GET';
       const url = new URL(path, 'http://admin.invalid');
-      const parts = url.pathname.split('/').filter(Boolean).slice(1).map(decodeURIComponent);
+      const parts = url.pathname.split('/').filter(Boolean).slice(1).map(decodePathPart);
       const [area, id, action] = parts;
 
       if (area === 'clients' && id === undefined && method === 'GET')
@@ -110,11 +152,8 @@ export function createAdminApi(options: AdminApiOptions) {
           store,
           {
             id: b.id as string,
-            ...(typeof b.name === 'string' ? { name: b.name } : {}),
+            ...profileOf(b),
             ...(b.auth_method !== undefined ? { authMethod: b.auth_method as ClientAuthMethod } : {}),
-            ...(b.scopes !== undefined ? { scopes: asStringList(b.scopes) as string[] } : {}),
-            ...(b.roles !== undefined ? { roles: asStringList(b.roles) as string[] } : {}),
-            ...(b.audiences !== undefined ? { audiences: asStringList(b.audiences) as string[] } : {}),
             ...(b.claims !== undefined ? { claims: b.claims as Record<string, unknown> } : {}),
             ...(b.jwks !== undefined ? { jwks: b.jwks as { keys: Record<string, unknown>[] } } : {}),
           },
@@ -124,6 +163,13 @@ export function createAdminApi(options: AdminApiOptions) {
       }
       if (area === 'clients' && id !== undefined && action === undefined && method === 'GET')
         return send(res, 200, { client: await showClient(store, id) });
+      if (area === 'clients' && id !== undefined && action === undefined && method === 'PATCH') {
+        const b = await readJson(req);
+        for (const fixed of ['id', 'auth_method', 'client_secret', 'jwks', 'claims'])
+          if (b[fixed] !== undefined)
+            throw new IssuerError('ERR_ADMIN_REQUEST_INVALID', `${fixed} cannot be changed by an update`);
+        return send(res, 200, { client: await updateClient(store, id, profileOf(b), 'admin-api') });
+      }
       if (area === 'clients' && id !== undefined && action === undefined && method === 'DELETE') {
         await removeClient(store, id, 'admin-api');
         return send(res, 204);

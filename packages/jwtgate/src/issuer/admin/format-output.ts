@@ -43,7 +43,15 @@ export function formatClient(c: ClientView): string {
     ['claims', Object.keys(c.claims).length ? JSON.stringify(c.claims) : '-'],
     ['public keys', c.jwks ? c.jwks.keys.map((k) => String(k.kid ?? k.kty)).join(',') : '-'],
     ['grant types', list(c.grant_types)],
+    ['application', c.application_type],
     ['redirects', list(c.redirect_uris)],
+    ['web origins', list(c.web_origins)],
+    [
+      'exchange',
+      c.token_exchange
+        ? `to ${list(c.token_exchange.audiences)}; issuers ${c.token_exchange.issuers.length ? list(c.token_exchange.issuers) : 'this issuer'}`
+        : '-',
+    ],
     ['state', c.disabled ? 'disabled' : 'active'],
     ['created', c.created_at],
     ['updated', c.updated_at],

@@ -1,14 +1,21 @@
 import { generateClientSecret, hashClientSecret } from '../../store/hash-secret.ts';
-import type { ClientRecord, Store } from '../../store/types.ts';
+import type { ClientRecord, Store, TokenExchangePolicy } from '../../store/types.ts';
 import { recordAudit } from '../audit.ts';
 import { IssuerError } from '../errors.ts';
+import { DEVICE_CODE_GRANT, TOKEN_EXCHANGE_GRANT } from '../oidc/grant-types.ts';
+import { checkClientJwks } from './check-client-jwks.ts';
+import { isIssuerUrl, isNativeRedirectUri, isWebOrigin, isWebRedirectUri } from './client-uris.ts';
 
 export type ClientAuthMethod = ClientRecord['authMethod'];
+/** `none` makes a public client (RFC 6749 2.1): a browser or native app, which cannot keep a secret. */
 export const AUTH_METHODS: readonly ClientAuthMethod[] = [
   'client_secret_basic',
   'client_secret_post',
   'private_key_jwt',
+  'none',
 ];
+export type ApplicationType = 'web' | 'native';
+export const APPLICATION_TYPES: readonly ApplicationType[] = ['web', 'native'];
 
 /** What an operator gives to register a client (CLI flags or admin API JSON). */
 export interface ClientSpec {
@@ -21,9 +28,18 @@ export interface ClientSpec {
   readonly claims?: Readonly<Record<string, unknown>>;
   /** Public keys, for private_key_jwt. */
   readonly jwks?: { readonly keys: readonly Record<string, unknown>[] };
-  /** Default client_credentials; authorization_code needs redirect URIs. */
+  /** Default client_credentials (authorization_code for public clients); authorization_code needs redirect URIs. */
   readonly grantTypes?: readonly string[];
   readonly redirectUris?: readonly string[];
+  /** Default web. A native app may use loopback redirects on any port and private-use schemes (RFC 8252). */
+  readonly applicationType?: ApplicationType;
+  /** A public browser app's origins, answered with CORS by the token, revocation and userinfo endpoints. */
+  readonly webOrigins?: readonly string[];
+  /** Token exchange (RFC 8693): the audiences it may exchange a user's token for, the issuers it accepts. */
+  readonly tokenExchange?: {
+    readonly audiences?: readonly string[];
+    readonly issuers?: readonly string[];
+  } | null;
 }
 
 /** A client as shown to operators: everything but the secret hash. */
@@ -38,6 +54,9 @@ export interface ClientView {
   readonly jwks: { keys: Record<string, unknown>[] } | null;
   readonly grant_types: readonly string[];
   readonly redirect_uris: readonly string[];
+  readonly application_type: ApplicationType;
+  readonly web_origins: readonly string[];
+  readonly token_exchange: TokenExchangePolicy | null;
   readonly disabled: boolean;
   readonly created_at: string;
   readonly updated_at: string;
@@ -67,7 +86,6 @@ export const RESERVED_CLAIMS = new Set([
 const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$/;
 // RFC 6749 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
-const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
 export function toClientView(c: ClientRecord): ClientView {
   return {
@@ -81,6 +99,9 @@ export function toClientView(c: ClientRecord): ClientView {
     jwks: c.jwks,
     grant_types: c.grantTypes,
     redirect_uris: c.redirectUris,
+    application_type: c.applicationType ?? 'web',
+    web_origins: c.webOrigins ?? [],
+    token_exchange: c.tokenExchange ?? null,
     disabled: c.disabled,
     created_at: new Date(c.createdAt).toISOString(),
     updated_at: new Date(c.updatedAt).toISOString(),
@@ -103,20 +124,46 @@ function stringList(value: unknown, what: string, check?: (s: string) => boolean
   return out;
 }
 
-export const GRANT_TYPES: readonly string[] = ['client_credentials', 'authorization_code', 'refresh_token'];
-
-/** RFC 6749 3.1.2: an absolute URI without a fragment; https, or http only to loopback (RFC 8252 7.3). */
-function isRedirectUri(value: string): boolean {
-  const url = URL.parse(value);
-  if (url === null || value.includes('#')) return false;
-  if (url.protocol === 'https:') return true;
-  return url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-}
+export const GRANT_TYPES: readonly string[] = [
+  'client_credentials',
+  'authorization_code',
+  'refresh_token',
+  DEVICE_CODE_GRANT,
+  TOKEN_EXCHANGE_GRANT,
+];
+/** Short names accepted for the URN grant types (CLI flags, console). */
+const GRANT_ALIASES: Readonly<Record<string, string>> = {
+  device_code: DEVICE_CODE_GRANT,
+  token_exchange: TOKEN_EXCHANGE_GRANT,
+};
+/** Grants that sign a user in: what a public client is for. */
+const USER_GRANTS = ['authorization_code', DEVICE_CODE_GRANT];
+/** Grants a public client may not have: it cannot authenticate (RFC 6749 4.4, RFC 8693 2.1). */
+const CONFIDENTIAL_GRANTS = ['client_credentials', TOKEN_EXCHANGE_GRANT];
 
 function isResourceIndicator(value: string): boolean {
   // RFC 8707 2: an absolute URI without a fragment.
   const url = URL.parse(value);
   return url !== null && !value.includes('#');
+}
+
+const MAX_CLAIM_DEPTH = 32;
+
+/**
+ * What is wrong with a custom claim value's shape, if anything: a member named `__proto__` at any
+ * depth (JSON.parse makes it an own member; copied by Object.assign or a merge it replaces the
+ * prototype), or nesting too deep to walk safely.
+ */
+function claimShapeProblem(value: unknown, depth = 0): string | null {
+  if (value === null || typeof value !== 'object') return null;
+  if (depth >= MAX_CLAIM_DEPTH) return `nested more than ${MAX_CLAIM_DEPTH} levels deep`;
+  if (!Array.isArray(value) && Object.hasOwn(value, '__proto__'))
+    return '"__proto__" cannot be a claim or member name';
+  for (const v of Object.values(value)) {
+    const problem = claimShapeProblem(v, depth + 1);
+    if (problem !== null) return problem;
+  }
+  return null;
 }
 
 /** Validates a client definition; every problem names the field and what is expected. */
@@ -128,6 +175,10 @@ export function checkClientSpec(
   const authMethod = spec.authMethod ?? 'client_secret_basic';
   if (!AUTH_METHODS.includes(authMethod))
     throw invalid(`auth method: expected one of ${AUTH_METHODS.join(', ')}`);
+  const publicClient = authMethod === 'none';
+  const applicationType = spec.applicationType ?? 'web';
+  if (!APPLICATION_TYPES.includes(applicationType))
+    throw invalid(`application type: expected ${APPLICATION_TYPES.join(' or ')}`);
   const audiences = stringList(spec.audiences, 'audiences', isResourceIndicator);
   if (audiences.length === 0)
     throw invalid('audiences: at least one, an absolute URI such as https://billing.example (RFC 8707)');
@@ -140,31 +191,48 @@ export function checkClientSpec(
     if (RESERVED_CLAIMS.has(name))
       throw invalid(`claims: "${name}" is set by the issuer and cannot be a custom claim`);
   }
+  const shape = claimShapeProblem(claims);
+  if (shape !== null) throw invalid(`claims: ${shape}`);
   let jwks: ClientRecord['jwks'] = null;
   if (authMethod === 'private_key_jwt') {
-    const keys = spec.jwks?.keys;
-    if (!Array.isArray(keys) || keys.length === 0)
-      throw invalid('jwks: private_key_jwt needs the client public keys (a JWKS with at least one key)');
-    keys.forEach((k, i) => {
-      if (k === null || typeof k !== 'object' || !['RSA', 'EC', 'OKP'].includes(String(k.kty)))
-        throw invalid(`jwks.keys[${i}]: expected an RSA, EC or OKP public key`);
-      const secret = PRIVATE_JWK_MEMBERS.find((m) => m in k);
-      if (secret)
-        throw invalid(`jwks.keys[${i}]: holds private key material ("${secret}"); give the public key only`);
-    });
-    jwks = { keys: keys.map((k) => ({ ...k })) };
+    jwks = checkClientJwks(spec.jwks);
   } else if (spec.jwks !== undefined) {
     throw invalid(`jwks: only for private_key_jwt, not ${authMethod}`);
   }
-  const grantTypes = stringList(spec.grantTypes ?? ['client_credentials'], 'grant types', (g) =>
-    GRANT_TYPES.includes(g),
+  const grantTypes = stringList(
+    (spec.grantTypes ?? [publicClient ? 'authorization_code' : 'client_credentials']).map(
+      (g) => GRANT_ALIASES[g] ?? g,
+    ),
+    'grant types',
+    (g) => GRANT_TYPES.includes(g),
   );
   if (grantTypes.length === 0) throw invalid(`grant types: at least one of ${GRANT_TYPES.join(', ')}`);
-  const redirectUris = stringList(spec.redirectUris, 'redirect URIs', isRedirectUri);
+  const redirectUris = stringList(
+    spec.redirectUris,
+    'redirect URIs',
+    applicationType === 'native' ? isNativeRedirectUri : isWebRedirectUri,
+  );
   if (grantTypes.includes('authorization_code') && redirectUris.length === 0)
-    throw invalid('redirect URIs: authorization_code needs at least one (https, or http to loopback)');
-  if (grantTypes.includes('refresh_token') && !grantTypes.includes('authorization_code'))
-    throw invalid('grant types: refresh_token only comes with authorization_code');
+    throw invalid(
+      applicationType === 'native'
+        ? 'redirect URIs: authorization_code needs at least one (http://127.0.0.1/..., http://[::1]/..., a reverse-domain scheme such as com.example.app:/callback, or https)'
+        : 'redirect URIs: authorization_code needs at least one (https, or http to loopback)',
+    );
+  if (grantTypes.includes('refresh_token') && !USER_GRANTS.some((g) => grantTypes.includes(g)))
+    throw invalid(`grant types: refresh_token only comes with authorization_code or ${DEVICE_CODE_GRANT}`);
+  if (publicClient) {
+    const confidential = grantTypes.find((g) => CONFIDENTIAL_GRANTS.includes(g));
+    if (confidential !== undefined)
+      throw invalid(
+        `grant types: ${confidential} needs client authentication; a public client (none) has none`,
+      );
+  }
+  const webOrigins = [...stringList(spec.webOrigins, 'web origins', isWebOrigin)].sort();
+  if (webOrigins.length > 0 && !(publicClient && applicationType === 'web'))
+    throw invalid(
+      'web origins: only for a public browser app (auth method none, application type web); a confidential client calls the token endpoint from its server',
+    );
+  const tokenExchange = checkTokenExchange(spec.tokenExchange ?? null, grantTypes);
   return {
     id: spec.id,
     name: spec.name ?? spec.id,
@@ -177,7 +245,32 @@ export function checkClientSpec(
     audiences,
     claims: { ...claims },
     disabled: false,
+    applicationType,
+    webOrigins,
+    tokenExchange,
   };
+}
+
+/** The token exchange policy comes with the grant type and the grant type with a policy. */
+function checkTokenExchange(
+  given: ClientSpec['tokenExchange'] | null,
+  grantTypes: readonly string[],
+): TokenExchangePolicy | null {
+  const granted = grantTypes.includes(TOKEN_EXCHANGE_GRANT);
+  if (given === null) {
+    if (granted)
+      throw invalid(
+        "token exchange: the grant type needs exchange audiences (the APIs it may call on a user's behalf)",
+      );
+    return null;
+  }
+  if (typeof given !== 'object') throw invalid('token exchange: expected { audiences, issuers }');
+  const audiences = stringList(given.audiences, 'token exchange audiences', isResourceIndicator);
+  if (audiences.length === 0)
+    throw invalid('token exchange audiences: at least one, an absolute URI such as https://billing.example');
+  const issuers = stringList(given.issuers, 'token exchange issuers', isIssuerUrl);
+  if (!granted) throw invalid(`token exchange: add the grant type ${TOKEN_EXCHANGE_GRANT} (token_exchange)`);
+  return { audiences, issuers };
 }
 
 /**
@@ -192,7 +285,8 @@ export async function addClient(
   const checked = checkClientSpec(spec);
   if ((await store.clients.get(checked.id)) !== undefined)
     throw new IssuerError('ERR_CLIENT_EXISTS', `client ${checked.id} already exists`);
-  const secret = checked.authMethod === 'private_key_jwt' ? null : generateClientSecret();
+  // A public client never gets a secret: it could not keep one (RFC 6749 2.1, RFC 8252 8.5).
+  const secret = hasSecret(checked.authMethod) ? generateClientSecret() : null;
   const record = await store.clients.create({
     ...checked,
     secretHash: secret === null ? null : hashClientSecret(secret),
@@ -203,12 +297,20 @@ export async function addClient(
     subject: record.id,
     detail: {
       auth_method: record.authMethod,
+      application_type: record.applicationType ?? 'web',
       audiences: record.audiences,
       scopes: record.scopes,
       roles: record.roles,
+      ...(record.webOrigins ? { web_origins: record.webOrigins } : {}),
+      ...(record.tokenExchange ? { token_exchange: record.tokenExchange } : {}),
     },
   });
   return { client: toClientView(record), secret };
+}
+
+/** The methods that authenticate with a shared secret. */
+function hasSecret(method: ClientAuthMethod): boolean {
+  return method === 'client_secret_basic' || method === 'client_secret_post';
 }
 
 export async function listClients(store: Store): Promise<ClientView[]> {
@@ -233,6 +335,8 @@ export async function rotateClientSecret(
     throw invalid(
       `client ${id} authenticates with private_key_jwt and has no secret; replace its keys instead`,
     );
+  if (record.authMethod === 'none')
+    throw invalid(`client ${id} is a public client (auth method none): it has no secret, by design`);
   const secret = generateClientSecret();
   const updated = (await store.clients.update(id, { secretHash: hashClientSecret(secret) })) as ClientRecord;
   await recordAudit(store, { type: 'client.secret_rotated', actor, subject: id });
@@ -242,7 +346,15 @@ export async function rotateClientSecret(
 /** What updateClient may change; the id, the auth method and the secret stay. */
 export type ClientChanges = Pick<
   ClientSpec,
-  'name' | 'scopes' | 'roles' | 'audiences' | 'grantTypes' | 'redirectUris'
+  | 'name'
+  | 'scopes'
+  | 'roles'
+  | 'audiences'
+  | 'grantTypes'
+  | 'redirectUris'
+  | 'applicationType'
+  | 'webOrigins'
+  | 'tokenExchange'
 >;
 
 /** Replaces the given fields, checked as by addClient (the token contents take effect on the next token). */
@@ -265,8 +377,23 @@ export async function updateClient(
     audiences: changes.audiences ?? record.audiences,
     grantTypes: changes.grantTypes ?? record.grantTypes,
     redirectUris: changes.redirectUris ?? record.redirectUris,
+    applicationType: changes.applicationType ?? record.applicationType ?? 'web',
+    webOrigins: changes.webOrigins ?? record.webOrigins ?? [],
+    // null removes the policy; undefined keeps it.
+    tokenExchange:
+      changes.tokenExchange === undefined ? (record.tokenExchange ?? null) : changes.tokenExchange,
   });
-  const { name, scopes, roles, audiences, grantTypes, redirectUris } = checked;
+  const {
+    name,
+    scopes,
+    roles,
+    audiences,
+    grantTypes,
+    redirectUris,
+    applicationType,
+    webOrigins,
+    tokenExchange,
+  } = checked;
   const updated = await store.clients.update(id, {
     name,
     scopes,
@@ -274,13 +401,25 @@ export async function updateClient(
     audiences,
     grantTypes,
     redirectUris,
+    applicationType,
+    webOrigins,
+    tokenExchange,
   });
   if (updated === undefined) throw new IssuerError('ERR_CLIENT_NOT_FOUND', `no client ${id}`);
   await recordAudit(store, {
     type: 'client.updated',
     actor,
     subject: id,
-    detail: { audiences, scopes, roles, grant_types: grantTypes, redirect_uris: redirectUris },
+    detail: {
+      audiences,
+      scopes,
+      roles,
+      grant_types: grantTypes,
+      redirect_uris: redirectUris,
+      application_type: applicationType,
+      web_origins: webOrigins,
+      token_exchange: tokenExchange,
+    },
   });
   return toClientView(updated);
 }

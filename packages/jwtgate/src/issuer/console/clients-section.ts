@@ -1,7 +1,10 @@
 import {
+  APPLICATION_TYPES,
+  type ApplicationType,
   AUTH_METHODS,
   addClient,
   type ClientAuthMethod,
+  type ClientChanges,
   type ClientView,
   GRANT_TYPES,
   listClients,
@@ -47,6 +50,10 @@ interface ClientFormValues {
   readonly roles: string;
   readonly audiences: string;
   readonly jwks: string;
+  readonly applicationType: string;
+  readonly webOrigins: string;
+  readonly exchangeAudiences: string;
+  readonly exchangeIssuers: string;
 }
 
 const EMPTY: ClientFormValues = {
@@ -59,6 +66,10 @@ const EMPTY: ClientFormValues = {
   roles: '',
   audiences: '',
   jwks: '',
+  applicationType: 'web',
+  webOrigins: '',
+  exchangeAudiences: '',
+  exchangeIssuers: '',
 };
 
 function valuesOf(form: URLSearchParams): ClientFormValues {
@@ -72,15 +83,45 @@ function valuesOf(form: URLSearchParams): ClientFormValues {
     roles: form.get('roles') ?? '',
     audiences: form.get('audiences') ?? '',
     jwks: form.get('jwks') ?? '',
+    applicationType: form.get('application_type') ?? 'web',
+    webOrigins: form.get('web_origins') ?? '',
+    exchangeAudiences: form.get('exchange_audiences') ?? '',
+    exchangeIssuers: form.get('exchange_issuers') ?? '',
   };
 }
+
+/** The form's public-client and token exchange fields, as manage-clients takes them. */
+function profileChanges(v: ClientFormValues): ClientChanges {
+  const exchangeAudiences = splitLines(v.exchangeAudiences);
+  return {
+    grantTypes: v.grantTypes,
+    redirectUris: splitLines(v.redirectUris),
+    scopes: splitList(v.scopes),
+    roles: splitList(v.roles),
+    audiences: splitLines(v.audiences),
+    applicationType: v.applicationType as ApplicationType,
+    webOrigins: splitLines(v.webOrigins),
+    // No exchange audiences: no token exchange.
+    tokenExchange:
+      exchangeAudiences.length === 0
+        ? null
+        : { audiences: exchangeAudiences, issuers: splitLines(v.exchangeIssuers) },
+  };
+}
+
+/** Short labels for the grant types with URN names. */
+const GRANT_LABELS: Readonly<Record<string, string>> = {
+  'urn:ietf:params:oauth:grant-type:device_code': 'device_code (RFC 8628)',
+  'urn:ietf:params:oauth:grant-type:token-exchange': 'token_exchange (RFC 8693)',
+};
+const fieldId = (grant: string) => `grant-${grant.replace(/[^a-z_]/gi, '-')}`;
 
 function grantTypeFields(selected: readonly string[]): string {
   const boxes = GRANT_TYPES.map(
     (g) =>
-      `<input type="checkbox" id="grant-${g}" name="grant_types" value="${g}"${selected.includes(g) ? ' checked' : ''}><label for="grant-${g}">${g}</label>`,
+      `<input type="checkbox" id="${fieldId(g)}" name="grant_types" value="${esc(g)}"${selected.includes(g) ? ' checked' : ''}><label for="${fieldId(g)}">${esc(GRANT_LABELS[g] ?? g)}</label>`,
   ).join('\n');
-  return `<fieldset><legend>Grant types</legend>\n${boxes}\n<p class="hint">authorization_code (users sign in) needs redirect URIs; refresh_token comes with it.</p></fieldset>`;
+  return `<fieldset><legend>Grant types</legend>\n${boxes}\n<p class="hint">authorization_code (users sign in) needs redirect URIs; refresh_token comes with it or with device_code; token_exchange needs exchange audiences. A public client (auth method none) cannot have client_credentials or token_exchange.</p></fieldset>`;
 }
 
 /** The fields both the create and the edit form have. */
@@ -91,9 +132,17 @@ function profileFields(v: ClientFormValues): string {
       hint: 'Shown on the login page; defaults to the id.',
     }),
     grantTypeFields(v.grantTypes),
+    `<label for="application_type">Application type</label><select id="application_type" name="application_type">${APPLICATION_TYPES.map(
+      (t) => `<option value="${t}"${t === v.applicationType ? ' selected' : ''}>${t}</option>`,
+    ).join('')}</select><p class="hint">native: a desktop, mobile or command-line app (RFC 8252).</p>`,
     textArea('redirect_uris', 'Redirect URIs', {
       value: v.redirectUris,
-      hint: 'One per line; https, or http to localhost. Compared exactly.',
+      hint: 'One per line, compared exactly. Web: https, or http to localhost. Native: http://127.0.0.1/path or http://[::1]/path (any port is accepted), a reverse-domain scheme such as com.example.app:/callback, or https.',
+    }),
+    textArea('web_origins', 'Web origins (public browser apps)', {
+      value: v.webOrigins,
+      hint: 'One per line, e.g. https://app.example: the token, revocation and userinfo endpoints answer CORS for exactly these.',
+      rows: 2,
     }),
     textField('scopes', 'Scopes', {
       value: v.scopes,
@@ -108,6 +157,16 @@ function profileFields(v: ClientFormValues): string {
       hint: 'One per line: the APIs (resource indicators, RFC 8707) it may get tokens for, e.g. https://billing.example',
       required: true,
       rows: 3,
+    }),
+    textArea('exchange_audiences', 'Token exchange: target APIs', {
+      value: v.exchangeAudiences,
+      hint: "One per line: the APIs it may exchange a user's access token for (RFC 8693). Empty: no token exchange.",
+      rows: 2,
+    }),
+    textArea('exchange_issuers', 'Token exchange: accepted subject token issuers', {
+      value: v.exchangeIssuers,
+      hint: 'One per line; empty: this issuer only.',
+      rows: 2,
     }),
   ].join('\n');
 }
@@ -144,6 +203,10 @@ function fromView(c: ClientView): ClientFormValues {
     roles: c.roles.join(' '),
     audiences: c.audiences.join('\n'),
     jwks: '',
+    applicationType: c.application_type,
+    webOrigins: c.web_origins.join('\n'),
+    exchangeAudiences: c.token_exchange?.audiences.join('\n') ?? '',
+    exchangeIssuers: c.token_exchange?.issuers.join('\n') ?? '',
   };
 }
 
@@ -195,11 +258,7 @@ async function create(r: ConsoleRequest): Promise<ConsoleAnswer> {
         id: v.id,
         ...(v.name === '' ? {} : { name: v.name }),
         authMethod: v.authMethod as ClientAuthMethod,
-        grantTypes: v.grantTypes,
-        redirectUris: splitLines(v.redirectUris),
-        scopes: splitList(v.scopes),
-        roles: splitList(v.roles),
-        audiences: splitLines(v.audiences),
+        ...profileChanges(v),
         ...(jwks === undefined ? {} : { jwks }),
       },
       r.actor,
@@ -209,7 +268,7 @@ async function create(r: ConsoleRequest): Promise<ConsoleAnswer> {
       {
         title: `Client ${id} created`,
         section: 'clients',
-        body: `${created.secret === null ? '<p>It authenticates with its private key (private_key_jwt): there is no secret.</p>' : secretBox(id, created.secret)}\n<p><a href="${href(id)}">Show the client</a> · <a href="${BASE}">All clients</a></p>`,
+        body: `${created.secret !== null ? secretBox(id, created.secret) : created.client.auth_method === 'none' ? '<p>It is a public client (a browser or native app): it has no secret and signs users in with PKCE.</p>' : '<p>It authenticates with its private key (private_key_jwt): there is no secret.</p>'}\n<p><a href="${href(id)}">Show the client</a> · <a href="${BASE}">All clients</a></p>`,
       },
       201,
     );
@@ -242,11 +301,13 @@ async function detailPage(r: ConsoleRequest, c: ClientView, error?: string, valu
   const rotate =
     c.auth_method === 'private_key_jwt'
       ? '<p>This client authenticates with its private key: it has no secret to rotate.</p>'
-      : renderPostForm(
-          `${href(c.id)}/rotate-secret`,
-          r.csrf,
-          '<p>A new secret replaces the current one at once: the old one stops working.</p><button type="submit" class="secondary">Rotate secret</button>',
-        );
+      : c.auth_method === 'none'
+        ? '<p>This is a public client: it has no secret, by design.</p>'
+        : renderPostForm(
+            `${href(c.id)}/rotate-secret`,
+            r.csrf,
+            '<p>A new secret replaces the current one at once: the old one stops working.</p><button type="submit" class="secondary">Rotate secret</button>',
+          );
   return page(
     {
       title: `Client ${c.id}`,
@@ -271,14 +332,7 @@ async function update(r: ConsoleRequest, id: string): Promise<ConsoleAnswer> {
     await updateClient(
       r.deps.store,
       id,
-      {
-        ...(v.name === '' ? {} : { name: v.name }),
-        grantTypes: v.grantTypes,
-        redirectUris: splitLines(v.redirectUris),
-        scopes: splitList(v.scopes),
-        roles: splitList(v.roles),
-        audiences: splitLines(v.audiences),
-      },
+      { ...(v.name === '' ? {} : { name: v.name }), ...profileChanges(v) },
       r.actor,
     );
     return redirect(`${href(id)}?done=client-updated`);
@@ -302,8 +356,9 @@ export const clientsSection: ConsoleSection = async (r, parts) => {
   }
   try {
     if (action === undefined) {
-      if (r.method === 'GET') return detailPage(r, await showClient(r.deps.store, id));
-      return update(r, id);
+      if (r.method === 'GET') return await detailPage(r, await showClient(r.deps.store, id));
+      // Awaited here, so an unknown client's ERR_CLIENT_NOT_FOUND is caught below (404).
+      return await update(r, id);
     }
     if (action === 'rotate-secret') {
       if (r.method !== 'POST') return methodNotAllowed('POST');

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { readOwn } from '../../lib/own-record.ts';
 import type { Store, UserRecord } from '../../store/types.ts';
 import type { IssuerOptions } from '../issuer-options.ts';
 import type { PageContent } from './console-page.ts';
@@ -69,6 +70,6 @@ export const NOTICES: Readonly<Record<string, string>> = {
 };
 
 export function noticeOf(url: URL): { notice?: string } {
-  const text = NOTICES[url.searchParams.get('done') ?? ''];
+  const text = readOwn(NOTICES, url.searchParams.get('done') ?? '');
   return text === undefined ? {} : { notice: text };
 }

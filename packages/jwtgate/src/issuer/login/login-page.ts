@@ -14,6 +14,7 @@ const CSS = [
   'button.secondary{background:transparent;color:inherit;border-color:#767676}',
   'input:focus-visible,button:focus-visible,a:focus-visible{outline:3px solid #e07a00;outline-offset:2px}',
   '.error{border-left:4px solid #b00020;padding:.5rem .75rem;margin:1rem 0;background:rgba(176,0,32,.08)}',
+  '.user-code{font:600 1.75rem ui-monospace,monospace;letter-spacing:.1em}',
 ].join('');
 
 const STYLE_HASH = `'sha256-${createHash('sha256').update(CSS).digest('base64')}'`;
@@ -54,7 +55,8 @@ export function pageHeaders(formTargets: readonly string[] = []): Record<string,
   };
 }
 
-function page(title: string, body: string): string {
+/** A page of the issuer: the shared head and stylesheet around `body` (HTML, already escaped). */
+export function renderPage(title: string, body: string): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -90,7 +92,7 @@ export function renderLoginPage(input: LoginPageInput): string {
       ? ''
       : `<p class="error" role="alert" id="login-error">${escapeHtml(input.error)}</p>`;
   const described = input.error === undefined ? '' : ' aria-describedby="login-error"';
-  return page(
+  return renderPage(
     'Sign in',
     `<h1>Sign in</h1>
 <p>to continue to <strong>${escapeHtml(input.clientName)}</strong></p>
@@ -108,7 +110,7 @@ ${error}<form method="post" action="${escapeHtml(input.action)}">
 
 /** A page with one message (an expired login request, too many attempts, signed out). */
 export function renderMessagePage(title: string, message: string): string {
-  return page(title, `<h1>${escapeHtml(title)}</h1>\n<p role="status">${escapeHtml(message)}</p>`);
+  return renderPage(title, `<h1>${escapeHtml(title)}</h1>\n<p role="status">${escapeHtml(message)}</p>`);
 }
 
 /**
@@ -117,7 +119,7 @@ export function renderMessagePage(title: string, message: string): string {
  * this browser session ends).
  */
 export function renderLogoutPage(form: string, host: string): string {
-  return page(
+  return renderPage(
     'Sign out',
     `<h1>Sign out</h1>
 <p>Do you want to sign out of ${escapeHtml(host)}? Every application you signed in to with this browser is signed out.</p>

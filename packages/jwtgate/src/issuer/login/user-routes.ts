@@ -4,6 +4,7 @@ import type { AdapterConstructor } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { RevocationRecord, Store } from '../../store/types.ts';
 import type { IssuerOptions } from '../issuer-options.ts';
+import { deviceCodeRetentionSeconds } from '../oidc/device-flow.ts';
 import { USER_ROUTES, type UserFlowSetup } from '../oidc/user-flows.ts';
 import { withUserGrants } from '../oidc/user-grant-adapter.ts';
 import { answerUserinfo } from '../tokens/answer-userinfo.ts';
@@ -14,7 +15,7 @@ import { type IssuerSecrets, loadIssuerSecrets } from './issuer-secret.ts';
 
 export interface UserRoutesDeps {
   readonly store: Store;
-  readonly options: Pick<IssuerOptions, 'login' | 'refreshTokens' | 'tokenLifetimeSeconds'>;
+  readonly options: Pick<IssuerOptions, 'login' | 'refreshTokens' | 'tokenLifetimeSeconds' | 'deviceFlow'>;
   readonly now: () => number;
   readonly log: Logger;
   readonly onRevoked: (record: RevocationRecord) => void;
@@ -72,12 +73,19 @@ export function createUserRoutes(deps: UserRoutesDeps): UserRoutes {
       secrets ??= await loadIssuerSecrets(store);
     },
     adapter: (base) =>
-      withUserGrants(base, { graceSeconds: options.refreshTokens.graceSeconds, grantTokens, now }),
+      withUserGrants(base, {
+        graceSeconds: options.refreshTokens.graceSeconds,
+        grantTokens,
+        now,
+        isPublicClient: async (id) => (await store.clients.get(id))?.authMethod === 'none',
+        deviceCodeRetentionSeconds: deviceCodeRetentionSeconds(options.deviceFlow),
+      }),
     setup: () => ({
       store,
       cookieKeys: need(secrets).cookieKeys,
       tokenLifetimeSeconds: options.tokenLifetimeSeconds,
       refreshAbsoluteLifetimeSeconds: options.refreshTokens.absoluteLifetimeSeconds,
+      refreshPublicIdleSeconds: options.refreshTokens.publicIdleLifetimeSeconds,
       grantTokens,
     }),
     serve(next, nextVerifier) {

@@ -4,13 +4,22 @@ import Provider, {
   errors,
   type IssuedToken,
   type KoaContext,
+  type OidcContext,
 } from 'oidc-provider';
 import { verifyClientSecret } from '../../store/hash-secret.ts';
 import { isStoreUnavailable } from '../../store/store-unavailable.ts';
 import type { KeySnapshot } from '../keys/key-ring.ts';
+import { pageHeaders, renderMessagePage } from '../login/login-page.ts';
+import {
+  TOKEN_EXCHANGE_PARAMETERS,
+  TOKEN_EXCHANGE_REPEATABLE,
+  type TokenExchange,
+} from '../tokens/exchange-token.ts';
 import { introspectOwnToken, type OwnTokenContext, revokeOwnToken } from '../tokens/own-token-endpoints.ts';
 import { EXTRA_CLIENT_METADATA, tokenProfileOf } from './client-metadata.ts';
 import { describeIssuer } from './describe-issuer.ts';
+import { DEVICE_ROUTES, type DeviceFlowSetup, deviceFlowFeature, pacePolling } from './device-flow.ts';
+import { TOKEN_EXCHANGE_GRANT } from './grant-types.ts';
 import {
   isUserFlow,
   USER_CLAIMS,
@@ -24,8 +33,20 @@ import {
   userTokenClaims,
 } from './user-flows.ts';
 
-/** Client authentication methods offered (RFC 6749 2.3.1, RFC 7523 2.2). No client_secret_jwt: secrets are only stored hashed. */
-export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
+/**
+ * Client authentication methods offered (RFC 6749 2.3.1, RFC 7523 2.2), and `none` for public
+ * clients (browser and native apps, which must use PKCE). No client_secret_jwt: secrets are only
+ * stored hashed.
+ */
+export const CLIENT_AUTH_METHODS = [
+  'client_secret_basic',
+  'client_secret_post',
+  'private_key_jwt',
+  'none',
+] as const;
+
+/** oidc-provider routes a browser app may call cross-origin; CORS answers only its own web origins. */
+const CLIENT_CORS_ROUTES = new Set(['token', 'revocation', 'introspection', 'device_authorization']);
 
 /** Algorithms accepted for private_key_jwt client assertions: asymmetric only. */
 const CLIENT_ASSERTION_ALGORITHMS = [
@@ -53,6 +74,8 @@ export const OAUTH_ROUTES = {
   endSession: USER_ROUTES.endSession,
   endSessionConfirm: USER_ROUTES.endSessionConfirm,
   endSessionSuccess: USER_ROUTES.endSessionSuccess,
+  deviceAuthorization: DEVICE_ROUTES.deviceAuthorization,
+  codeVerification: DEVICE_ROUTES.codeVerification,
 } as const;
 
 export interface ProviderSetup {
@@ -69,6 +92,12 @@ export interface ProviderSetup {
   readonly onServerError: (err: unknown) => void;
   /** The authorization code flow for users: login, first-party grants, refresh policy. */
   readonly users: UserFlowSetup;
+  /** Whether any enabled client registers this web origin (CORS before the client is known). */
+  readonly isWebOrigin: (origin: string) => Promise<boolean>;
+  /** The device authorization grant (RFC 8628). */
+  readonly deviceFlow: DeviceFlowSetup;
+  /** Token exchange (RFC 8693), a grant type registered with oidc-provider. */
+  readonly tokenExchange: TokenExchange;
 }
 
 function requestedScopes(ctx: KoaContext): string[] | undefined {
@@ -116,16 +145,24 @@ export function buildProvider(setup: ProviderSetup): Provider {
       authorization: USER_ROUTES.authorization,
       userinfo: USER_ROUTES.userinfo,
       end_session: USER_ROUTES.endSession,
+      device_authorization: DEVICE_ROUTES.deviceAuthorization,
+      code_verification: DEVICE_ROUTES.codeVerification,
     },
-    ttl: { ClientCredentials: setup.tokenLifetimeSeconds, ...userFlowTtl(setup.users) },
-    // Services, not browsers, call this server: no CORS.
-    clientBasedCORS: () => false,
+    ttl: {
+      ClientCredentials: setup.tokenLifetimeSeconds,
+      ...userFlowTtl(setup.users),
+      DeviceCode: setup.deviceFlow.codeLifetimeSeconds,
+    },
+    // Browser apps (public clients) call from their registered web origins only.
+    clientBasedCORS: (_ctx: KoaContext, origin: string, client: Client) =>
+      tokenProfileOf(client).webOrigins.includes(origin),
     ...userFlowConfiguration(setup.users),
     renderError: (ctx: KoaContext, out: Record<string, unknown>) => {
       ctx.body = out;
     },
     features: {
       clientCredentials: { enabled: true },
+      deviceFlow: deviceFlowFeature(),
       introspection: { enabled: true, allowedPolicy: async () => true },
       revocation: {
         enabled: true,
@@ -190,6 +227,9 @@ export function buildProvider(setup: ProviderSetup): Provider {
       },
     },
     extraTokenClaims: async (ctx: KoaContext, token: IssuedToken) => {
+      // An exchanged token: the subject token's roles (never more) and the chain of actors.
+      const exchanged = setup.tokenExchange.claimsOf(token);
+      if (exchanged !== undefined) return { roles: [...exchanged.roles], act: exchanged.act };
       if ('accountId' in token && typeof token.accountId === 'string')
         return userTokenClaims(ctx, token, setup.users);
       if (token.client === undefined) return undefined;
@@ -200,6 +240,13 @@ export function buildProvider(setup: ProviderSetup): Provider {
     },
   });
 
+  provider.registerGrantType(
+    TOKEN_EXCHANGE_GRANT,
+    setup.tokenExchange.handle,
+    TOKEN_EXCHANGE_PARAMETERS,
+    TOKEN_EXCHANGE_REPEATABLE,
+  );
+
   // Stored secrets are hashes (issue #631 upstream: the prototype method is the extension point).
   provider.Client.prototype.compareClientSecret = function compareHashedSecret(this: Client, actual: string) {
     return typeof this.clientSecret === 'string' && verifyClientSecret(actual, this.clientSecret);
@@ -209,7 +256,10 @@ export function buildProvider(setup: ProviderSetup): Provider {
     try {
       await next();
       await adjustAnswer(ctx, setup);
+      await pacePolling(ctx, setup.deviceFlow);
+      await limitCors(ctx, setup);
     } catch (err) {
+      if (isDeviceFormWithoutSession(ctx, err)) return answerDeviceFormWithoutSession(ctx);
       if (!isStoreUnavailable(err)) throw err;
       ctx.state.storeUnavailable = true;
     }
@@ -231,6 +281,51 @@ export function buildProvider(setup: ProviderSetup): Provider {
     setup.onServerError(err);
   });
   return provider;
+}
+
+/**
+ * A verification form posted by a browser without a session (its cookie gone or never there: an
+ * old tab, or a forged post): oidc-provider (9.13) refuses it, renders the code page with a new
+ * CSRF value, then fails to save the session it has just made ("persist can only be called on
+ * previously persisted Sessions"), a 500. What the user needs is the page anew.
+ */
+function isDeviceFormWithoutSession(ctx: KoaContext, err: unknown): boolean {
+  const oidc = ctx.oidc as (OidcContext & { session?: { new?: boolean } }) | undefined;
+  return (
+    err instanceof TypeError &&
+    (oidc?.route === 'code_verification' || oidc?.route === 'device_resume') &&
+    oidc.session?.new === true
+  );
+}
+
+function answerDeviceFormWithoutSession(ctx: KoaContext): void {
+  ctx.status = 400;
+  for (const [name, value] of Object.entries(pageHeaders())) ctx.set(name, value);
+  ctx.body = renderMessagePage(
+    'Page expired',
+    `This page has expired. Open ${DEVICE_ROUTES.codeVerification} on this issuer again and enter the code your device shows.`,
+  );
+}
+
+/**
+ * oidc-provider allows the request's Origin before it knows the client, and only checks it
+ * (clientBasedCORS) once the client is found: an answer given before that (an unknown client, a
+ * malformed request) would carry CORS headers for any origin. Here every answer of these routes
+ * keeps them only for an origin of its client, or, when no client is known, of some client.
+ */
+async function limitCors(ctx: KoaContext, setup: ProviderSetup): Promise<void> {
+  const route = ctx.oidc?.route;
+  if (route === undefined || !CLIENT_CORS_ROUTES.has(route)) return;
+  const origin = ctx.get('origin');
+  if (origin === '' || ctx.response.get('access-control-allow-origin') === '') return;
+  const client = ctx.oidc?.client;
+  const allowed =
+    client === undefined
+      ? await setup.isWebOrigin(origin)
+      : tokenProfileOf(client).webOrigins.includes(origin);
+  if (allowed) return;
+  ctx.remove('access-control-allow-origin');
+  ctx.remove('access-control-expose-headers');
 }
 
 /** What the issuer changes in oidc-provider's answers once it has made them. */

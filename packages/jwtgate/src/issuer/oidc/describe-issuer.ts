@@ -1,6 +1,6 @@
-// Authorization server metadata (RFC 8414 2) for what this issuer does: client credentials at the
-// token endpoint, revocation and introspection, and the users' authorization code flow (with its
-// OpenID Connect parts: userinfo, RP-initiated logout). What oidc-provider describes but the
+// Authorization server metadata (RFC 8414 2) for what this issuer does: client credentials and
+// token exchange at the token endpoint, revocation and introspection, the users' authorization
+// code flow (with its OpenID Connect parts: userinfo, RP-initiated logout) and the device flow. What oidc-provider describes but the
 // issuer's router does not serve is removed, so clients never discover an endpoint that is not there.
 
 const NOT_SERVED = [

@@ -35,6 +35,8 @@ declare module 'oidc-provider' {
     readonly state: Record<string, unknown>;
     set(name: string, value: string): void;
     get(name: string): string;
+    remove(name: string): void;
+    readonly response: { get(name: string): string };
   }
 
   export type Middleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void>;
@@ -105,6 +107,13 @@ declare module 'oidc-provider' {
       options?: { mergeWithLastSubmission?: boolean },
     ): Promise<void>;
     use(middleware: Middleware): this;
+    /** A grant type of the token endpoint: `params` it reads, `repeatable` ones that may appear more than once. */
+    registerGrantType(
+      name: string,
+      handler: (ctx: KoaContext) => Promise<void>,
+      params?: readonly string[],
+      repeatable?: readonly string[],
+    ): void;
     on(event: string, listener: (...args: never[]) => void): this;
   }
 
@@ -118,6 +127,7 @@ declare module 'oidc-provider' {
 
   export const errors: {
     readonly InvalidClientAuth: new (detail: string) => OIDCProviderError;
+    readonly InvalidGrant: new () => OIDCProviderError;
     readonly InvalidRequest: new (description?: string) => OIDCProviderError;
     readonly InvalidScope: new (description: string, scope: string) => OIDCProviderError;
     readonly InvalidTarget: new (description?: string) => OIDCProviderError;

@@ -1,5 +1,6 @@
 import type Provider from 'oidc-provider';
 import { type Client, errors, type Grant, type IssuedToken, type KoaContext } from 'oidc-provider';
+import { readOwn } from '../../lib/own-record.ts';
 import type { Store, UserRecord } from '../../store/types.ts';
 import { pageHeaders, renderLogoutPage, renderMessagePage } from '../login/login-page.ts';
 import type { GrantAccessTokens } from '../tokens/grant-access-tokens.ts';
@@ -30,6 +31,8 @@ export interface UserFlowSetup {
   readonly tokenLifetimeSeconds: number;
   /** A refresh token family ends this long after the login, however often it is rotated. */
   readonly refreshAbsoluteLifetimeSeconds: number;
+  /** A public client's refresh token ends this long after it was issued unless used (and so rotated). */
+  readonly refreshPublicIdleSeconds: number;
   readonly grantTokens: GrantAccessTokens;
 }
 
@@ -70,7 +73,8 @@ export function isUserFlow(ctx: KoaContext): boolean {
 
 /** The user's roles for a client: those given for that client id and those for every client ('*'). */
 export function rolesFor(user: UserRecord, clientId: string): string[] {
-  return [...new Set([...(user.roles[clientId] ?? []), ...(user.roles['*'] ?? [])])];
+  // Own entries only: a client id such as `constructor` must not find Object.prototype's member.
+  return [...new Set([...(readOwn(user.roles, clientId) ?? []), ...(readOwn(user.roles, '*') ?? [])])];
 }
 
 /**
@@ -192,8 +196,14 @@ export function userFlowTtl(setup: UserFlowSetup): Record<string, unknown> {
     Session: 24 * 60 * 60,
     Grant: absolute,
     // `iiat` is the family's first issue time, kept by every rotation: the family's end never moves.
-    RefreshToken: (_ctx: KoaContext, token: { iiat?: number }) =>
-      Math.max(1, (token.iiat ?? epoch()) + absolute - epoch()),
+    // A public client's token also ends after an idle time: it rotates on every use, so a family
+    // that is used lives on, and one left on a lost device ends soon (RFC 9700 4.14.2).
+    RefreshToken: (_ctx: KoaContext, token: { iiat?: number }, client?: Client) => {
+      const remaining = Math.max(1, (token.iiat ?? epoch()) + absolute - epoch());
+      return client?.clientAuthMethod === 'none'
+        ? Math.min(remaining, setup.refreshPublicIdleSeconds)
+        : remaining;
+    },
   };
 }
 

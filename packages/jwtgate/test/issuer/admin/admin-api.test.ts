@@ -75,6 +75,53 @@ describe('admin HTTP API', () => {
     await assert.rejects(getToken(t.url, 'api-client', rotated.client_secret), /401/);
   });
 
+  test('public clients: created without a secret, edited with PATCH (origins, redirects, exchange)', async () => {
+    const created = await call('POST', '/clients', {
+      id: 'spa',
+      auth_method: 'none',
+      grant_types: ['authorization_code', 'refresh_token'],
+      redirect_uris: ['https://spa.example/callback'],
+      web_origins: ['https://spa.example'],
+      audiences: ['https://billing.example'],
+    });
+    assert.equal(created.status, 201);
+    const body = (await created.json()) as { client: Record<string, unknown>; client_secret?: string };
+    assert.equal(body.client_secret, undefined, 'a public client gets no secret');
+    assert.equal(body.client.auth_method, 'none');
+    assert.deepEqual(body.client.web_origins, ['https://spa.example']);
+
+    const patched = await call('PATCH', '/clients/spa', {
+      web_origins: ['https://spa.example', 'https://beta.spa.example'],
+      redirect_uris: ['https://spa.example/callback', 'https://beta.spa.example/callback'],
+    });
+    assert.equal(patched.status, 200);
+    const { client } = (await patched.json()) as { client: Record<string, unknown> };
+    assert.deepEqual(client.web_origins, ['https://beta.spa.example', 'https://spa.example']);
+    assert.deepEqual(client.grant_types, ['authorization_code', 'refresh_token'], 'what is not named stays');
+    const bad = await call('PATCH', '/clients/spa', { web_origins: ['https://spa.example/path'] });
+    assert.equal(bad.status, 400);
+    assert.match(((await bad.json()) as { message: string }).message, /web origins/);
+    const fixed = await call('PATCH', '/clients/spa', { auth_method: 'client_secret_basic' });
+    assert.equal(fixed.status, 400);
+    assert.equal((await call('PATCH', '/clients/nobody', { name: 'x' })).status, 404);
+
+    await call('POST', '/clients', { id: 'orders', audiences: ['https://orders.example'] });
+    const exchanging = await call('PATCH', '/clients/orders', {
+      grant_types: ['client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'],
+      token_exchange: { audiences: ['https://billing.example'] },
+    });
+    assert.equal(exchanging.status, 200);
+    assert.deepEqual(
+      ((await exchanging.json()) as { client: Record<string, unknown> }).client.token_exchange,
+      {
+        audiences: ['https://billing.example'],
+        issuers: [],
+      },
+    );
+    await call('DELETE', '/clients/spa');
+    await call('DELETE', '/clients/orders');
+  });
+
   test('invalid requests are 400 with the field named', async () => {
     const res = await call('POST', '/clients', { id: 'x' });
     assert.equal(res.status, 400);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
+  formatClient,
   formatClients,
   formatKeys,
   formatRevocation,
@@ -35,6 +36,30 @@ describe('CLI text output', () => {
     assert.equal(first?.indexOf('ES256'), second?.indexOf('EdDSA'));
     assert.match(first as string, /encrypted$/);
     assert.match(second as string, /retired .* r +-$/);
+  });
+
+  test('a client shows its application type, web origins and exchange policy', () => {
+    const text = formatClient({
+      id: 'spa',
+      name: 'spa',
+      auth_method: 'none',
+      scopes: [],
+      roles: [],
+      audiences: ['https://api.example'],
+      claims: {},
+      jwks: null,
+      grant_types: ['authorization_code'],
+      redirect_uris: ['https://spa.example/cb'],
+      application_type: 'web',
+      web_origins: ['https://spa.example'],
+      token_exchange: { audiences: ['https://billing.example'], issuers: [] },
+      disabled: false,
+      created_at: 'c',
+      updated_at: 'u',
+    });
+    assert.match(text, /^auth method: +none$/m);
+    assert.match(text, /^web origins: +https:\/\/spa\.example$/m);
+    assert.match(text, /^exchange: +to https:\/\/billing\.example; issuers this issuer$/m);
   });
 
   test('a secret is printed with the warning that it is shown once', () => {

@@ -8,6 +8,7 @@ import {
   removeClient,
   rotateClientSecret,
   showClient,
+  updateClient,
 } from '../../../src/issuer/admin/manage-clients.ts';
 import { IssuerError } from '../../../src/issuer/errors.ts';
 import { verifyClientSecret } from '../../../src/store/hash-secret.ts';
@@ -16,11 +17,10 @@ import { makeClientKey, openTempStore, tempDir } from '../helpers.ts';
 
 const AUD = ['https://api.example'];
 
-function rejects(spec: Parameters<typeof checkClientSpec>[0], message: RegExp) {
+function rejects(spec: Parameters<typeof checkClientSpec>[0], message: RegExp, code = 'ERR_CLIENT_INVALID') {
   assert.throws(
     () => checkClientSpec(spec),
-    (err: unknown) =>
-      err instanceof IssuerError && err.code === 'ERR_CLIENT_INVALID' && message.test(err.message),
+    (err: unknown) => err instanceof IssuerError && err.code === code && message.test(err.message),
   );
 }
 
@@ -44,7 +44,20 @@ describe('checkClientSpec', () => {
     rejects({ id: 'svc', audiences: AUD, scopes: ['quote"'] }, /scopes/);
     rejects({ id: 'svc', audiences: AUD, claims: { iss: 'me' } }, /"iss" is set by the issuer/);
     rejects({ id: 'svc', audiences: AUD, claims: { roles: [] } }, /"roles" is set by the issuer/);
-    rejects({ id: 'svc', audiences: AUD, authMethod: 'none' as never }, /auth method/);
+    rejects({ id: 'svc', audiences: AUD, authMethod: 'secret' as never }, /auth method/);
+  });
+
+  test('custom claims: no __proto__ member at any depth, bounded nesting', () => {
+    rejects({ id: 'svc', audiences: AUD, claims: JSON.parse('{"__proto__":{"admin":true}}') }, /__proto__/);
+    rejects({ id: 'svc', audiences: AUD, claims: JSON.parse('{"a":[{"__proto__":1}]}') }, /__proto__/);
+    let deep: unknown = 1;
+    for (let i = 0; i < 10_000; i++) deep = [deep];
+    rejects(
+      { id: 'svc', audiences: AUD, claims: { deep } as Record<string, unknown> },
+      /nested more than 32/,
+    );
+    const c = checkClientSpec({ id: 'svc', audiences: AUD, claims: { constructor: 'x', toString: 1 } });
+    assert.deepEqual(c.claims, { constructor: 'x', toString: 1 });
   });
 
   test('private_key_jwt needs public keys only; secret methods take no keys', async () => {
@@ -57,12 +70,129 @@ describe('checkClientSpec', () => {
         authMethod: 'private_key_jwt',
         jwks: { keys: [{ ...jwks.keys[0], d: 'secret' }] },
       },
-      /private key material \("d"\)/,
+      /jwks\.keys\[0\] \(kid "client-key-1"\): holds private key material \("d"\)/,
+      'ERR_CLIENT_KEY_INVALID',
     );
     rejects({ id: 'k', audiences: AUD, jwks }, /jwks: only for private_key_jwt/);
     assert.deepEqual(
       checkClientSpec({ id: 'k', audiences: AUD, authMethod: 'private_key_jwt', jwks }).jwks,
       jwks,
+    );
+  });
+});
+
+describe('checkClientSpec: public and native clients', () => {
+  const WEB = { id: 'spa', audiences: AUD, authMethod: 'none' as const };
+
+  test('a public browser app: code flow by default, redirect URIs, web origins sorted', () => {
+    const c = checkClientSpec({
+      ...WEB,
+      redirectUris: ['https://app.example/callback'],
+      webOrigins: ['https://app.example', 'http://127.0.0.1:5173'],
+    });
+    assert.equal(c.authMethod, 'none');
+    assert.equal(c.applicationType, 'web');
+    assert.deepEqual(c.grantTypes, ['authorization_code']);
+    assert.deepEqual(c.webOrigins, ['http://127.0.0.1:5173', 'https://app.example']);
+  });
+
+  test('a public client cannot have grants that need client authentication', () => {
+    rejects({ ...WEB, grantTypes: ['client_credentials'] }, /client_credentials needs client authentication/);
+    rejects(
+      { ...WEB, grantTypes: ['device_code', 'token_exchange'], tokenExchange: { audiences: AUD } },
+      /token-exchange needs client authentication/,
+    );
+  });
+
+  test('web origins are bare origins, for public browser apps only', () => {
+    const redirectUris = ['https://app.example/cb'];
+    for (const origin of [
+      'https://app.example/',
+      'https://app.example/path',
+      'ftp://app.example',
+      'null',
+      '*',
+    ])
+      rejects({ ...WEB, redirectUris, webOrigins: [origin] }, /web origins: ".*" is not valid/);
+    rejects({ ...WEB, redirectUris, webOrigins: ['http://app.example'] }, /web origins/);
+    rejects(
+      {
+        id: 'web',
+        audiences: AUD,
+        grantTypes: ['authorization_code'],
+        redirectUris,
+        webOrigins: ['https://app.example'],
+      },
+      /web origins: only for a public browser app/,
+    );
+  });
+
+  test('native apps: loopback IPs on any port, reverse-domain schemes, claimed https (RFC 8252 7)', () => {
+    const native = (redirectUris: string[]) => ({
+      ...WEB,
+      id: 'cli',
+      applicationType: 'native' as const,
+      redirectUris,
+    });
+    const ok = [
+      'http://127.0.0.1/callback',
+      'http://127.0.0.1:8400/callback',
+      'http://[::1]/cb',
+      'com.example.app:/oauth2redirect',
+      'com.example.app:/cb',
+      'https://app.example/native-callback',
+    ];
+    assert.deepEqual(checkClientSpec(native(ok)).redirectUris, ok);
+    for (const bad of [
+      'http://localhost/callback',
+      'http://192.168.1.2/callback',
+      'http://user@127.0.0.1/cb',
+      'myapp:/callback',
+      'javascript:alert(1)',
+      'data:text/html,hi',
+      'file:///etc/passwd',
+      'https://127.0.0.1/cb',
+      'com.example.app:/cb#frag',
+    ])
+      rejects(native([bad]), /redirect URIs: ".*" is not valid/);
+    rejects({ ...native([]), webOrigins: ['https://app.example'] }, /redirect URIs|web origins/);
+    // A web app does not get private-use schemes.
+    rejects({ ...WEB, redirectUris: ['com.example.app:/cb'] }, /redirect URIs/);
+  });
+
+  test('the device grant needs no redirect URI and may come with refresh tokens', () => {
+    const c = checkClientSpec({
+      ...WEB,
+      id: 'tv',
+      applicationType: 'native',
+      grantTypes: ['device_code', 'refresh_token'],
+    });
+    assert.deepEqual(c.grantTypes, ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token']);
+  });
+});
+
+describe('checkClientSpec: token exchange policy', () => {
+  const SVC = { id: 'orders', audiences: AUD };
+  test('the grant type and the policy come together; issuers are URLs', () => {
+    const c = checkClientSpec({
+      ...SVC,
+      grantTypes: ['client_credentials', 'token_exchange'],
+      tokenExchange: { audiences: ['https://billing.example'], issuers: ['https://id.example'] },
+    });
+    assert.ok(c.grantTypes.includes('urn:ietf:params:oauth:grant-type:token-exchange'));
+    assert.deepEqual(c.tokenExchange, {
+      audiences: ['https://billing.example'],
+      issuers: ['https://id.example'],
+    });
+    rejects({ ...SVC, grantTypes: ['token_exchange'] }, /needs exchange audiences/);
+    rejects({ ...SVC, tokenExchange: { audiences: ['https://billing.example'] } }, /add the grant type/);
+    rejects(
+      { ...SVC, grantTypes: ['token_exchange'], tokenExchange: { audiences: [] } },
+      /token exchange audiences: at least one/,
+    );
+    rejects(
+      { ...SVC, grantTypes: ['token_exchange'], tokenExchange: { audiences: AUD, issuers: ['id.example'] } },
+      /token exchange issuers: "id.example" is not valid/,
     );
   });
 });
@@ -106,6 +236,69 @@ describe('client management', () => {
     assert.equal(secret, null);
     assert.equal((await store.clients.get('k'))?.secretHash, null);
     await assert.rejects(rotateClientSecret(store, 'k', 'test'), /has no secret/);
+  });
+
+  test('a public client never gets a secret, and has none to rotate', async () => {
+    const { secret, client } = await addClient(
+      store,
+      {
+        id: 'spa',
+        audiences: AUD,
+        authMethod: 'none',
+        redirectUris: ['https://app.example/cb'],
+        webOrigins: ['https://app.example'],
+      },
+      'test',
+    );
+    assert.equal(secret, null);
+    assert.equal((await store.clients.get('spa'))?.secretHash, null);
+    assert.deepEqual(client.web_origins, ['https://app.example']);
+    assert.equal(client.application_type, 'web');
+    await assert.rejects(rotateClientSecret(store, 'spa', 'test'), /public client .* no secret/);
+  });
+
+  test('update edits origins, application type and exchange policy, checked as on create', async () => {
+    await addClient(
+      store,
+      { id: 'spa', audiences: AUD, authMethod: 'none', redirectUris: ['https://app.example/cb'] },
+      'test',
+    );
+    const edited = await updateClient(store, 'spa', { webOrigins: ['https://app.example'] }, 'test');
+    assert.deepEqual(edited.web_origins, ['https://app.example']);
+    await assert.rejects(
+      updateClient(store, 'spa', { webOrigins: ['https://app.example/x'] }, 'test'),
+      /web origins/,
+    );
+    await assert.rejects(
+      updateClient(store, 'spa', { applicationType: 'native' }, 'test'),
+      /web origins: only for a public browser app/,
+    );
+    const native = await updateClient(
+      store,
+      'spa',
+      { applicationType: 'native', webOrigins: [], redirectUris: ['http://127.0.0.1/cb'] },
+      'test',
+    );
+    assert.equal(native.application_type, 'native');
+    assert.deepEqual(native.web_origins, []);
+
+    await addClient(store, { id: 'svc', audiences: AUD }, 'test');
+    const exchanging = await updateClient(
+      store,
+      'svc',
+      { grantTypes: ['client_credentials', 'token_exchange'], tokenExchange: { audiences: AUD } },
+      'test',
+    );
+    assert.deepEqual(exchanging.token_exchange, { audiences: AUD, issuers: [] });
+    const kept = await updateClient(store, 'svc', { name: 'Orders' }, 'test');
+    assert.deepEqual(kept.token_exchange, { audiences: AUD, issuers: [] }, 'undefined keeps the policy');
+    const dropped = await updateClient(
+      store,
+      'svc',
+      { grantTypes: ['client_credentials'], tokenExchange: null },
+      'test',
+    );
+    assert.equal(dropped.token_exchange, null);
   });
 
   test('rotate-secret: the new secret matches, the old does not; remove; every change audited', async () => {

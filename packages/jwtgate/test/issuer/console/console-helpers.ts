@@ -1,7 +1,7 @@
 // Shared pieces of the console tests: an issuer with an administrator and a plain user, and a
 // small browser (cookie jar, forms with the page's CSRF token) over real HTTP.
 import { addUser } from '../../../src/issuer/admin/manage-users.ts';
-import type { IssuerOptions } from '../../../src/issuer/issuer-options.ts';
+import type { IssuerOptionsInput } from '../../../src/issuer/issuer-options.ts';
 import { startTestIssuer, type TestIssuer } from '../helpers.ts';
 
 export const ADMIN = { username: 'root-admin', password: 'console admin password 1' };
@@ -14,7 +14,7 @@ export interface ConsoleIssuer extends TestIssuer {
 
 /** An issuer with an administrator and a non-admin user (both with passwords). */
 export async function startConsoleIssuer(
-  overrides: Partial<Omit<IssuerOptions, 'alg'>> = {},
+  overrides: IssuerOptionsInput = {},
   deps: { now?: () => number } = {},
 ): Promise<ConsoleIssuer> {
   const t = await startTestIssuer(

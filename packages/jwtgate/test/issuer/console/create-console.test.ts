@@ -222,6 +222,44 @@ describe('console', () => {
       assert.equal(stored?.authMethod, 'client_secret_post');
     });
 
+    test('a public browser app: no secret shown, its web origins; edited like any client', async () => {
+      const r = await b.submit('/console/clients/_new', '/console/clients', {
+        id: 'spa',
+        auth_method: 'none',
+        application_type: 'web',
+        grant_types: ['authorization_code', 'refresh_token'],
+        redirect_uris: 'https://spa.example/callback',
+        web_origins: 'https://spa.example',
+        audiences: AUDIENCE,
+      });
+      assert.equal(r.status, 201, r.text);
+      assert.match(r.text, /public client/);
+      assert.doesNotMatch(r.text, /client-secret-value/);
+      assert.deepEqual((await t.store.clients.get('spa'))?.webOrigins, ['https://spa.example']);
+      const shown = await b.get('/console/clients/spa');
+      assert.match(shown.text, /it has no secret, by design/);
+      assert.match(shown.text, /<textarea id="web_origins"[^>]*>https:\/\/spa\.example<\/textarea>/);
+      const edited = await b.submit('/console/clients/spa', '/console/clients/spa', {
+        grant_types: ['authorization_code', 'refresh_token'],
+        redirect_uris: 'https://spa.example/callback',
+        web_origins: 'https://spa.example\nhttps://beta.spa.example',
+        audiences: AUDIENCE,
+      });
+      assert.equal(edited.status, 303, edited.text);
+      assert.deepEqual((await t.store.clients.get('spa'))?.webOrigins, [
+        'https://beta.spa.example',
+        'https://spa.example',
+      ]);
+      const refused = await b.submit('/console/clients/_new', '/console/clients', {
+        id: 'spa2',
+        auth_method: 'none',
+        grant_types: ['client_credentials'],
+        audiences: AUDIENCE,
+      });
+      assert.equal(refused.status, 400);
+      assert.match(refused.text, /client_credentials needs client authentication/);
+    });
+
     test('edit roles, scopes, audiences and redirect URIs', async () => {
       const r = await b.submit('/console/clients/reports', '/console/clients/reports', {
         name: 'Reports',

@@ -1,7 +1,7 @@
 // Shared pieces of the login tests: an issuer with a user and an authorization-code client, a
 // cookie jar, and the browser's side of the code flow with PKCE, driven by hand over HTTP.
 import { createHash, randomBytes } from 'node:crypto';
-import type { IssuerOptions } from '../../../src/issuer/issuer-options.ts';
+import type { IssuerOptionsInput } from '../../../src/issuer/issuer-options.ts';
 import { hashPassword } from '../../../src/store/hash-password.ts';
 import type { UserRecord } from '../../../src/store/types.ts';
 import { AUDIENCE, basic, registerClient, startTestIssuer, type TestIssuer } from '../helpers.ts';
@@ -17,7 +17,7 @@ export interface LoginIssuer extends TestIssuer {
 
 /** An issuer with client `webapp` (code + refresh, scope invoices:read) and user `alice`. */
 export async function startLoginIssuer(
-  overrides: Partial<Omit<IssuerOptions, 'alg'>> = {},
+  overrides: IssuerOptionsInput = {},
   now?: () => number,
 ): Promise<LoginIssuer> {
   const t = await startTestIssuer(overrides, now ? { now } : {});
@@ -144,7 +144,7 @@ export async function loginForCode(
   const posted = await submitLogin(jar, pageUrl, { ...credentials, csrf });
   if (posted.res.status !== 303 || posted.location === null)
     throw new Error(`login failed: ${posted.res.status} ${posted.text}`);
-  return followToCallback(t, jar, posted.location);
+  return followToCallback(t, jar, posted.location, params.redirect_uri);
 }
 
 /** Follows redirects on the issuer until one leaves for the client's redirect URI. */
@@ -152,10 +152,11 @@ export async function followToCallback(
   t: TestIssuer,
   jar: CookieJar,
   location: string,
+  redirectUri = REDIRECT_URI,
 ): Promise<URLSearchParams> {
   let next = new URL(location, t.url).href;
   for (let i = 0; i < 5; i++) {
-    if (next.startsWith(REDIRECT_URI)) return new URL(next).searchParams;
+    if (next.startsWith(redirectUri)) return new URL(next).searchParams;
     const r = await browse(jar, next);
     if (r.location === null) throw new Error(`no redirect from ${next}: ${r.res.status} ${r.text}`);
     next = new URL(r.location, t.url).href;

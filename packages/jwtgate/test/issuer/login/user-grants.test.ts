@@ -41,19 +41,36 @@ describe('grant access tokens and the user grant adapter', () => {
 
   test('the adapter: AccessToken.revokeByGrantId revokes the JWTs; a consumed refresh token is a retry only within the grace', async () => {
     const grantTokens = createGrantAccessTokens(store, () => {}, now);
-    const Adapter = withUserGrants(createStoreAdapter(store), { graceSeconds: 10, grantTokens, now });
+    const Adapter = withUserGrants(createStoreAdapter(store), {
+      graceSeconds: 10,
+      grantTokens,
+      now,
+      isPublicClient: async (id) => id === 'spa',
+      deviceCodeRetentionSeconds: 600,
+    });
     await grantTokens.track('grant-3', 'jti-d', clock / 1000 + 300);
     await new Adapter('AccessToken').revokeByGrantId('grant-3');
     assert.equal(await store.revocations.isRevoked('jti-d'), true);
 
     const refresh = new Adapter('RefreshToken');
-    await refresh.upsert('rt-1', { jti: 'rt-1', grantId: 'grant-4' }, 3600);
+    await refresh.upsert('rt-1', { jti: 'rt-1', grantId: 'grant-4', clientId: 'webapp' }, 3600);
     await refresh.consume('rt-1');
     assert.equal((await refresh.find('rt-1'))?.consumed, undefined);
     clock += 9_000;
     assert.equal((await refresh.find('rt-1'))?.consumed, undefined);
     clock += 1_000;
     assert.equal(typeof (await refresh.find('rt-1'))?.consumed, 'number');
+    // A public client's consumed refresh token is reuse at once: no grace.
+    await refresh.upsert('rt-2', { jti: 'rt-2', grantId: 'grant-5', clientId: 'spa' }, 3600);
+    await refresh.consume('rt-2');
+    assert.equal(typeof (await refresh.find('rt-2'))?.consumed, 'number');
+    // A device code is kept past its end, so a late poll learns it expired.
+    const device = new Adapter('DeviceCode');
+    await device.upsert('dc-1', { jti: 'dc-1' }, 60);
+    clock += 120_000;
+    assert.ok(await device.find('dc-1'), 'still there 60 s after its end');
+    clock += 600_000;
+    assert.equal(await device.find('dc-1'), undefined, 'gone after the retention');
     // Other models are untouched.
     const code = new Adapter('AuthorizationCode');
     await code.upsert('c-1', { jti: 'c-1' }, 60);

@@ -3,11 +3,20 @@ import { describe, test } from 'node:test';
 import { ISSUER_DEFAULTS, resolveIssuerOptions } from '../../../src/issuer/issuer-options.ts';
 
 describe('issuer options of the user flows', () => {
-  test('defaults: 5 failures lock 15 minutes; refresh families live 30 days; 10 s grace', () => {
+  test('defaults: 5 failures lock 15 minutes; refresh families live 30 days; 10 s grace; public idle 1 day', () => {
     const o = resolveIssuerOptions({});
     assert.deepEqual(o.login, ISSUER_DEFAULTS.login);
     assert.deepEqual(o.login.lockout, { maxFailures: 5, lockMs: 15 * 60_000 });
-    assert.deepEqual(o.refreshTokens, { absoluteLifetimeSeconds: 30 * 86400, graceSeconds: 10 });
+    assert.deepEqual(o.refreshTokens, {
+      absoluteLifetimeSeconds: 30 * 86400,
+      graceSeconds: 10,
+      publicIdleLifetimeSeconds: 86400,
+    });
+    // One refresh option given leaves the others at their defaults.
+    assert.equal(
+      resolveIssuerOptions({ refreshTokens: { graceSeconds: 0 } }).refreshTokens.publicIdleLifetimeSeconds,
+      86400,
+    );
   });
 
   test('validation names the option', () => {
@@ -23,6 +32,7 @@ describe('issuer options of the user flows', () => {
       ],
       [{ refreshTokens: { absoluteLifetimeSeconds: 86400, graceSeconds: -1 } }, /grace/],
       [{ refreshTokens: { absoluteLifetimeSeconds: 86400, graceSeconds: 301 } }, /grace/],
+      [{ refreshTokens: { publicIdleLifetimeSeconds: 59 } }, /idle lifetime/],
     ];
     for (const [given, message] of bad) assert.throws(() => resolveIssuerOptions(given), message);
     assert.equal(resolveIssuerOptions({ login: { lockout: null, perAddress: null } }).login.lockout, null);
