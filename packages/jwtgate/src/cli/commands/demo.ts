@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { port, seconds } from '../parse-value.ts';
+import { stopOnSignals } from '../stop-on-signals.ts';
 
 /** Registers `jwtgate demo`: the walkthrough (issuer, gateway, example services) in one process. */
 export function registerDemoCommand(program: Command): void {
@@ -17,14 +18,14 @@ export function registerDemoCommand(program: Command): void {
       'where generated secrets, keys, the store and the config are kept',
       '.data/demo',
     )
+    .option(
+      '--no-gateway',
+      'do not start the gateway: write its configuration and print the command that runs it (jwtgate gateway)',
+    )
     .action(async (opts) => {
       // Each server is loaded only by its command: an administration command starts fast and alone.
       const { runDemo } = await import('../../demo/run-demo.ts');
       const demo = await runDemo(opts);
-      const stop = () => {
-        demo.close().then(() => process.exit(0));
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      stopOnSignals(() => demo.close());
     });
 }

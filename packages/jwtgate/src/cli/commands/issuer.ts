@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { ISSUER_DEFAULTS } from '../../issuer/issuer-options.ts';
 import { duration, port, seconds, wholeNumber } from '../parse-value.ts';
+import { stopOnSignals } from '../stop-on-signals.ts';
 
 /** Registers `jwtgate issuer`: the OAuth 2.0 token service on its store. */
 export function registerIssuerCommand(program: Command): void {
@@ -126,10 +127,6 @@ export function registerIssuerCommand(program: Command): void {
           graceSeconds: opts.refreshGrace,
         },
       });
-      const stop = () => {
-        issuer.close().then(() => process.exit(0));
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      stopOnSignals(() => issuer.close());
     });
 }
