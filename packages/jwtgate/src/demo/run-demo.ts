@@ -52,6 +52,8 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
   const dataDir = resolve(options.dataDir);
   const { secret, origin } = loadDemoSecret(dataDir, process.env);
   readTutorialSecret({ SECRET_KEY: secret });
+  const wildcard = options.host === '0.0.0.0' || options.host === '::';
+  const loopback = options.host === '::' ? '[::1]' : '127.0.0.1';
   const issuerPort = await reservePort(options.host, options.issuerPort, '--issuer-port');
   const ownGateway = options.gateway !== false;
   const gatewayPort = ownGateway
@@ -76,6 +78,10 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
     const issuerOptions = resolveIssuerOptions({
       host: options.host,
       port: issuerPort,
+      // Listening on every address (in a container), the issuer is still named by a loopback URL:
+      // its `iss`, and where the gateway fetches its keys and follows its feed (plain http is
+      // allowed only to loopback).
+      ...(wildcard ? { issuerUrl: `http://${loopback}:${issuerPort}` } : {}),
       storeFile: join(dataDir, 'issuer.db'),
       tokenLifetimeSeconds: ACCESS_TOKEN_LIFETIME_SECONDS,
     });
@@ -107,7 +113,7 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
       await gateway.start();
     }
 
-    const shown = options.host === '127.0.0.1' ? 'localhost' : options.host;
+    const shown = options.host === '127.0.0.1' || wildcard ? 'localhost' : options.host;
     const issuerUrl = `http://${shown}:${issuerPort}`;
     const gatewayUrl = `http://${shown}:${gatewayPort}`;
     log.info({ issuerUrl, gatewayUrl, secret: origin, data: dataDir, gateway: ownGateway }, 'ready');

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { hostOption } from '../host-option.ts';
 import { port, seconds } from '../parse-value.ts';
 import { stopOnSignals } from '../stop-on-signals.ts';
 
@@ -9,7 +10,7 @@ export function registerDemoCommand(program: Command): void {
     .description(
       'run the walkthrough: the issuer (tutorial token and OAuth), the gateway and example services, on embedded defaults',
     )
-    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .addOption(hostOption('127.0.0.1'))
     .option('--issuer-port <port>', 'issuer port (tutorial token at GET /, OAuth endpoints)', port, 8080)
     .option('--gateway-port <port>', 'gateway port (the protected services)', port, 9001)
     .option('--token-lifetime <seconds>', "lifetime of the tutorial's tokens (GET /)", seconds, 60)

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { ISSUER_DEFAULTS } from '../../issuer/issuer-options.ts';
+import { hostOption } from '../host-option.ts';
 import { duration, port, seconds, wholeNumber } from '../parse-value.ts';
 import { stopOnSignals } from '../stop-on-signals.ts';
 
@@ -12,7 +13,7 @@ export function registerIssuerCommand(program: Command): void {
       '--issuer-url <url>',
       'issuer identifier and base URL of every endpoint (default http://<host>:<port>)',
     )
-    .option('--host <host>', 'address to listen on', ISSUER_DEFAULTS.host)
+    .addOption(hostOption(ISSUER_DEFAULTS.host))
     .option('--port <port>', 'port to listen on', port, ISSUER_DEFAULTS.port)
     .option('--store <file|url>', 'SQLite store file, or a postgres:// URL', ISSUER_DEFAULTS.storeFile)
     .option(
