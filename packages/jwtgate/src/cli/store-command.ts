@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { ISSUER_DEFAULTS } from '../issuer/issuer-options.ts';
 import type { Store } from '../store/types.ts';
+import { storeOption } from './env-options.ts';
 
 /** The options every administration command of the issuer's store takes. */
 export interface StoreOptions {
@@ -20,11 +20,7 @@ export function storeCommand(group: Command, name: string, description: string):
   return group
     .command(name)
     .description(description)
-    .option(
-      '--store <file|url>',
-      'the issuer store: SQLite file or postgres:// URL',
-      ISSUER_DEFAULTS.storeFile,
-    )
+    .addOption(storeOption('the issuer store: SQLite file or postgres:// URL'))
     .option('--json', 'print JSON', false);
 }
 

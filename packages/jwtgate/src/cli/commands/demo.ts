@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { hostOption } from '../host-option.ts';
+import { hostOption } from '../env-options.ts';
 import { port, seconds } from '../parse-value.ts';
 import { stopOnSignals } from '../stop-on-signals.ts';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ISSUER_DEFAULTS } from '../../issuer/issuer-options.ts';
-import { hostOption } from '../host-option.ts';
+import { hostOption, issuerUrlOption, redisOption, storeOption } from '../env-options.ts';
 import { duration, port, seconds, wholeNumber } from '../parse-value.ts';
 import { stopOnSignals } from '../stop-on-signals.ts';
 
@@ -9,13 +9,10 @@ export function registerIssuerCommand(program: Command): void {
   program
     .command('issuer')
     .description('run the OAuth 2.0 token service for services (client credentials, JWT access tokens)')
-    .option(
-      '--issuer-url <url>',
-      'issuer identifier and base URL of every endpoint (default http://<host>:<port>)',
-    )
+    .addOption(issuerUrlOption())
     .addOption(hostOption(ISSUER_DEFAULTS.host))
     .option('--port <port>', 'port to listen on', port, ISSUER_DEFAULTS.port)
-    .option('--store <file|url>', 'SQLite store file, or a postgres:// URL', ISSUER_DEFAULTS.storeFile)
+    .addOption(storeOption('SQLite store file, or a postgres:// URL'))
     .option(
       '--token-lifetime <seconds>',
       'access token lifetime',
@@ -64,10 +61,7 @@ export function registerIssuerCommand(program: Command): void {
       wholeNumber,
       10,
     )
-    .option(
-      '--redis <url>',
-      "relay revocations to the gateways' Redis (redis:// or rediss://), for replicas sharing one",
-    )
+    .addOption(redisOption())
     .option('--redis-prefix <prefix>', "prefix of the Redis keys (as the gateways' key_prefix)", 'jwtgate:')
     .option('--tutorial', "serve only the tutorial's HS256 token (GET /), signed with SECRET_KEY", false)
     .option(
