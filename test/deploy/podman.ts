@@ -17,21 +17,15 @@ export interface Result {
 }
 
 /** Runs `podman <args>`; `run` and `kube play` get the runc runtime. */
-export function podman(args: readonly string[], input?: string): Promise<Result> {
+export function podman(args: readonly string[]): Promise<Result> {
   // --runtime is a global option: before the command.
   const full =
     args[0] === 'run' || (args[0] === 'kube' && args[1] === 'play') ? ['--runtime', 'runc', ...args] : args;
   return new Promise((resolve) => {
-    const child = execFile(
-      'podman',
-      full,
-      { env: ENV, maxBuffer: 64 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        const code = err ? (err as { code?: unknown }).code : 0;
-        resolve({ code: typeof code === 'number' ? code : 1, stdout, stderr });
-      },
-    );
-    if (input !== undefined) child.stdin?.end(input);
+    execFile('podman', full, { env: ENV, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const code = err ? (err as { code?: unknown }).code : 0;
+      resolve({ code: typeof code === 'number' ? code : 1, stdout, stderr });
+    });
   });
 }
 
