@@ -1,5 +1,5 @@
 // A minimal Express service protected by @jwtgate/verify.
-//   SECRET_KEY=... node --conditions=jwtgate-source examples/express/server.ts
+//   SECRET_KEY=... npm run example:express      (README.md: the commands to try it)
 // Environment: SECRET_KEY (HS256) or JWKS_URL (asymmetric keys); ISSUER, AUDIENCE, PORT, HOST.
 import { createVerifier } from '@jwtgate/verify';
 import { createExpressMiddleware } from '@jwtgate/verify/express';

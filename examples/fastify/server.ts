@@ -1,5 +1,5 @@
 // A minimal Fastify service protected by @jwtgate/verify.
-//   SECRET_KEY=... node --conditions=jwtgate-source examples/fastify/server.ts
+//   SECRET_KEY=... npm run example:fastify      (README.md: the commands to try it)
 // Environment: SECRET_KEY (HS256) or JWKS_URL (asymmetric keys); ISSUER, AUDIENCE, PORT, HOST.
 import { createVerifier } from '@jwtgate/verify';
 import { jwtGatePlugin } from '@jwtgate/verify/fastify';

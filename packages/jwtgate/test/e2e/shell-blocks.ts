@@ -13,8 +13,15 @@ export interface ShellCommand {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** The blocks after `<!-- marker -->`, each a list of commands with their expected output. */
-export function markedBlocks(markdown: string, marker: string): ShellCommand[][] {
+/**
+ * The blocks after `<!-- marker -->`, each a list of commands with their expected output;
+ * `adaptExpected` rewrites the expected lines as the commands will be (other ports, paths).
+ */
+export function markedBlocks(
+  markdown: string,
+  marker: string,
+  adaptExpected: (line: string) => string = (line) => line,
+): ShellCommand[][] {
   const fence = new RegExp(`<!-- ${marker} -->\\n\`\`\`(?:sh|bash)\\n([\\s\\S]*?)\`\`\``, 'g');
   return [...markdown.matchAll(fence)].map((m) => {
     const commands: { line: string; comments: string[] }[] = [];
@@ -24,7 +31,8 @@ export function markedBlocks(markdown: string, marker: string): ShellCommand[][]
       if (continued) {
         const last = commands.at(-1) as { line: string };
         last.line += `\n${line}`;
-      } else if (line.startsWith('#')) commands.at(-1)?.comments.push(line.replace(/^# ?/, ''));
+      } else if (line.startsWith('#'))
+        commands.at(-1)?.comments.push(adaptExpected(line.replace(/^# ?/, '')));
       else commands.push({ line, comments: [] });
       continued = line.endsWith('\\');
     }
