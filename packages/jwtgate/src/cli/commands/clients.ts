@@ -8,8 +8,23 @@ import {
   rotateClientSecret,
   showClient,
 } from '../../issuer/admin/manage-clients.ts';
+import { type FlagNames, namingFlags } from '../name-flags.ts';
 import { claimPair, collect } from '../parse-value.ts';
 import { runOnStore, type StoreOptions, storeCommand } from '../store-command.ts';
+
+/** The client definition's fields (manage-clients), and the flags of `clients add` that set them. */
+const CLIENT_FLAGS: FlagNames = {
+  id: '<id>',
+  name: '--name',
+  'auth method': '--auth-method',
+  audiences: '--audience',
+  scopes: '--scope',
+  roles: '--role',
+  claims: '--claim',
+  jwks: '--jwks-file',
+  'grant types': '--grant-type',
+  'redirect URIs': '--redirect-uri',
+};
 
 /** Registers `jwtgate clients add|list|show|rotate-secret|remove`. */
 export function registerClientsCommands(program: Command): void {
@@ -37,33 +52,35 @@ export function registerClientsCommands(program: Command): void {
       collect,
     )
     .option('--redirect-uri <uri...>', 'where users return after login (https, or http to loopback)', collect)
-    .action(async (id: string, opts) => {
-      const jwks = opts.jwksFile ? JSON.parse(readFileSync(opts.jwksFile, 'utf8')) : undefined;
-      await runOnStore(
-        opts,
-        (store) =>
-          addClient(
-            store,
-            {
-              id,
-              ...(opts.name ? { name: opts.name } : {}),
-              authMethod: opts.authMethod,
-              audiences: opts.audience ?? [],
-              scopes: opts.scope ?? [],
-              roles: opts.role ?? [],
-              claims: opts.claim ?? {},
-              ...(jwks ? { jwks } : {}),
-              ...(opts.grantType ? { grantTypes: opts.grantType } : {}),
-              ...(opts.redirectUri ? { redirectUris: opts.redirectUri } : {}),
-            },
-            'cli',
-          ).then((r) => ({ client: r.client, client_secret: r.secret ?? undefined })),
-        (r) =>
-          r.client_secret
-            ? formatSecret(id, r.client_secret, true)
-            : `client ${id} created (private_key_jwt)\n`,
-      );
-    });
+    .action(
+      namingFlags(CLIENT_FLAGS, async (id: string, opts) => {
+        const jwks = opts.jwksFile ? JSON.parse(readFileSync(opts.jwksFile, 'utf8')) : undefined;
+        await runOnStore(
+          opts,
+          (store) =>
+            addClient(
+              store,
+              {
+                id,
+                ...(opts.name ? { name: opts.name } : {}),
+                authMethod: opts.authMethod,
+                audiences: opts.audience ?? [],
+                scopes: opts.scope ?? [],
+                roles: opts.role ?? [],
+                claims: opts.claim ?? {},
+                ...(jwks ? { jwks } : {}),
+                ...(opts.grantType ? { grantTypes: opts.grantType } : {}),
+                ...(opts.redirectUri ? { redirectUris: opts.redirectUri } : {}),
+              },
+              'cli',
+            ).then((r) => ({ client: r.client, client_secret: r.secret ?? undefined })),
+          (r) =>
+            r.client_secret
+              ? formatSecret(id, r.client_secret, true)
+              : `client ${id} created (private_key_jwt)\n`,
+        );
+      }),
+    );
 
   storeCommand(clients, 'list', 'list clients').action(async (opts: StoreOptions) => {
     await runOnStore(opts, (store) => listClients(store), formatClients);
@@ -91,7 +108,7 @@ export function registerClientsCommands(program: Command): void {
   storeCommand(
     clients,
     'remove <id>',
-    'remove a client (its tokens are refused at introspection at once, and expire by themselves)',
+    'remove a client: its tokens are refused at introspection at once; gateways accept them until they expire (tokens revoke denies one sooner)',
   ).action(async (id: string, opts: StoreOptions) => {
     await runOnStore(
       opts,
