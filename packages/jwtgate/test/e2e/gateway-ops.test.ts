@@ -444,6 +444,6 @@ describe('jwtgate gateway --watch on a Kubernetes ConfigMap volume', { timeout: 
     assert.equal((await send(`${base}/watched`)).status, 404);
     publish(2, exampleConfig(f.ports, publicRoute('watched', '/watched', f.ports.upstream1)));
     await waitForStatus(`${base}/watched`, 200);
-    assert.match(gw.output(), /configuration reloaded/);
+    await gw.waitFor(/"msg":"configuration reloaded"/);
   });
 });
