@@ -285,7 +285,9 @@ export function createGateway(options: GatewayOptions): Gateway {
       if (options.watch) {
         const name = basename(options.configFile);
         watcher = watch(dirname(options.configFile), (_event, file) => {
-          if (file !== name) return;
+          // `..data`: a Kubernetes ConfigMap volume is updated by swapping that link to a new
+          // folder (the kubelet's atomic writer); the configuration file itself never changes.
+          if (file !== name && file !== '..data') return;
           if (reloadTimer) clearTimeout(reloadTimer);
           reloadTimer = setTimeout(() => void reload(), 150);
         });

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, request, type Server } from 'node:http';
 import { connect, createServer as createNetServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -392,8 +392,12 @@ export function tempDir(): {
   return {
     dir,
     write(name, text) {
+      // Written aside and renamed, as deployment tools do: a reload never reads a half-written
+      // file (one that did is refused and the running configuration kept, which a test counting
+      // reloads would take for a lost reload).
       const file = join(dir, name);
-      writeFileSync(file, text);
+      writeFileSync(`${file}.tmp`, text);
+      renameSync(`${file}.tmp`, file);
       return file;
     },
     cleanup: () => rmSync(dir, { recursive: true, force: true }),

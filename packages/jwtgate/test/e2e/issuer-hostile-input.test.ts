@@ -175,13 +175,13 @@ describe('jwtgate issuer: hostile input', () => {
     const shown = await cli('users', 'show', 'alice');
     assert.match(shown.stdout, /roles:\s+.*hasOwnProperty=x,y/);
     const proto = await cli('users', 'set-roles', 'alice', '__proto__=admin');
-    assert.equal(proto.code, 1);
-    assert.match(proto.stderr, /roles: "__proto__" is not a client id/);
+    assert.equal(proto.code, 2, 'a refused value is wrong usage');
+    assert.match(proto.stderr, /<client=roles...>: "__proto__" is not a client id/);
     const protoAdd = await cliWithInput(
       ['users', 'add', 'mallory', '--roles', '__proto__=admin', '--password-stdin', `--store=${store}`],
       'mallory password long enough',
     );
-    assert.equal(protoAdd.code, 1, protoAdd.output);
+    assert.equal(protoAdd.code, 2, protoAdd.output);
 
     const b = new ConsoleBrowser(url);
     assert.equal((await b.signIn(ADMIN)).status, 303);
@@ -230,8 +230,8 @@ describe('jwtgate issuer: hostile input', () => {
       '--claim',
       '__proto__={"a":1}',
     );
-    assert.equal(cliRes.code, 1);
-    assert.match(cliRes.stderr, /"__proto__" cannot be a claim/);
+    assert.equal(cliRes.code, 2, 'a refused value is wrong usage');
+    assert.match(cliRes.stderr, /--claim: "__proto__" cannot be a claim/);
   });
 
   test('a malformed percent-escape in an admin API path is 400 ERR_ADMIN_PATH_INVALID', async () => {

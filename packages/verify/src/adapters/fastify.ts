@@ -1,6 +1,17 @@
+// Types only (erased from the JavaScript): the module the augmentation below extends.
+import type {} from 'fastify';
 import type { VerifiedToken } from '../create-verifier.ts';
 import type { RequestLike } from '../extract-token.ts';
 import { compileGuard, type GuardOptions } from './guard.ts';
+
+// Fastify's own FastifyRequest gets `auth` once this adapter is imported (as @fastify/jwt adds
+// `user`): set in onRequest on the routes the plugin guards, which never run without it.
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The verified token, set by `jwtGatePlugin`. */
+    auth: VerifiedToken;
+  }
+}
 
 // Structural types: the adapter needs nothing from fastify at run time.
 interface FastifyRequestLike extends RequestLike {

@@ -269,7 +269,7 @@ export function registerCheckCommand(program: Command): void {
                 g.routes
                   .map(
                     (r) =>
-                      `  ${r.name}: ${r.methods ? [...r.methods].join(',') : 'any method'} ${r.pattern.source} ${r.public ? dim('(public)') : ''}`,
+                      `  ${r.name}: ${r.methods ? [...r.methods].join(',') : 'any method'} ${r.pattern.source}${r.public ? ` ${dim('(public)')}` : ''}`,
                   )
                   .join('\n') +
                 '\n',

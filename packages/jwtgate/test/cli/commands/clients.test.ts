@@ -78,8 +78,8 @@ describe('jwtgate clients: public, native and exchanging clients', () => {
       '--audience',
       API,
     );
-    assert.equal(bad.code, 1);
-    assert.match(bad.stderr, /redirect URIs: "myapp:\/cb" is not valid/);
+    assert.equal(bad.code, 2, 'a refused value is wrong usage');
+    assert.match(bad.stderr, /--redirect-uri: "myapp:\/cb" is not valid/);
   });
 
   test('update edits what is given; token exchange on and off', async () => {
