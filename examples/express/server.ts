@@ -1,8 +1,8 @@
 // A minimal Express service protected by @jwtgate/verify.
-//   SECRET_KEY=... node --conditions=jwtgate-source examples/express/server.ts
+//   SECRET_KEY=... npm run example:express      (README.md: the commands to try it)
 // Environment: SECRET_KEY (HS256) or JWKS_URL (asymmetric keys); ISSUER, AUDIENCE, PORT, HOST.
 import { createVerifier } from '@jwtgate/verify';
-import { type AuthenticatedRequest, createExpressMiddleware } from '@jwtgate/verify/express';
+import { createExpressMiddleware } from '@jwtgate/verify/express';
 import express, { type Request, type Response } from 'express';
 
 const env = process.env;
@@ -28,10 +28,9 @@ app.get('/healthz', (_req: Request, res: Response) => {
   res.json({ ok: true });
 });
 
-// Any valid token: the verified header and claims are on req.auth.
+// Any valid token: the verified header and claims are on req.auth (typed once the adapter is imported).
 app.get('/me', createExpressMiddleware({ verifier }), (req: Request, res: Response) => {
-  const { auth } = req as unknown as AuthenticatedRequest;
-  res.json({ sub: auth?.claims.sub, claims: auth?.claims });
+  res.json({ sub: req.auth.claims.sub, claims: req.auth.claims });
 });
 
 // A valid token carrying the role billing (read from the `roles` claim); else 403 insufficient_scope.
@@ -39,8 +38,7 @@ app.get(
   '/billing',
   createExpressMiddleware({ verifier, require: { rolesAny: ['billing'] } }),
   (req: Request, res: Response) => {
-    const { auth } = req as unknown as AuthenticatedRequest;
-    res.json({ invoices: [], for: auth?.claims.sub });
+    res.json({ invoices: [], for: req.auth.claims.sub });
   },
 );
 

@@ -1,5 +1,5 @@
 // A minimal node:http service protected by @jwtgate/verify, no framework.
-//   SECRET_KEY=... node --conditions=jwtgate-source examples/node-http/server.ts
+//   SECRET_KEY=... npm run example:node-http      (README.md: the commands to try it)
 // Environment: SECRET_KEY (HS256) or JWKS_URL (asymmetric keys); ISSUER, AUDIENCE, PORT, HOST.
 import { createServer, type ServerResponse } from 'node:http';
 import { createVerifier } from '@jwtgate/verify';

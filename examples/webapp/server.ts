@@ -2,7 +2,7 @@
 // a confidential client) and calls services behind the jwtgate gateway with the user's access
 // token. Tokens stay on the server, in a session found by an HttpOnly cookie.
 //   ISSUER_URL=http://127.0.0.1:8080 CLIENT_ID=webapp CLIENT_SECRET=... GATEWAY_URL=http://127.0.0.1:9001 \
-//     node examples/webapp/server.ts
+//     npm run example:webapp      (README.md: the whole session, issuer and gateway included)
 // Environment: ISSUER_URL, CLIENT_ID (webapp), CLIENT_SECRET, PORT (3000), HOST (127.0.0.1),
 // REDIRECT_URI (http://<host>:<port>/callback), POST_LOGOUT_REDIRECT_URI (.../signed-out),
 // GATEWAY_URL (http://127.0.0.1:9001), SCOPE (openid profile email).

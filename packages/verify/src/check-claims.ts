@@ -32,16 +32,21 @@ export function normalizeType(typ: string): string {
 
 function checkAudience(policy: ClaimPolicy, aud: unknown): void {
   // RFC 7519 4.1.3: aud is a string or an array of strings.
-  let list: readonly unknown[];
-  if (typeof aud === 'string') list = [aud];
-  else if (Array.isArray(aud)) list = aud;
-  else throw fail('ERR_AUDIENCE_MISMATCH', aud === undefined ? 'aud missing' : 'aud not a string or array');
-  const wanted = policy.audiences;
-  const ok =
-    policy.audienceMode === 'all'
-      ? wanted.every((a) => list.includes(a))
-      : wanted.some((a) => list.includes(a));
-  if (!ok) throw fail('ERR_AUDIENCE_MISMATCH');
+  if (typeof aud !== 'string' && !Array.isArray(aud)) {
+    throw fail('ERR_AUDIENCE_MISMATCH', aud === undefined ? 'aud missing' : 'aud not a string or array');
+  }
+  // 'any': the first wanted audience held decides; 'all': the first one missing does.
+  const all = policy.audienceMode === 'all';
+  const audiences = policy.audiences;
+  for (let i = 0; i < audiences.length; i++) {
+    const wanted = audiences[i] as string;
+    const held = typeof aud === 'string' ? aud === wanted : aud.includes(wanted);
+    if (held !== all) {
+      if (held) return;
+      throw fail('ERR_AUDIENCE_MISMATCH');
+    }
+  }
+  if (!all) throw fail('ERR_AUDIENCE_MISMATCH');
 }
 
 /**
@@ -88,7 +93,9 @@ export function checkClaims(
     throw fail('ERR_CLAIM_MISSING', 'sub');
   if (claims.sub !== undefined && typeof claims.sub !== 'string') throw fail('ERR_CLAIM_INVALID', 'sub');
   if (claims.jti !== undefined && typeof claims.jti !== 'string') throw fail('ERR_CLAIM_INVALID', 'jti');
-  for (const name of policy.requiredClaims) {
+  const required = policy.requiredClaims;
+  for (let i = 0; i < required.length; i++) {
+    const name = required[i] as string;
     if (!Object.hasOwn(claims, name)) throw fail('ERR_CLAIM_MISSING', name);
   }
   return validUntil;

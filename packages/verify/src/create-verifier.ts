@@ -170,11 +170,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
       throw fail('ERR_KEY_NOT_FOUND');
     }
     let key: TrustedKey | undefined;
-    for (const candidate of candidates) {
-      if (verifySignature(header.alg, candidate, parsed.signingInput, parsed.signature)) {
-        key = candidate;
-        break;
-      }
+    for (let i = 0; i < candidates.length && key === undefined; i++) {
+      const candidate = candidates[i] as TrustedKey;
+      if (verifySignature(header.alg, candidate, parsed.signingInput, parsed.signature)) key = candidate;
     }
     if (key === undefined) throw fail('ERR_SIGNATURE_INVALID');
     // Claims are only looked at once the signature is known good.

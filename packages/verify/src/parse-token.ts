@@ -1,8 +1,8 @@
-import { isUtf8 } from 'node:buffer';
 import { type Algorithm, isAlgorithm } from './algorithms.ts';
 import { fail } from './errors.ts';
 import { decodeBase64url, isCanonicalBase64url } from './lib/base64url.ts';
 import { parseJsonObject } from './lib/strict-json.ts';
+import { decodeUtf8 } from './lib/utf8.ts';
 
 /** A JOSE header as found in a token (RFC 7515 4.1). Unlisted members are kept but never used. */
 export interface JwtHeader {
@@ -37,8 +37,8 @@ export interface ParsedToken {
 function decodeJsonSegment(segment: string): Record<string, unknown> | undefined {
   const bytes = decodeBase64url(segment);
   // RFC 7515 5.2: the decoded segment is UTF-8 JSON; invalid UTF-8 is not silently replaced.
-  if (bytes === undefined || !isUtf8(bytes)) return undefined;
-  return parseJsonObject(bytes.toString('utf8'));
+  const text = bytes === undefined ? undefined : decodeUtf8(bytes);
+  return text === undefined ? undefined : parseJsonObject(text);
 }
 
 /** Validates a decoded JOSE header; throws with the code that says what is wrong. */
@@ -63,19 +63,26 @@ function checkHeader(header: Record<string, unknown>): JwtHeader {
 export class HeaderCache {
   readonly #max: number;
   #map = new Map<string, JwtHeader>();
+  #last: { readonly segment: string; readonly header: JwtHeader } | undefined;
 
   constructor(max = 1024) {
     this.#max = max;
   }
 
   get(segment: string): JwtHeader {
+    // Most tokens carry the header of the token before them (one issuer, one key): one string
+    // compare, no hashing.
+    const last = this.#last;
+    if (last !== undefined && last.segment === segment) return last.header;
     let header = this.#map.get(segment);
-    if (header !== undefined) return header;
-    const decoded = decodeJsonSegment(segment);
-    if (decoded === undefined) throw fail('ERR_TOKEN_MALFORMED', 'header');
-    header = Object.freeze(checkHeader(decoded));
-    if (this.#map.size >= this.#max) this.#map = new Map();
-    this.#map.set(segment, header);
+    if (header === undefined) {
+      const decoded = decodeJsonSegment(segment);
+      if (decoded === undefined) throw fail('ERR_TOKEN_MALFORMED', 'header');
+      header = Object.freeze(checkHeader(decoded));
+      if (this.#map.size >= this.#max) this.#map = new Map();
+      this.#map.set(segment, header);
+    }
+    this.#last = { segment, header };
     return header;
   }
 }

@@ -293,6 +293,20 @@ describe('HeaderCache', () => {
     }
   });
 
+  test('the header of the token before is reused only for exactly the same segment', () => {
+    const cache = new HeaderCache();
+    const other = enc(JSON.stringify({ alg: 'HS256', kid: 'k2' }));
+    const good = forge(HEADER, CLAIMS, SECRET);
+    const [, p, s] = good.split('.') as [string, string, string];
+    assert.equal(parse(`${segment}.${p}.${s}`, MAX, cache).header.kid, 'k1');
+    // Longer, starting with the last segment: decoded on its own (and here not JSON).
+    const longer = throwsWith(() => parse(`${segment}AAAA.${p}.${s}`, MAX, cache), 'ERR_TOKEN_MALFORMED');
+    assert.equal(longer.detail, 'header');
+    assert.equal(parse(`${other}.${p}.${s}`, MAX, cache).header.kid, 'k2');
+    assert.equal(parse(`${segment}.${p}.${s}`, MAX, cache).header.kid, 'k1');
+    throwsWith(() => parse(`${segment.slice(0, -4)}.${p}.${s}`, MAX, cache), 'ERR_TOKEN_MALFORMED');
+  });
+
   test('parseToken with a shared cache still checks the payload and signature of every token', () => {
     const cache = new HeaderCache();
     const good = forge(HEADER, CLAIMS, SECRET);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { ISSUER_DEFAULTS } from '../issuer/issuer-options.ts';
 import type { Store } from '../store/types.ts';
+import { storeOption } from './env-options.ts';
+import { nameFlag, STORE_FLAGS } from './name-flags.ts';
 
 /** The options every administration command of the issuer's store takes. */
 export interface StoreOptions {
@@ -20,11 +21,7 @@ export function storeCommand(group: Command, name: string, description: string):
   return group
     .command(name)
     .description(description)
-    .option(
-      '--store <file|url>',
-      'the issuer store: SQLite file or postgres:// URL',
-      ISSUER_DEFAULTS.storeFile,
-    )
+    .addOption(storeOption('the issuer store: SQLite file or postgres:// URL'))
     .option('--json', 'print JSON', false);
 }
 
@@ -39,7 +36,9 @@ export async function runOnStore<T>(
 ): Promise<void> {
   // Loaded here, not at the top: a command that never opens a store starts without SQLite or pg.
   const { openStore } = await import('../issuer/open-store.ts');
-  const store = await openStore(opts.store);
+  const store = await openStore(opts.store).catch((err: unknown) => {
+    throw nameFlag(err, STORE_FLAGS);
+  });
   try {
     const result = await work(store);
     process.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : text(result));

@@ -20,13 +20,14 @@ export function keptInDataDir(
   }
 }
 
+export const SECRET_FROM_ENV = 'environment variable SECRET_KEY';
+
 /**
  * The demo's shared secret: SECRET_KEY from the environment when set, otherwise 48 random bytes
  * generated once and kept in the data folder (mode 0600), so tokens survive a restart.
  */
 export function loadDemoSecret(dataDir: string, env: NodeJS.ProcessEnv): { secret: string; origin: string } {
-  if (env.SECRET_KEY !== undefined)
-    return { secret: env.SECRET_KEY, origin: 'environment variable SECRET_KEY' };
+  if (env.SECRET_KEY !== undefined) return { secret: env.SECRET_KEY, origin: SECRET_FROM_ENV };
   const kept = keptInDataDir(dataDir, 'secret-key', () => randomBytes(48).toString('base64url'));
   return { secret: kept.value, origin: kept.generated ? `${kept.file} (generated)` : kept.file };
 }

@@ -10,9 +10,9 @@ import { readTutorialSecret } from '../issuer/tutorial/tutorial-server.ts';
 import { loadKeyEncryptionKey } from '../store/key-encryption.ts';
 import type { Store } from '../store/types.ts';
 import { DEMO_CLIENT, seedDemoClient } from './demo-client.ts';
-import { demoKeyEncryptionEnv, loadDemoSecret } from './demo-secret.ts';
+import { demoKeyEncryptionEnv, loadDemoSecret, SECRET_FROM_ENV } from './demo-secret.ts';
 import { type DemoServices, startDemoServices } from './demo-services.ts';
-import { writeGatewayConfig } from './gateway-config.ts';
+import { gatewayCommand, writeGatewayConfig } from './gateway-config.ts';
 import { reservePort } from './listen.ts';
 import { walkthroughBanner } from './walkthrough-banner.ts';
 
@@ -23,6 +23,11 @@ export interface DemoOptions {
   /** Lifetime of the tutorial's tokens (GET /); the OAuth access tokens live 5 minutes. */
   readonly tokenLifetime: number;
   readonly dataDir: string;
+  /**
+   * Start the gateway too (default). Without it the demo writes the gateway's configuration and
+   * prints the command that runs it, for a gateway started on its own (`jwtgate gateway`).
+   */
+  readonly gateway?: boolean;
 }
 
 export interface RunningDemo {
@@ -47,8 +52,13 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
   const dataDir = resolve(options.dataDir);
   const { secret, origin } = loadDemoSecret(dataDir, process.env);
   readTutorialSecret({ SECRET_KEY: secret });
+  const wildcard = options.host === '0.0.0.0' || options.host === '::';
+  const loopback = options.host === '::' ? '[::1]' : '127.0.0.1';
   const issuerPort = await reservePort(options.host, options.issuerPort, '--issuer-port');
-  const gatewayPort = await reservePort(options.host, options.gatewayPort, '--gateway-port');
+  const ownGateway = options.gateway !== false;
+  const gatewayPort = ownGateway
+    ? await reservePort(options.host, options.gatewayPort, '--gateway-port')
+    : options.gatewayPort;
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   let kek: Buffer | null;
   try {
@@ -68,6 +78,10 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
     const issuerOptions = resolveIssuerOptions({
       host: options.host,
       port: issuerPort,
+      // Listening on every address (in a container), the issuer is still named by a loopback URL:
+      // its `iss`, and where the gateway fetches its keys and follows its feed (plain http is
+      // allowed only to loopback).
+      ...(wildcard ? { issuerUrl: `http://${loopback}:${issuerPort}` } : {}),
       storeFile: join(dataDir, 'issuer.db'),
       tokenLifetimeSeconds: ACCESS_TOKEN_LIFETIME_SECONDS,
     });
@@ -81,24 +95,28 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
     await issuer.start();
     const services: DemoServices = await startDemoServices();
     stops.push(() => services.close());
+    const secretFile = origin === SECRET_FROM_ENV ? null : join(dataDir, 'secret-key');
     const configFile = writeGatewayConfig(dataDir, {
       host: options.host,
       gatewayPort,
       issuerUrl: issuerOptions.issuerUrl,
       services,
+      secretFile,
     });
-    const gateway: Gateway = createGateway({
-      configFile,
-      env: { ...process.env, SECRET_KEY: secret },
-      logger: log.child({ service: 'gateway' }),
-    });
-    stops.push(() => gateway.close(1000));
-    await gateway.start();
+    if (ownGateway) {
+      const gateway: Gateway = createGateway({
+        configFile,
+        env: { ...process.env, SECRET_KEY: secret },
+        logger: log.child({ service: 'gateway' }),
+      });
+      stops.push(() => gateway.close(1000));
+      await gateway.start();
+    }
 
-    const shown = options.host === '127.0.0.1' ? 'localhost' : options.host;
+    const shown = options.host === '127.0.0.1' || wildcard ? 'localhost' : options.host;
     const issuerUrl = `http://${shown}:${issuerPort}`;
     const gatewayUrl = `http://${shown}:${gatewayPort}`;
-    log.info({ issuerUrl, gatewayUrl, secret: origin, data: dataDir }, 'ready');
+    log.info({ issuerUrl, gatewayUrl, secret: origin, data: dataDir, gateway: ownGateway }, 'ready');
     process.stdout.write(
       walkthroughBanner({
         issuerUrl,
@@ -108,6 +126,7 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
         secretFile: client.secretFile,
         audience: DEMO_CLIENT.audience,
         secretCreated: client.secret !== null,
+        gatewayCommand: ownGateway ? null : gatewayCommand(configFile, secretFile),
       }),
     );
     return {

@@ -9,6 +9,8 @@ export interface BannerInput {
   readonly audience: string;
   /** Whether the client secret was created on this start. */
   readonly secretCreated: boolean;
+  /** With `--no-gateway`: the command that runs the gateway; null when the demo runs its own. */
+  readonly gatewayCommand: string | null;
 }
 
 /** The walkthrough's commands (as in the README) for the ports and data folder in use. */
@@ -16,9 +18,19 @@ export function walkthroughBanner(b: BannerInput): string {
   const file = relative(process.cwd(), b.secretFile) || b.secretFile;
   const shown = file.startsWith('..') ? b.secretFile : file;
   const bearer = '--header "Authorization: Bearer $AT"';
+  const start =
+    b.gatewayCommand === null
+      ? ['jwtgate demo is ready: the issuer, the gateway and three services behind it. Try the walkthrough:']
+      : [
+          'jwtgate demo is ready: the issuer and three services, without a gateway. Start one in another terminal:',
+          '',
+          `  ${b.gatewayCommand}`,
+          '',
+          'then try the walkthrough:',
+        ];
   return [
     '',
-    'jwtgate demo is ready: the issuer, the gateway and three services behind it. Try the walkthrough:',
+    ...start,
     '',
     `  TOKEN=$(curl -s ${b.issuerUrl})`,
     `  curl -s ${b.gatewayUrl}                                # 401 No Authorization Token provided`,

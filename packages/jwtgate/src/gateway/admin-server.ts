@@ -1,37 +1,54 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Verifier } from '@jwtgate/verify';
-import type { GatewayMetrics } from './observe/metrics.ts';
-import type { RevocationList } from './pipeline/revocation-list.ts';
-import type { SharedRedis } from './pipeline/shared-redis.ts';
+import { GatewayError } from './errors.ts';
 
+/**
+ * What the admin listener reports and does, for one process or for the primary of `--workers N`
+ * (which gathers its workers' state): each endpoint asks the context, the server only speaks HTTP.
+ */
 export interface AdminContext {
-  readonly verifier: () => Verifier;
-  readonly metrics: GatewayMetrics;
-  readonly revocations: RevocationList;
-  /** The shared Redis: readiness reports it, and POST /revocations publishes to every replica through it. */
-  readonly redis?: () => SharedRedis | null;
+  /** Readiness and what it is made of (providers' keys, Redis, workers). */
+  readiness(): Promise<{ readonly ready: boolean; readonly body: Readonly<Record<string, unknown>> }>;
+  /** Prometheus text; rejects with ERR_METRICS_UNAVAILABLE when it cannot be gathered now. */
+  metrics(): Promise<{ readonly contentType: string; readonly body: string }>;
+  revoked(): { jti: string; exp: number }[];
+  /**
+   * Denies `jti` until `exp`; rejects with ERR_REDIS_UNAVAILABLE when it is enforced here but
+   * could not be passed on to the other replicas.
+   */
+  revoke(jti: string, exp: number): Promise<void>;
 }
+
+const MAX_BODY = 16 * 1024;
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
   res.end(JSON.stringify(body));
 }
 
-async function readJson(req: IncomingMessage, limit = 16 * 1024): Promise<unknown> {
+/** The body as JSON; null when it is not JSON, 'too large' past 16 KiB. */
+async function readJson(req: IncomingMessage): Promise<unknown> {
   let size = 0;
   const chunks: Buffer[] = [];
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > limit) throw new Error('body too large');
+    if (size > MAX_BODY) return 'too large';
     chunks.push(chunk as Buffer);
   }
-  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    return null;
+  }
 }
 
 /**
  * The operations listener, apart from traffic: `/healthz` (the process answers), `/readyz`
- * (every provider has keys), `/metrics` (Prometheus), `/revocations` (GET the list, POST
- * `{"jti": "...", "exp": 1700000000}` to deny a token until its expiry). Bind it to a private address.
+ * (every provider has keys; with workers, every worker is up), `/metrics` (Prometheus),
+ * `/revocations` (GET the list, POST `{"jti": "...", "exp": 1700000000}` to deny a token until
+ * its expiry). It has no authentication: bind it to a private address.
+ *
+ * @example
+ * createAdminServer(context).listen(9901, '127.0.0.1');
  */
 export function createAdminServer(ctx: AdminContext): Server {
   return createServer(async (req, res) => {
@@ -39,27 +56,19 @@ export function createAdminServer(ctx: AdminContext): Server {
     try {
       if (req.method === 'GET' && path === '/healthz') return json(res, 200, { status: 'ok' });
       if (req.method === 'GET' && path === '/readyz') {
-        const verifier = ctx.verifier();
-        let providers = verifier.status();
-        if (!Object.values(providers).every((p) => p.ready)) providers = await verifier.load();
-        const redis = ctx.redis?.() ?? null;
-        // Redis down with on_failure open still serves: it is reported, not a reason to be unready.
-        const ready = Object.values(providers).every((p) => p.ready) && redis?.refusing !== true;
-        return json(res, ready ? 200 : 503, {
-          status: ready ? 'ready' : 'not ready',
-          providers,
-          ...(redis !== null ? { redis: redis.status() } : {}),
-        });
+        const { ready, body } = await ctx.readiness();
+        return json(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', ...body });
       }
       if (req.method === 'GET' && path === '/metrics') {
-        const body = await ctx.metrics.registry.metrics();
-        res.writeHead(200, { 'content-type': ctx.metrics.registry.contentType });
+        const { contentType, body } = await ctx.metrics();
+        res.writeHead(200, { 'content-type': contentType });
         return void res.end(body);
       }
-      if (path === '/revocations' && req.method === 'GET')
-        return json(res, 200, { revoked: ctx.revocations.list() });
+      if (path === '/revocations' && req.method === 'GET') return json(res, 200, { revoked: ctx.revoked() });
       if (path === '/revocations' && req.method === 'POST') {
-        const body = (await readJson(req)) as { jti?: unknown; exp?: unknown };
+        const body = (await readJson(req)) as { jti?: unknown; exp?: unknown } | null | 'too large';
+        if (body === 'too large')
+          return json(res, 413, { error: 'ERR_BODY_TOO_LARGE', message: 'At most 16 KiB' });
         if (
           typeof body?.jti !== 'string' ||
           body.jti === '' ||
@@ -71,26 +80,16 @@ export function createAdminServer(ctx: AdminContext): Server {
             message: 'expected {"jti": string, "exp": NumericDate}',
           });
         }
-        ctx.revocations.add(body.jti, body.exp);
-        const redis = ctx.redis?.() ?? null;
-        if (redis !== null) {
-          try {
-            await redis.publish(body.jti, body.exp);
-          } catch {
-            // Enforced here already; the other replicas did not hear of it.
-            return json(res, 503, {
-              error: 'ERR_REDIS_UNAVAILABLE',
-              message:
-                'Revoked on this gateway only: Redis is unreachable; retry to reach the other replicas',
-            });
-          }
-        }
-        res.writeHead(204).end();
-        return;
+        await ctx.revoke(body.jti, body.exp);
+        return void res.writeHead(204).end();
       }
       json(res, 404, { error: 'ERR_ROUTE_NOT_FOUND', message: 'No such admin endpoint' });
-    } catch {
-      json(res, 400, { error: 'ERR_INVALID_REQUEST', message: 'The request could not be read' });
+    } catch (err) {
+      if (err instanceof GatewayError)
+        return json(res, err.status, { error: err.code, message: err.message });
+      if (!res.headersSent)
+        json(res, 400, { error: 'ERR_INVALID_REQUEST', message: 'The request could not be read' });
+      else res.destroy();
     }
   });
 }

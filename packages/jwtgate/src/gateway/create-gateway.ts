@@ -1,17 +1,21 @@
 import { watch } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import type { Socket } from 'node:net';
 import { basename, dirname } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { createAdminServer } from './admin-server.ts';
 import { type CompiledGateway, compileGateway } from './config/compile-gateway.ts';
 import { readConfig } from './config/read-config.ts';
+import { GatewayError } from './errors.ts';
 import { createRequestHandler } from './handle-request.ts';
+import { createUpgradeHandler } from './handle-upgrade.ts';
+import { guardConnections } from './limits/guard-connections.ts';
+import { readOpenFileLimit } from './limits/plan-connections.ts';
 import { createMetrics, type GatewayMetrics } from './observe/metrics.ts';
-import { type FeedSubscription, subscribeRevocationFeed } from './pipeline/revocation-feed.ts';
-import { RevocationList } from './pipeline/revocation-list.ts';
-import { createSharedJwksFetch } from './pipeline/shared-jwks-cache.ts';
-import { openSharedRedis, type SharedRedis } from './pipeline/shared-redis.ts';
-import { createUpgradeHandler } from './upgrade.ts';
+import { type FeedSubscription, subscribeRevocationFeed } from './state/revocation-feed.ts';
+import { RevocationList } from './state/revocation-list.ts';
+import { createSharedJwksFetch } from './state/shared-jwks-cache.ts';
+import { openSharedRedis, type SharedRedis } from './state/shared-redis.ts';
 
 export interface GatewayOptions {
   readonly configFile: string;
@@ -49,6 +53,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   let redis: SharedRedis | null = null;
   // With redis.jwks_cache, every verifier this gateway compiles fetches keys through Redis.
   let jwksFetch: ReturnType<typeof createSharedJwksFetch> | null = null;
+  // Client and upstream connections are fitted under it (planConnections); read once, at start.
+  const openFileLimit = readOpenFileLimit();
   const compile = () => {
     const config = readConfig(options.configFile, options.env);
     const opened = redis === null && config.gateway.redis !== undefined;
@@ -75,6 +81,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     try {
       return compileGateway(config, {
         file: options.configFile,
+        openFileLimit,
         revocations,
         redis,
         ...(jwksFetch ? { fetch: jwksFetch } : {}),
@@ -125,10 +132,18 @@ export function createGateway(options: GatewayOptions): Gateway {
   let inFlight = 0;
   let drained: (() => void) | null = null;
   const handle = createRequestHandler({ current: () => current, log, metrics, now: Date.now });
-  // Bodies may stream for long (no overall request deadline), but headers must arrive within 30 s
-  // and a connection idle for 2 minutes is closed: a slow client cannot hold sockets for ever.
+  const limits = () => current.limits;
+  // Bodies may stream for long (no overall request deadline: the body deadline and rate apply),
+  // headers must arrive within limits.headers_timeout. Node checks that deadline only every
+  // connectionsCheckingInterval (30 s by default, so a 30 s timeout fired at up to 60 s): checked
+  // every second here, which costs one walk of the connections being read.
   const server = createServer(
-    { maxHeaderSize: 16 * 1024, requestTimeout: 0, headersTimeout: 30_000 },
+    {
+      maxHeaderSize: 16 * 1024,
+      requestTimeout: 0,
+      headersTimeout: current.limits.headersTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, Math.max(100, current.limits.headersTimeoutMs / 2)),
+    },
     (req, res) => {
       inFlight++;
       const release = hold(current);
@@ -137,34 +152,88 @@ export function createGateway(options: GatewayOptions): Gateway {
         release();
         if (inFlight === 0 && drained) drained();
       });
-      handle(req, res).catch((err: unknown) => {
-        log.error({ err }, 'request handler failed');
-        if (!res.headersSent)
-          res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"ERR_INTERNAL"}');
-        else res.destroy();
-      });
+      handle(req, res);
     },
   );
   const upgrade = createUpgradeHandler(() => current, log, metrics);
-  server.setTimeout(120_000, (socket) => socket.destroy());
-  server.maxConnections = 20_000;
+  // A connection idle (either way) for limits.idle_timeout is closed.
+  server.on('timeout', (socket: Socket) => socket.destroy());
+  const applyLimits = (g: CompiledGateway) => {
+    server.headersTimeout = g.limits.headersTimeoutMs;
+    server.timeout = g.limits.idleTimeoutMs;
+    server.maxConnections = g.connections.maxConnections;
+  };
+  applyLimits(current);
+  const guard = guardConnections(server, limits, (limit) => metrics.limitReached(limit));
+  // Past maxConnections node closes the new connection at once; count it.
+  server.on('drop', () => metrics.limitReached('max_connections'));
+  metrics.setConnectionSource(
+    () =>
+      new Promise((resolve) =>
+        server.getConnections((_err, open) => resolve({ open: open ?? 0, max: server.maxConnections })),
+      ),
+  );
+  metrics.setUpstreamSource(() =>
+    [...current.pools.gates()].map(([origin, { gate }]) => ({
+      origin,
+      active: gate.active,
+      waiting: gate.waiting,
+    })),
+  );
   server.on('upgrade', (req, socket, head) => {
-    const release = hold(current);
-    void upgrade(req, socket, head).finally(release);
+    // Held until the socket closes: never a pool closed under a handshake in progress.
+    socket.once('close', hold(current));
+    upgrade(req, socket, head);
   });
+  // CONNECT goes through the same pipeline, which refuses it (no route takes it: no tunnels).
+  server.on('connect', (req, socket, head) => upgrade(req, socket, head));
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    // Malformed HTTP and oversized headers: node answers 400/431 here; never a stack trace.
+    // Malformed HTTP, oversized headers, headers too slow: node hands them here (nothing reached
+    // a route); a short answer, never a stack trace.
     if (!socket.writable) return socket.destroy();
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+      metrics.limitReached('headers_timeout');
+      const body = JSON.stringify({
+        error: 'ERR_HEADERS_TIMEOUT',
+        message: 'The request headers did not arrive in time',
+      });
+      return socket.end(
+        `HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+    }
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
     socket.end(
       `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`,
     );
   });
   const admin = createAdminServer({
-    verifier: () => current.verifier,
-    metrics,
-    revocations,
-    redis: () => redis,
+    async readiness() {
+      let providers = current.verifier.status();
+      if (!Object.values(providers).every((p) => p.ready)) providers = await current.verifier.load();
+      const r = redis as SharedRedis | null;
+      // Redis down with on_failure open still serves: it is reported, not a reason to be unready.
+      const ready = Object.values(providers).every((p) => p.ready) && r?.refusing !== true;
+      return { ready, body: { providers, ...(r !== null ? { redis: r.status() } : {}) } };
+    },
+    metrics: async () => ({
+      contentType: metrics.registry.contentType,
+      body: await metrics.registry.metrics(),
+    }),
+    revoked: () => revocations.list(),
+    async revoke(jti, exp) {
+      revocations.add(jti, exp);
+      const r = redis as SharedRedis | null;
+      if (r === null) return;
+      try {
+        await r.publish(jti, exp);
+      } catch (cause) {
+        // Enforced here already; the other replicas did not hear of it.
+        throw new GatewayError('ERR_REDIS_UNAVAILABLE', {
+          cause,
+          detail: 'Revoked on this gateway only: Redis is unreachable; retry to reach the other replicas',
+        });
+      }
+    },
   });
   let watcher: ReturnType<typeof watch> | null = null;
   let reloadTimer: NodeJS.Timeout | null = null;
@@ -180,6 +249,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     const old = current;
     current = next;
     bindCache(next);
+    applyLimits(next);
     if (next.listen.port !== old.listen.port || next.listen.host !== old.listen.host) {
       log.warn('listen address changes take effect on restart');
     }
@@ -215,19 +285,30 @@ export function createGateway(options: GatewayOptions): Gateway {
       if (options.watch) {
         const name = basename(options.configFile);
         watcher = watch(dirname(options.configFile), (_event, file) => {
-          if (file !== name) return;
+          // `..data`: a Kubernetes ConfigMap volume is updated by swapping that link to a new
+          // folder (the kubelet's atomic writer); the configuration file itself never changes.
+          if (file !== name && file !== '..data') return;
           if (reloadTimer) clearTimeout(reloadTimer);
           reloadTimer = setTimeout(() => void reload(), 150);
         });
       }
       log.info(
-        { listen: `${current.listen.host}:${port}`, admin: adminPort, routes: current.routes.length },
+        {
+          listen: `${current.listen.host}:${port}`,
+          admin: adminPort,
+          routes: current.routes.length,
+          max_connections: current.connections.maxConnections,
+          upstream_connections: current.connections.upstreamConnections,
+          open_file_limit: Number.isFinite(openFileLimit) ? openFileLimit : null,
+        },
         'gateway ready',
       );
       return { port, adminPort };
     },
     async close(graceMs = 10_000) {
       watcher?.close();
+      guard.close();
+      handle.close();
       feed?.close();
       if (reloadTimer) clearTimeout(reloadTimer);
       unrevoke();

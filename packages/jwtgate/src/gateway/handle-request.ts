@@ -1,11 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { VerifiedToken } from '@jwtgate/verify';
+import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import type { CompiledGateway } from './config/compile-gateway.ts';
-import type { GatewayError } from './errors.ts';
+import type { CompiledGateway, CompiledRoute } from './config/compile-gateway.ts';
+import { GatewayError } from './errors.ts';
+import { watchBodyDeadlines } from './limits/body-deadlines.ts';
 import type { GatewayMetrics } from './observe/metrics.ts';
+import { createOutcomeRecorder } from './observe/record-outcome.ts';
 import { classifyUpstreamError, forward, isConnectFailure } from './pipeline/forward.ts';
-import { type Denial, prepareUpstream, requestIdOf } from './pipeline/prepare-upstream.ts';
+import { hasBody, readBody } from './pipeline/read-body.ts';
+import { type Denial, RequestState } from './pipeline/request-state.ts';
+import { type Continuation, PIPELINE, runPipeline } from './pipeline/run-pipeline.ts';
+import { release, tryAdmit, waitForAdmission } from './upstream/upstream-gate.ts';
+import type { Target } from './upstream/upstream-targets.ts';
 
 export interface HandlerContext {
   readonly current: () => CompiledGateway;
@@ -27,99 +33,143 @@ function sendJson(res: ServerResponse, status: number, headers: Record<string, s
   res.end(JSON.stringify(body));
 }
 
-function hasBody(req: IncomingMessage): boolean {
-  const length = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
-}
-
-/** The path without its query: a query may carry a token, and logs never do. */
-function logPath(req: IncomingMessage): string {
-  const url = req.url ?? '/';
-  const q = url.indexOf('?');
-  return q === -1 ? url : url.slice(0, q);
+export interface RequestHandler {
+  (req: IncomingMessage, res: ServerResponse): void;
+  /** Stops the body-deadline sweep. */
+  close(): void;
 }
 
 /**
- * One request through the pipeline (prepareUpstream: match, authenticate, authorize, rate
- * limit, identity headers), then forwarded. Every outcome is logged once with its reason code.
+ * Plain requests: the pipeline (runPipeline), then the body (readBody), a place at the upstream
+ * (upstream-gate) and forward. Every outcome is logged and counted once (createOutcomeRecorder)
+ * with its reason code.
  */
-export function createRequestHandler(ctx: HandlerContext) {
+export function createRequestHandler(ctx: HandlerContext): RequestHandler {
   const { log, metrics, now } = ctx;
+  const record = createOutcomeRecorder(log, metrics);
 
-  function finish(
-    req: IncomingMessage,
-    route: string,
-    status: number,
-    reason: string,
-    started: number,
-    requestId: string,
-    verified: VerifiedToken | undefined,
-  ) {
-    metrics.request(route, status);
-    log.info({
-      request_id: requestId,
-      method: req.method,
-      path: logPath(req),
-      route,
-      status,
-      reason,
-      sub: verified?.claims.sub,
-      latency_ms: Math.round((performance.now() - started) * 100) / 100,
-    });
+  function answer(s: RequestState, err: GatewayError) {
+    const res = s.res as ServerResponse;
+    const headers: Record<string, string> = { ...err.headers, 'x-request-id': s.requestId };
+    // A body the client is still sending would have to be read and thrown away: close instead.
+    if (!s.req.complete && hasBody(s.req)) headers.connection = 'close';
+    sendJson(res, err.status, headers, { error: err.code, message: err.message, request_id: s.requestId });
   }
 
-  function deny(req: IncomingMessage, res: ServerResponse, d: Denial, started: number, requestId: string) {
-    if (d.cause !== undefined)
-      log.error({ request_id: requestId, err: d.cause }, 'verification failed unexpectedly');
-    // A body the client is still sending would be read and thrown away: close instead.
-    const headers = hasBody(req) ? { ...d.headers, connection: 'close' } : d.headers;
-    sendJson(res, d.status, headers, d.body);
-    metrics.decision('deny', d.reason);
-    finish(req, d.route, d.status, d.reason, started, requestId, d.verified);
-  }
-
-  return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const started = performance.now();
-    const requestId = requestIdOf(req);
-    const prepared = await prepareUpstream(req, ctx.current(), requestId, now);
-    if (!prepared.ok) return deny(req, res, prepared, started, requestId);
-    const { route, verified, target } = prepared;
-    if (route.authenticate !== null) metrics.decision('allow', 'OK');
-    const sent = performance.now();
-    try {
-      const status = await forward(req, res, {
-        target,
-        method: req.method ?? 'GET',
-        path: prepared.path,
-        headers: prepared.headers,
-        timeoutMs: route.timeoutMs,
-        maxBodyBytes: route.maxBodyBytes,
-        requestId,
-      });
-      metrics.upstream(route.name, (performance.now() - sent) / 1000);
-      finish(req, route.name, status, 'OK', started, requestId, verified);
-    } catch (error) {
-      if (res.destroyed && !res.writableFinished) {
-        // The client left first (nginx logs this as 499): nothing to answer, the upstream is fine.
-        finish(req, route.name, 499, 'CLIENT_CLOSED', started, requestId, verified);
-        return;
-      }
-      if (isConnectFailure(error)) route.upstream.markDown(target, now());
-      const err: GatewayError = classifyUpstreamError(error);
-      if (res.headersSent) {
-        // The response had started: the only honest signal left is to cut the connection.
-        res.destroy();
-        finish(req, route.name, res.statusCode, 'ERR_UPSTREAM_ABORTED', started, requestId, verified);
-        return;
-      }
-      const headers: Record<string, string> = { ...err.headers, 'x-request-id': requestId };
-      if (err.code === 'ERR_BODY_TOO_LARGE') headers.connection = 'close';
-      sendJson(res, err.status, headers, { error: err.code, message: err.message, request_id: requestId });
+  function failed(s: RequestState, error: unknown, target: Target) {
+    const res = s.res as ServerResponse;
+    const route = s.route as CompiledRoute;
+    if (s.recorded) {
+      // Answered already (the body deadline): what is left is to let go of the connection.
+      if (!res.writableFinished) res.destroy();
+      return;
+    }
+    if (res.destroyed && !res.writableFinished) {
+      // The client left first (nginx logs this as 499): nothing to answer, the upstream is fine.
+      return record.finished(s, 499, 'CLIENT_CLOSED');
+    }
+    if (isConnectFailure(error)) route.upstream.markDown(target, now());
+    const err: GatewayError = classifyUpstreamError(error);
+    if (res.headersSent) {
+      // The response had started: the only honest signal left is to cut the connection.
+      res.destroy();
+      return record.finished(s, res.statusCode, 'ERR_UPSTREAM_ABORTED');
+    }
+    answer(s, err);
+    if (!(error instanceof GatewayError))
       log.warn(
-        { request_id: requestId, route: route.name, code: (error as { code?: string })?.code },
+        { request_id: s.requestId, route: route.name, code: (error as { code?: string })?.code },
         err.message,
       );
-      finish(req, route.name, err.status, err.code, started, requestId, verified);
+    record.finished(s, err.status, err.code);
+  }
+
+  function send(s: RequestState, target: Target, body: Buffer | Readable | null) {
+    const route = s.route as CompiledRoute;
+    const sent = performance.now();
+    forward(s, target, body).then(
+      (status) => {
+        release(route.gate, target.gate);
+        metrics.upstream(route.name, (performance.now() - sent) / 1000);
+        record.finished(s, status, 'OK');
+      },
+      (error: unknown) => {
+        release(route.gate, target.gate);
+        failed(s, error, target);
+      },
+    );
+  }
+
+  /** Takes a place at the upstream (waiting for one if need be), then sends. */
+  function admit(s: RequestState, target: Target, body: Buffer | Readable | null) {
+    const route = s.route as CompiledRoute;
+    if (tryAdmit(route.gate, target.gate)) return send(s, target, body);
+    const res = s.res as ServerResponse;
+    const left = new AbortController();
+    const onClose = () => left.abort(Object.assign(new Error('client closed'), { code: 'ECONNRESET' }));
+    res.once('close', onClose);
+    waitForAdmission(route.gate, target.gate, s.g.limits.upstreamQueueTimeoutMs, left.signal).then(
+      () => {
+        res.off('close', onClose);
+        if (res.destroyed) {
+          release(route.gate, target.gate);
+          return failed(s, new Error('client closed'), target);
+        }
+        send(s, target, body);
+      },
+      (error: unknown) => {
+        res.off('close', onClose);
+        failed(s, error, target);
+      },
+    );
+  }
+
+  const deadlines = watchBodyDeadlines((s) => {
+    if (s.recorded) return;
+    const res = s.res as ServerResponse;
+    const socket = s.req.socket;
+    if (!res.headersSent && !res.destroyed) {
+      answer(s, new GatewayError('ERR_BODY_TIMEOUT'));
+      res.once('finish', () => socket.destroy());
+    } else socket.destroy();
+    record.finished(s, 408, 'ERR_BODY_TIMEOUT');
+  }, now);
+
+  const k: Continuation = {
+    pass(s) {
+      const route = s.route as CompiledRoute;
+      record.allowed(s);
+      const target = route.upstream.pick(now());
+      s.target = target;
+      if (!hasBody(s.req)) return admit(s, target, null);
+      deadlines.watch(s);
+      readBody(s).then(
+        (body) => admit(s, target, body),
+        (error: unknown) => failed(s, error, target),
+      );
+    },
+    deny(s, d: Denial) {
+      // A body the client is still sending would be read and thrown away: close instead.
+      const headers = hasBody(s.req) ? { ...d.headers, connection: 'close' } : d.headers;
+      sendJson(s.res as ServerResponse, d.status, headers, d.body);
+      record.denied(s, d);
+    },
+    fail(s, err) {
+      log.error({ err }, 'request handler failed');
+      const res = s.res as ServerResponse;
+      if (!res.headersSent)
+        res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"ERR_INTERNAL"}');
+      else res.destroy();
+    },
+  };
+
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const s = new RequestState(req, res, null, ctx.current(), now);
+    try {
+      runPipeline(PIPELINE, s, k);
+    } catch (err) {
+      k.fail(s, err);
     }
   };
+  return Object.assign(handle, { close: () => deadlines.close() });
 }

@@ -1,13 +1,14 @@
 import cluster, { type Worker } from 'node:cluster';
-import { createServer } from 'node:http';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { AggregatorRegistry } from 'prom-client';
+import { createAdminServer } from './admin-server.ts';
 import { compileGateway } from './config/compile-gateway.ts';
 import { readConfig } from './config/read-config.ts';
 import { createGateway } from './create-gateway.ts';
-import { publishRevocation } from './pipeline/redis-revocations.ts';
-import { RevocationList } from './pipeline/revocation-list.ts';
+import { GatewayError } from './errors.ts';
+import { publishRevocation } from './state/redis-revocations.ts';
+import { RevocationList } from './state/revocation-list.ts';
 
 export interface RunOptions {
   readonly config: string;
@@ -136,62 +137,34 @@ async function runPrimary(options: RunOptions): Promise<void> {
 
   if (probe.admin) {
     const aggregator = new AggregatorRegistry();
-    const admin = createServer(async (req, res) => {
-      const path = (req.url ?? '/').split('?')[0];
-      const send = (status: number, body: unknown) =>
-        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-      if (req.method === 'GET' && path === '/healthz') return send(200, { status: 'ok' });
-      if (req.method === 'GET' && path === '/readyz') {
-        const ok = ready.size === options.workers;
-        return send(ok ? 200 : 503, {
-          status: ok ? 'ready' : 'not ready',
-          workers: ready.size,
-          expected: options.workers,
-        });
-      }
-      if (req.method === 'GET' && path === '/metrics') {
-        let body: string;
+    const admin = createAdminServer({
+      readiness: async () => ({
+        ready: ready.size === options.workers,
+        body: { workers: ready.size, expected: options.workers },
+      }),
+      async metrics() {
         try {
-          body = await aggregator.clusterMetrics();
-        } catch (err) {
+          return { contentType: aggregator.contentType, body: await aggregator.clusterMetrics() };
+        } catch (cause) {
           // A worker that does not answer (prom-client gives up after 5 s) must not crash the primary.
-          log.warn({ err }, 'metrics aggregation failed');
-          return send(503, { error: 'ERR_METRICS_UNAVAILABLE' });
+          log.warn({ err: cause }, 'metrics aggregation failed');
+          throw new GatewayError('ERR_METRICS_UNAVAILABLE', { cause });
         }
-        return void res.writeHead(200, { 'content-type': aggregator.contentType }).end(body);
-      }
-      if (path === '/revocations' && req.method === 'POST') {
-        let text = '';
-        for await (const c of req) {
-          text += c;
-          if (text.length > 16384) return send(413, { error: 'ERR_BODY_TOO_LARGE' });
-        }
-        let body: { jti?: unknown; exp?: unknown };
+      },
+      revoked: () => revocations.list(),
+      async revoke(jti, exp) {
+        revocations.add(jti, exp);
+        for (const w of workers()) w.send({ type: 'revoke', jti, exp });
+        if (publisher === null || probe.redis === null) return;
         try {
-          body = JSON.parse(text);
-        } catch {
-          return send(400, { error: 'ERR_INVALID_REQUEST' });
+          await publishRevocation(publisher, probe.redis.prefix, jti, exp);
+        } catch (cause) {
+          throw new GatewayError('ERR_REDIS_UNAVAILABLE', {
+            cause,
+            detail: 'Revoked on these workers only: Redis is unreachable; retry to reach the other replicas',
+          });
         }
-        if (
-          typeof body?.jti !== 'string' ||
-          body.jti === '' ||
-          typeof body.exp !== 'number' ||
-          !Number.isFinite(body.exp)
-        )
-          return send(400, { error: 'ERR_INVALID_REQUEST' });
-        revocations.add(body.jti, body.exp);
-        for (const w of workers()) w.send({ type: 'revoke', jti: body.jti, exp: body.exp });
-        if (publisher !== null && probe.redis !== null) {
-          try {
-            await publishRevocation(publisher, probe.redis.prefix, body.jti, body.exp);
-          } catch {
-            return send(503, { error: 'ERR_REDIS_UNAVAILABLE' });
-          }
-        }
-        return void res.writeHead(204).end();
-      }
-      if (path === '/revocations' && req.method === 'GET') return send(200, { revoked: revocations.list() });
-      send(404, { error: 'ERR_ROUTE_NOT_FOUND' });
+      },
     });
     await new Promise<void>((resolve) => admin.listen(probe.admin?.port, probe.admin?.host, resolve));
   }

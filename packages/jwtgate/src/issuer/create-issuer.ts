@@ -341,6 +341,34 @@ export function createIssuer(options: IssuerOptions, deps: IssuerDeps): Issuer {
     return answerPreflight(req, res, methods, (origin) => store.clients.hasWebOrigin(origin));
   }
 
+  /**
+   * Whether to send this replica traffic: the store answers (within 2 s) and a signing key is
+   * loaded. Redis is reported, not required: without it the issuer keeps issuing and relays the
+   * revocations once it is back.
+   */
+  async function readiness(): Promise<{ status: string; store: string; keys: number; redis?: string }> {
+    let timer: NodeJS.Timeout | undefined;
+    const storeState = await Promise.race([
+      store.revocations.isRevoked('jwtgate-readiness-probe').then(() => 'up'),
+      new Promise<string>((resolve) => {
+        timer = setTimeout(() => resolve('down'), 2000);
+      }),
+    ]).catch(() => 'down');
+    clearTimeout(timer);
+    let published = 0;
+    try {
+      published = keys.snapshot().records.length;
+    } catch {
+      // not started yet
+    }
+    return {
+      status: storeState === 'up' && published > 0 ? 'ready' : 'not ready',
+      store: storeState,
+      keys: published,
+      ...(relay === null ? {} : { redis: relay.up ? 'up' : 'down' }),
+    };
+  }
+
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -373,6 +401,10 @@ export function createIssuer(options: IssuerOptions, deps: IssuerDeps): Issuer {
         status: 'ok',
         ...(relay === null ? {} : { redis: relay.up ? 'up' : 'down' }),
       });
+    if (path === '/readyz' && method === 'GET') {
+      const ready = await readiness();
+      return sendJson(res, ready.status === 'ready' ? 200 : 503, ready);
+    }
     if (tutorial !== null && path === '/') return tutorial(req, res);
     if (path === '/revocations' && method === 'GET') {
       const params = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));

@@ -9,6 +9,10 @@ export const ISSUER_ERROR_CODES = {
   ERR_ISSUER_CONFIG: { status: 500, message: 'The issuer configuration is invalid' },
   ERR_CLIENT_INVALID: { status: 400, message: 'The client definition is invalid' },
   ERR_CLIENT_NOT_FOUND: { status: 404, message: 'No such client' },
+  ERR_CLIENT_KEY_INVALID: {
+    status: 400,
+    message: 'A public key of the client is not accepted (weak, private, symmetric or unsupported)',
+  },
   ERR_CLIENT_EXISTS: { status: 409, message: 'A client with this id already exists' },
   ERR_USER_INVALID: { status: 400, message: 'The user definition is invalid' },
   ERR_USER_NOT_FOUND: { status: 404, message: 'No such user' },
@@ -17,6 +21,7 @@ export const ISSUER_ERROR_CODES = {
   ERR_FACTOR_NOT_FOUND: { status: 404, message: 'No such sign-in factor' },
   ERR_ADMIN_UNAUTHORIZED: { status: 401, message: 'The admin credential is missing or wrong' },
   ERR_ADMIN_REQUEST_INVALID: { status: 400, message: 'The admin request is invalid' },
+  ERR_ADMIN_PATH_INVALID: { status: 400, message: 'The admin request path is malformed' },
   ERR_ADMIN_NOT_FOUND: { status: 404, message: 'No such admin endpoint' },
   ERR_STORE_UNAVAILABLE: { status: 503, message: 'The store is unreachable; retry shortly' },
 } as const;

@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { CodedError, EXIT } from '../lib/coded-error.ts';
 
 // Secrets the issuer must read back (private signing keys, users' TOTP secrets) are encrypted at
 // rest with AES-256-GCM under a key encryption key (KEK) from the environment, so a copied
@@ -6,6 +7,19 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 // AAD): a ciphertext of one cannot be passed off as the other.
 
 export const KEY_ENCRYPTION_KEY_ENV = 'JWTGATE_KEY_ENCRYPTION_KEY';
+
+/**
+ * The stored private keys and the key encryption key do not go together: the key is missing,
+ * malformed or wrong, or a stored key is damaged. A configuration problem (the CLI exits 78), never
+ * with key material in the message.
+ */
+export class KeyEncryptionError extends CodedError {
+  readonly code = 'ERR_KEY_ENCRYPTION';
+
+  constructor(message: string) {
+    super(message, { status: 500, exitCode: EXIT.config });
+  }
+}
 
 const PREFIX = 'enc:v1:';
 const IV_BYTES = 12;
@@ -58,10 +72,10 @@ export function encryptAtRest(text: string, kek: Buffer | null, purpose: SecretP
 export function decryptAtRest(stored: string, kek: Buffer | null, purpose: SecretPurpose): string {
   if (!stored.startsWith('enc:')) return stored;
   if (!stored.startsWith(PREFIX)) {
-    throw new Error(`jwtgate: a ${purpose.what} is encrypted in an unknown format (expected enc:v1)`);
+    throw new KeyEncryptionError(`a ${purpose.what} is encrypted in an unknown format (expected enc:v1)`);
   }
   if (kek === null) {
-    throw new Error(`jwtgate: a ${purpose.what} is encrypted, but ${KEY_ENCRYPTION_KEY_ENV} is not set`);
+    throw new KeyEncryptionError(`a ${purpose.what} is encrypted, but ${KEY_ENCRYPTION_KEY_ENV} is not set`);
   }
   assertKekLength(kek);
   const parts = stored.slice(PREFIX.length).split('.');
@@ -72,7 +86,9 @@ export function decryptAtRest(stored: string, kek: Buffer | null, purpose: Secre
     tag?.length !== TAG_BYTES ||
     ciphertext === undefined
   ) {
-    throw new Error(`jwtgate: a stored ${purpose.what} is malformed (enc:v1 needs <iv>.<tag>.<ciphertext>)`);
+    throw new KeyEncryptionError(
+      `a stored ${purpose.what} is malformed (enc:v1 needs <iv>.<tag>.<ciphertext>)`,
+    );
   }
   try {
     // authTagLength pins the tag to 16 bytes: GCM would otherwise accept a truncated tag.
@@ -81,8 +97,8 @@ export function decryptAtRest(stored: string, kek: Buffer | null, purpose: Secre
     decipher.setAuthTag(tag);
     return Buffer.concat([decipher.update(ciphertext), decipher.final()]).toString('utf8');
   } catch {
-    throw new Error(
-      `jwtgate: cannot decrypt a ${purpose.what}: wrong ${KEY_ENCRYPTION_KEY_ENV}, or the stored value was altered`,
+    throw new KeyEncryptionError(
+      `cannot decrypt a ${purpose.what}: wrong ${KEY_ENCRYPTION_KEY_ENV}, or the stored value was altered`,
     );
   }
 }
@@ -100,7 +116,7 @@ export function loadKeyEncryptionKey(env: NodeJS.ProcessEnv = process.env): Buff
   if (kek === null || kek.length !== KEK_BYTES) {
     // The length, never the value, so the message is safe to log.
     const got = kek === null ? 'text that is not base64' : `${kek.length} bytes`;
-    throw new Error(
+    throw new KeyEncryptionError(
       `${KEY_ENCRYPTION_KEY_ENV} must be base64 or base64url of exactly ${KEK_BYTES} bytes, got ${got} ` +
         '(generate one with: openssl rand -base64 32)',
     );
@@ -110,6 +126,6 @@ export function loadKeyEncryptionKey(env: NodeJS.ProcessEnv = process.env): Buff
 
 function assertKekLength(kek: Buffer): void {
   if (kek.length !== KEK_BYTES) {
-    throw new Error(`jwtgate: the key encryption key must be ${KEK_BYTES} bytes, got ${kek.length}`);
+    throw new KeyEncryptionError(`the key encryption key must be ${KEK_BYTES} bytes, got ${kek.length}`);
   }
 }

@@ -169,6 +169,43 @@ describe('jwtgate demo', () => {
   });
 });
 
+describe('jwtgate demo on every address (JWTGATE_HOST=0.0.0.0, as in the container image)', () => {
+  it('listens on 0.0.0.0, names the issuer by a loopback URL, and the gateway verifies its tokens', async () => {
+    const [a, b] = [await freePort(), await freePort()];
+    const dataDir = mkdtempSync(join(tmpdir(), 'jwtgate-demo-any-'));
+    const d = startDemo([`--issuer-port=${a}`, `--gateway-port=${b}`, `--data-dir=${dataDir}`], {
+      JWTGATE_HOST: '0.0.0.0',
+    });
+    try {
+      await d.ready;
+      const meta = (await (
+        await fetch(`http://127.0.0.1:${a}/.well-known/oauth-authorization-server`)
+      ).json()) as {
+        issuer: string;
+      };
+      assert.equal(meta.issuer, `http://127.0.0.1:${a}`);
+      const secret = readFileSync(join(dataDir, 'demo-client-secret'), 'utf8').trim();
+      const res = await fetch(`http://127.0.0.1:${a}/token`, {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${Buffer.from(`demo-client:${secret}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: 'grant_type=client_credentials&resource=api://demo',
+      });
+      const { access_token } = (await res.json()) as { access_token: string };
+      const billing = await fetch(`http://127.0.0.1:${b}/billing`, {
+        headers: { authorization: `Bearer ${access_token}` },
+      });
+      assert.equal(billing.status, 200);
+      assert.match(d.output(), new RegExp(`TOKEN=\\$\\(curl -s http://localhost:${a}\\)`));
+    } finally {
+      d.child.kill('SIGTERM');
+      assert.equal(await d.exited, 0);
+    }
+  });
+});
+
 describe('jwtgate demo start-up errors', () => {
   it('refuses an empty or short SECRET_KEY and says how to set one', async () => {
     for (const secret of ['', 'unicorns']) {

@@ -1,6 +1,8 @@
 // End to end: operating `jwtgate gateway` — reload under load, draining on SIGTERM, --workers,
 // and start-up refusal of bad configuration files. Real processes on real ports.
 import assert from 'node:assert/strict';
+import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   type CorpKeys,
@@ -404,5 +406,44 @@ describe('jwtgate gateway --watch', { timeout: 60_000 }, () => {
     await sleep(600);
     assert.equal((await send(`${base}/watched`)).status, 200, 'the running config stays');
     assert.match(gw.output(), /reload refused/);
+  });
+});
+
+describe('jwtgate gateway --watch on a Kubernetes ConfigMap volume', { timeout: 60_000 }, () => {
+  const tmp = tempDir();
+  let f: Awaited<ReturnType<typeof fixture>>;
+  let gw: GatewayProcess;
+
+  after(async () => {
+    await gw?.stop();
+    await f?.close();
+    tmp.cleanup();
+  });
+
+  /**
+   * What the kubelet does to a ConfigMap volume (its atomic writer): the files live in a
+   * timestamped folder, `..data` links to it, and each key's file links through `..data`. An
+   * update writes a new folder, points `..data_tmp` at it and renames that over `..data`: the
+   * file the gateway was given never changes itself.
+   */
+  function publish(version: number, text: string): void {
+    const folder = `..2026_01_01_00_00_0${version}.${version}`;
+    mkdirSync(join(tmp.dir, folder));
+    writeFileSync(join(tmp.dir, folder, 'jwtgate.yaml'), text);
+    symlinkSync(folder, join(tmp.dir, '..data_tmp'));
+    renameSync(join(tmp.dir, '..data_tmp'), join(tmp.dir, '..data'));
+    if (version === 1) symlinkSync('..data/jwtgate.yaml', join(tmp.dir, 'jwtgate.yaml'));
+    else rmSync(join(tmp.dir, `..2026_01_01_00_00_0${version - 1}.${version - 1}`), { recursive: true });
+  }
+
+  it('reloads when the ConfigMap is updated (the ..data link swapped)', async () => {
+    f = await fixture();
+    publish(1, exampleConfig(f.ports));
+    gw = await startGateway(join(tmp.dir, 'jwtgate.yaml'), { args: ['--watch'] });
+    const base = `http://127.0.0.1:${f.ports.gateway}`;
+    assert.equal((await send(`${base}/watched`)).status, 404);
+    publish(2, exampleConfig(f.ports, publicRoute('watched', '/watched', f.ports.upstream1)));
+    await waitForStatus(`${base}/watched`, 200);
+    await gw.waitFor(/"msg":"configuration reloaded"/);
   });
 });

@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, request, type Server } from 'node:http';
-import { createServer as createNetServer, type Socket } from 'node:net';
+import { connect, createServer as createNetServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -392,8 +392,12 @@ export function tempDir(): {
   return {
     dir,
     write(name, text) {
+      // Written aside and renamed, as deployment tools do: a reload never reads a half-written
+      // file (one that did is refused and the running configuration kept, which a test counting
+      // reloads would take for a lost reload).
       const file = join(dir, name);
-      writeFileSync(file, text);
+      writeFileSync(`${file}.tmp`, text);
+      renameSync(`${file}.tmp`, file);
       return file;
     },
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
@@ -416,15 +420,20 @@ export interface GatewayProcess {
   stop(): Promise<number | null>;
 }
 
-export function spawnGateway(
-  configFile: string,
-  options: { args?: string[]; env?: NodeJS.ProcessEnv } = {},
-): GatewayProcess {
-  const child = spawn(
-    process.execPath,
-    ['--conditions=jwtgate-source', CLI, 'gateway', '-c', configFile, ...(options.args ?? [])],
-    { env: { ...process.env, SECRET_KEY: SECRET, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+export interface SpawnOptions {
+  args?: string[];
+  env?: NodeJS.ProcessEnv;
+  /** A command that runs the gateway, e.g. `['prlimit', '--nofile=512:512']`. */
+  prefix?: string[];
+}
+
+export function spawnGateway(configFile: string, options: SpawnOptions = {}): GatewayProcess {
+  const argv = ['--conditions=jwtgate-source', CLI, 'gateway', '-c', configFile, ...(options.args ?? [])];
+  const [command, ...before] = [...(options.prefix ?? []), process.execPath];
+  const child = spawn(command as string, [...before, ...argv], {
+    env: { ...process.env, SECRET_KEY: SECRET, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let output = '';
   child.stdout?.on('data', (d) => {
@@ -473,10 +482,7 @@ export function spawnGateway(
 }
 
 /** Spawns the gateway and waits for its "gateway ready" log line (stopping it if that never comes). */
-export async function startGateway(
-  configFile: string,
-  options: { args?: string[]; env?: NodeJS.ProcessEnv } = {},
-): Promise<GatewayProcess> {
+export async function startGateway(configFile: string, options: SpawnOptions = {}): Promise<GatewayProcess> {
   const g = spawnGateway(configFile, options);
   try {
     await g.waitFor(/"msg":"gateway ready"/);
@@ -511,4 +517,44 @@ export async function waitForStatus(url: string, status: number, timeoutMs = 10_
   throw new Error(
     `${url} did not answer ${status}; last: ${last instanceof Error ? last.message : `${last?.status} ${last?.body}`}`,
   );
+}
+
+// ---- raw sockets -----------------------------------------------------------------------------
+
+/**
+ * Writes `text` as is on a fresh connection (from `localAddress`, e.g. 127.0.0.2, when given) and
+ * resolves with everything the server sent until it closed, or until `timeoutMs`.
+ */
+export function rawRequest(
+  port: number,
+  text: string | Buffer,
+  options: { localAddress?: string; timeoutMs?: number } = {},
+): Promise<{ text: string; closed: boolean }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port, host: '127.0.0.1', localAddress: options.localAddress }, () =>
+      socket.write(text),
+    );
+    let out = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve({ text: out, closed: false });
+    }, options.timeoutMs ?? 5000);
+    socket.on('data', (d) => {
+      out += d;
+    });
+    socket.on('error', (err) => {
+      clearTimeout(timer);
+      if (out === '' && (err as NodeJS.ErrnoException).code !== 'ECONNRESET') reject(err);
+      else resolve({ text: out, closed: true });
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve({ text: out, closed: true });
+    });
+  });
+}
+
+/** The status code of a raw HTTP response, or 0. */
+export function rawStatus(text: string): number {
+  return Number(/^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1] ?? 0);
 }

@@ -59,10 +59,10 @@ describe('jwtgate clients | keys | tokens', () => {
     assert.match(text.stdout, /^ID\s+AUTH METHOD/);
   });
 
-  test('invalid definitions are refused with the field named', async () => {
+  test('invalid definitions are refused with the flag named (exit 2)', async () => {
     const noAudience = await cli('clients', 'add', 'x');
-    assert.equal(noAudience.code, 1);
-    assert.match(noAudience.stderr, /audiences: at least one/);
+    assert.equal(noAudience.code, 2);
+    assert.match(noAudience.stderr, /^jwtgate: --audience: at least one/);
     const reserved = await cli(
       'clients',
       'add',
@@ -72,7 +72,7 @@ describe('jwtgate clients | keys | tokens', () => {
       '--claim',
       'sub=admin',
     );
-    assert.match(reserved.stderr, /"sub" is set by the issuer/);
+    assert.match(reserved.stderr, /^jwtgate: --claim: "sub" is set by the issuer/);
     const dup = await cli('clients', 'add', 'billing', '--audience', 'https://a.example');
     assert.match(dup.stderr, /already exists/);
     const keyless = await cli(
@@ -84,7 +84,7 @@ describe('jwtgate clients | keys | tokens', () => {
       '--auth-method',
       'private_key_jwt',
     );
-    assert.match(keyless.stderr, /jwks: private_key_jwt needs/);
+    assert.match(keyless.stderr, /^jwtgate: --jwks-file: private_key_jwt needs/);
   });
 
   test('clients add --grant-type and --redirect-uri register a client users log in to', async () => {
@@ -122,8 +122,8 @@ describe('jwtgate clients | keys | tokens', () => {
       '--grant-type',
       'authorization_code',
     );
-    assert.equal(noRedirect.code, 1);
-    assert.match(noRedirect.stderr, /redirect URIs: authorization_code needs at least one/);
+    assert.equal(noRedirect.code, 2);
+    assert.match(noRedirect.stderr, /^jwtgate: --redirect-uri: authorization_code needs at least one/);
     const plainHttp = await cli(
       'clients',
       'add',
@@ -135,8 +135,8 @@ describe('jwtgate clients | keys | tokens', () => {
       '--redirect-uri',
       'http://app.example/callback',
     );
-    assert.equal(plainHttp.code, 1);
-    assert.match(plainHttp.stderr, /redirect URIs: "http:\/\/app.example\/callback" is not valid/);
+    assert.equal(plainHttp.code, 2);
+    assert.match(plainHttp.stderr, /^jwtgate: --redirect-uri: "http:\/\/app.example\/callback" is not valid/);
   });
 
   test('rotate-secret replaces the secret; remove deletes the client', async () => {

@@ -214,7 +214,7 @@ describe('restart on the same store', () => {
       assert.ok(!key?.privateJwk.includes('"d"'));
 
       issuer = startIssuerProcess([`--port=${port}`, `--store=${store}`, '--alg=EdDSA']);
-      assert.equal(await issuer.exited, 1);
+      assert.equal(await issuer.exited, 78, 'a configuration problem (ERR_KEY_ENCRYPTION)');
       assert.match(issuer.output(), /JWTGATE_KEY_ENCRYPTION_KEY is not set/);
 
       issuer = startIssuerProcess([`--port=${port}`, `--store=${store}`, '--alg=EdDSA'], {

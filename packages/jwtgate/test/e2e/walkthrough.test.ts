@@ -10,77 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { freePort, sleep } from './harness.ts';
+import { bashSession, markedBlocks, type ShellCommand } from './shell-blocks.ts';
 
 const ROOT = new URL('../../../../', import.meta.url).pathname;
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 /** Tutorial tokens live this long in the test, so step 4 sees one expire. */
 const TOKEN_LIFETIME = 3;
 
-interface Command {
-  readonly line: string;
-  /** The `# ...` lines after it, as a pattern; null: no output expected. */
-  readonly expected: RegExp | null;
-}
-
-/** The README's walkthrough blocks, each a list of commands with their expected output. */
-function walkthroughBlocks(readme: string): Command[][] {
-  const blocks = [...readme.matchAll(/<!-- walkthrough -->\n```sh\n([\s\S]*?)```/g)].map(
-    (m) => m[1] as string,
-  );
-  return blocks.map((block) => {
-    const commands: { line: string; comments: string[] }[] = [];
-    for (const line of block.split('\n')) {
-      if (line.trim() === '') continue;
-      if (line.startsWith('#')) commands.at(-1)?.comments.push(line.replace(/^# ?/, ''));
-      else commands.push({ line, comments: [] });
-    }
-    return commands.map(({ line, comments }) => ({
-      line,
-      expected:
-        comments.length === 0
-          ? null
-          : new RegExp(
-              `^${comments
-                .join('\n')
-                .split('...')
-                .map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-                .join('.*')}$`,
-            ),
-    }));
-  });
-}
-
-/** One bash session: variables set by a command stay for the next ones, as in a terminal. */
-function bashSession() {
-  const bash = spawn('bash', ['--noprofile', '--norc'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  bash.stdout.on('data', (d) => {
-    out += d;
-  });
-  bash.stderr.on('data', (d) => {
-    out += d;
-  });
-  let n = 0;
-  return {
-    async run(line: string, timeoutMs = 10_000): Promise<{ output: string; status: number }> {
-      const marker = `@@done-${++n}@@`;
-      out = '';
-      bash.stdin.write(`${line}\nprintf '\\n${marker} %d\\n' $?\n`);
-      const deadline = Date.now() + timeoutMs;
-      const end = new RegExp(`\\n?${marker} (\\d+)\\n`);
-      for (;;) {
-        const m = end.exec(out);
-        if (m) return { output: out.slice(0, m.index), status: Number(m[1]) };
-        if (Date.now() > deadline) throw new Error(`timed out running: ${line}\n${out}`);
-        await sleep(10);
-      }
-    },
-    close: () => bash.stdin.end(),
-  };
-}
-
 describe('the README walkthrough against `npm start`', () => {
-  const blocks = walkthroughBlocks(README);
+  const blocks = markedBlocks(README, 'walkthrough');
   const dataDir = mkdtempSync(join(tmpdir(), 'jwtgate-walkthrough-'));
   let demo: ChildProcess;
   let output = '';
@@ -130,7 +68,7 @@ describe('the README walkthrough against `npm start`', () => {
   });
 
   after(async () => {
-    shell.close();
+    await shell.close();
     if (demo.exitCode === null && demo.signalCode === null) {
       try {
         process.kill(-(demo.pid as number), 'SIGINT');
@@ -155,18 +93,7 @@ describe('the README walkthrough against `npm start`', () => {
   });
 
   /** Runs one block as written (ports and data folder substituted), checking each output. */
-  async function runBlock(index: number): Promise<string[]> {
-    const outputs: string[] = [];
-    for (const command of blocks[index] as Command[]) {
-      const { output: out, status } = await shell.run(adapt(command.line));
-      assert.equal(status, 0, `${command.line} exited with ${status}: ${out}`);
-      const text = out.replace(/\n$/, '');
-      if (command.expected === null) assert.equal(text, '', `${command.line} printed nothing`);
-      else assert.match(text, command.expected, command.line);
-      outputs.push(text);
-    }
-    return outputs;
-  }
+  const runBlock = (index: number) => shell.runBlock(blocks[index] as ShellCommand[], adapt);
 
   let tokenAt = 0;
 

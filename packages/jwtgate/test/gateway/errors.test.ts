@@ -13,12 +13,18 @@ const CODES = Object.keys(GATEWAY_ERROR_CODES) as GatewayErrorCode[];
 
 // Written out independently of src: a changed status, or a new code, must be a conscious change here.
 const EXPECTED: Record<GatewayErrorCode, number> = {
+  ERR_REQUEST_MALFORMED: 400,
   ERR_PATH_INVALID: 400,
+  ERR_METHOD_OVERRIDE: 400,
+  ERR_FORM_MALFORMED: 400,
+  ERR_HEADERS_TIMEOUT: 408,
+  ERR_BODY_TIMEOUT: 408,
   ERR_ROUTE_NOT_FOUND: 404,
   ERR_METHOD_NOT_ALLOWED: 405,
   ERR_BODY_TOO_LARGE: 413,
   ERR_RATE_LIMITED: 429,
   ERR_UPSTREAM_UNAVAILABLE: 502,
+  ERR_UPSTREAM_BUSY: 503,
   ERR_UPSTREAM_TIMEOUT: 504,
   ERR_REDIS_UNAVAILABLE: 503,
   ERR_CONFIG_INVALID: 500,
@@ -128,10 +134,7 @@ describe('docs/errors.md documents every gateway code', () => {
   });
 
   test('ERR_PATH_INVALID is what the pipeline answers for unsafe paths, with status 400', () => {
-    const source = readFileSync(
-      new URL('../../src/gateway/pipeline/prepare-upstream.ts', import.meta.url),
-      'utf8',
-    );
+    const source = readFileSync(new URL('../../src/gateway/pipeline/check-path.ts', import.meta.url), 'utf8');
     assert.match(source, /new GatewayError\('ERR_PATH_INVALID'\)/);
     assert.equal(GATEWAY_ERROR_CODES.ERR_PATH_INVALID.status, 400);
   });

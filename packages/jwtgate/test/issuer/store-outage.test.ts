@@ -123,6 +123,11 @@ else
               assertNoInternals(a);
             }
 
+            const ready = await call(`${url}/readyz`);
+            assert.equal(ready.status, 503, `/readyz: ${ready.status} ${ready.text}`);
+            assert.equal(JSON.parse(ready.text).store, 'down');
+            assert.equal((await call(`${url}/healthz`)).status, 200, 'alive while not ready');
+
             const feed = await call(`${url}/revocations?since=0`);
             assert.equal(feed.status, 503, `/revocations: ${feed.status} ${feed.text}`);
             assert.ok(Number(feed.headers.get('retry-after')) >= 1);
@@ -136,6 +141,7 @@ else
         console.log(`store ${how}: tokens issued again ${ms} ms after the store came back`);
         const feed = await call(`${url}/revocations?since=0`);
         assert.equal(feed.status, 200, feed.text);
+        assert.equal((await call(`${url}/readyz`)).status, 200, 'ready again');
         // The token issued before the outage is still good (introspection reads the store again).
         const check = await post('/token/introspection', `token=${issued}`);
         assert.equal(check.status, 200, check.text);

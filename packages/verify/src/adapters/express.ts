@@ -7,6 +7,18 @@ export interface AuthenticatedRequest extends RequestLike {
   auth?: VerifiedToken;
 }
 
+// Express's own Request type gets `auth` (express-serve-static-core's Request extends the global
+// Express.Request): importing this adapter is enough for `req.auth.claims` to type-check. It is
+// set only on routes behind the middleware, which answers for every request it does not pass.
+declare global {
+  namespace Express {
+    interface Request {
+      /** The verified token, set by `createExpressMiddleware`. */
+      auth: VerifiedToken;
+    }
+  }
+}
+
 /**
  * Express middleware: verifies the request's token and puts the result on `req.auth`, or answers
  * with the RFC 6750 response (401/403/400/503) and does not call `next`.

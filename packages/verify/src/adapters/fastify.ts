@@ -1,10 +1,23 @@
+// Types only (erased from the JavaScript): the module the augmentation below extends.
+import type {} from 'fastify';
 import type { VerifiedToken } from '../create-verifier.ts';
 import type { RequestLike } from '../extract-token.ts';
 import { compileGuard, type GuardOptions } from './guard.ts';
 
+// Fastify's own FastifyRequest gets `auth` once this adapter is imported (as @fastify/jwt adds
+// `user`): set in onRequest on the routes the plugin guards, which never run without it.
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The verified token, set by `jwtGatePlugin`. */
+    auth: VerifiedToken;
+  }
+}
+
 // Structural types: the adapter needs nothing from fastify at run time.
 interface FastifyRequestLike extends RequestLike {
   auth?: VerifiedToken | null;
+  /** node's request: Fastify's own has no `rawHeaders`. */
+  readonly raw?: { readonly rawHeaders?: readonly string[] };
 }
 interface FastifyReplyLike {
   code(status: number): FastifyReplyLike;
@@ -35,7 +48,14 @@ export async function jwtGatePlugin(fastify: FastifyInstanceLike, options: Guard
   if (!fastify.hasRequestDecorator('auth')) fastify.decorateRequest('auth', null);
   fastify.addHook('onRequest', async (request, reply) => {
     try {
-      request.auth = await guard.check(request);
+      // The raw header list shows a repeated Authorization line, which `headers` hides (node keeps
+      // the first): the core refuses it, as it does under Express and node:http.
+      const seen: RequestLike = {
+        headers: request.headers,
+        url: request.url,
+        rawHeaders: request.raw?.rawHeaders ?? request.rawHeaders,
+      };
+      request.auth = await guard.check(seen);
       return undefined;
     } catch (err) {
       const { status, headers, body } = guard.deny(err, request);

@@ -1,7 +1,8 @@
-// RFC 7515 2 and RFC 4648 5: base64url without padding. Node's decoder is lenient (it skips
-// unknown characters and ignores non-zero trailing bits), so the alphabet, the length and the
-// trailing bits are checked first: one byte string has exactly one accepted encoding.
-const ALPHABET = /^[A-Za-z0-9_-]*$/;
+// RFC 7515 2 and RFC 4648 5: base64url without padding, and one accepted encoding per byte
+// string. Node's decoder does the pass over the text; what it would let through is refused
+// around it. It reads '+' and '/' as '-' and '_'; it reads a UTF-16 code unit by its low byte
+// ('\u0141' as 'A'), so only ASCII text is decoded; it skips or stops at any other character,
+// which then leaves fewer than the ⌊3n/4⌋ bytes n digits carry; and it ignores the spare bits.
 
 function sextet(code: number): number {
   if (code >= 97) return code - 71; // a-z
@@ -11,17 +12,34 @@ function sextet(code: number): number {
   return 62; // '-'
 }
 
+/**
+ * The bytes `text` must decode to, or -1 when it cannot be canonical whatever it decodes to:
+ * a length of 1 modulo 4, '+' or '/', a code unit above 0x7f (UTF-8 longer than the string),
+ * or non-zero spare bits (2 chars carry 1 byte and 4 spare bits, 3 chars 2 bytes and 2).
+ */
+function expectedBytes(text: string): number {
+  const rest = text.length % 4;
+  if (rest === 1 || text.includes('+') || text.includes('/')) return -1;
+  if (Buffer.byteLength(text, 'utf8') !== text.length) return -1;
+  if (rest !== 0 && (sextet(text.charCodeAt(text.length - 1)) & (rest === 2 ? 0x0f : 0x03)) !== 0) return -1;
+  return (text.length * 3) >>> 2;
+}
+
+// Checks decode here and throw the bytes away, so a check allocates nothing.
+let scratch = Buffer.allocUnsafe(1024);
+
 /** True when `text` is canonical unpadded base64url. */
 export function isCanonicalBase64url(text: string): boolean {
-  const rest = text.length % 4;
-  if (rest === 1 || !ALPHABET.test(text)) return false;
-  if (rest === 0) return true;
-  const last = sextet(text.charCodeAt(text.length - 1));
-  // 2 chars carry 1 byte (4 spare bits), 3 chars carry 2 bytes (2 spare bits): spare bits must be 0.
-  return (last & (rest === 2 ? 0x0f : 0x03)) === 0;
+  const bytes = expectedBytes(text);
+  if (bytes < 0) return false;
+  if (scratch.length < bytes) scratch = Buffer.allocUnsafe(bytes);
+  return scratch.write(text, 0, bytes, 'base64url') === bytes;
 }
 
 /** Decodes canonical base64url, or returns undefined. */
 export function decodeBase64url(text: string): Buffer | undefined {
-  return isCanonicalBase64url(text) ? Buffer.from(text, 'base64url') : undefined;
+  const bytes = expectedBytes(text);
+  if (bytes < 0) return undefined;
+  const decoded = Buffer.from(text, 'base64url');
+  return decoded.length === bytes ? decoded : undefined;
 }

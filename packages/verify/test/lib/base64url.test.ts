@@ -33,6 +33,7 @@ describe('isCanonicalBase64url', () => {
         const s = a + b;
         const ok = isCanonicalBase64url(s);
         assert.equal(ok, oracle(s), s);
+        assert.equal(decodeBase64url(s) !== undefined, ok, s);
         if (ok) canonical2++;
       }
     // 2 characters carry 1 byte: exactly 256 of the 4096 strings are canonical.
@@ -44,6 +45,7 @@ describe('isCanonicalBase64url', () => {
           const s = a + b + c;
           const ok = isCanonicalBase64url(s);
           if (ok !== oracle(s)) assert.fail(`disagrees on ${s}`);
+          if ((decodeBase64url(s) !== undefined) !== ok) assert.fail(`decodeBase64url disagrees on ${s}`);
           if (ok) canonical3++;
         }
     // 3 characters carry 2 bytes: 65536 canonical strings.
@@ -125,5 +127,41 @@ describe('isCanonicalBase64url', () => {
       }
     }
     assert.ok(accepted > 100, `only ${accepted} canonical strings generated`);
+  });
+
+  test('every UTF-16 code unit, at every position of short texts, exactly as the oracle', () => {
+    // Node's decoder reads a code unit by its low byte ('\u0141' decodes as 'A') and skips what it
+    // does not know: each of the 65536 code units is tried in place of each character.
+    const texts = ['AQ', 'AAE', 'QUJD', 'QUJDRA', 'QUJDREU', 'QUJDREVG'];
+    for (const text of texts) {
+      for (let at = 0; at < text.length; at++) {
+        for (let unit = 0; unit <= 0xffff; unit++) {
+          const s = text.slice(0, at) + String.fromCharCode(unit) + text.slice(at + 1);
+          const decoded = decodeBase64url(s);
+          const ok = oracle(s);
+          if ((decoded !== undefined) !== ok) assert.fail(`disagrees on ${JSON.stringify(s)}`);
+          if (isCanonicalBase64url(s) !== ok)
+            assert.fail(`isCanonicalBase64url disagrees on ${JSON.stringify(s)}`);
+          if (decoded !== undefined && decoded.toString('base64url') !== s) assert.fail(`round trip ${s}`);
+        }
+      }
+    }
+    // The case that makes the ASCII check necessary: same length, same bytes as 'AUJD'.
+    assert.deepEqual(Buffer.from('\u0141UJD', 'base64url'), Buffer.from('AUJD', 'base64url'));
+    assert.equal(decodeBase64url('\u0141UJD'), undefined);
+    assert.equal(isCanonicalBase64url('\u0141UJD'), false);
+  });
+
+  test('long texts (an RSA-4096 signature and more) are checked whole', () => {
+    for (const n of [512, 1024, 3000]) {
+      const text = randomBytes(n).toString('base64url');
+      assert.equal(isCanonicalBase64url(text), true);
+      assert.deepEqual(decodeBase64url(text)?.toString('base64url'), text);
+      for (const at of [0, text.length >> 1, text.length - 1]) {
+        const bad = `${text.slice(0, at)}*${text.slice(at + 1)}`;
+        assert.equal(isCanonicalBase64url(bad), false, `${n} at ${at}`);
+        assert.equal(decodeBase64url(bad), undefined);
+      }
+    }
   });
 });

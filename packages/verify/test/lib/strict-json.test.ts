@@ -3,6 +3,64 @@ import { describe, test } from 'node:test';
 import { hasDuplicateMemberNames, parseJsonObject } from '../../src/lib/strict-json.ts';
 import { prng } from '../helpers/forge.ts';
 
+// Reference: a full parse that records names per object (the JSON.parse reviver sees merged objects,
+// so walk the text with a tiny recursive-descent parser instead).
+function reference(text: string): { dup: boolean; names: string[] } {
+  let i = 0;
+  let dup = false;
+  const all: string[] = [];
+  const ws = () => {
+    while (/\s/.test(text.charAt(i))) i++;
+  };
+  const str = (): string => {
+    const start = i;
+    i++;
+    while (text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
+    i++;
+    return JSON.parse(text.slice(start, i));
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      const seen = new Set<string>();
+      ws();
+      if (text[i] === '}') {
+        i++;
+        return;
+      }
+      for (;;) {
+        ws();
+        const name = str();
+        if (seen.has(name)) dup = true;
+        seen.add(name);
+        all.push(name);
+        ws();
+        i++; // ':'
+        value();
+        ws();
+        if (text[i++] === '}') return;
+      }
+    } else if (c === '[') {
+      i++;
+      ws();
+      if (text[i] === ']') {
+        i++;
+        return;
+      }
+      for (;;) {
+        value();
+        ws();
+        if (text[i++] === ']') return;
+      }
+    } else if (c === '"') str();
+    else while (i < text.length && !/[,\]}\s]/.test(text.charAt(i))) i++;
+  };
+  value();
+  return { dup, names: all };
+}
+
 describe('hasDuplicateMemberNames', () => {
   const cases: [string, boolean][] = [
     ['{}', false],
@@ -49,6 +107,15 @@ describe('hasDuplicateMemberNames', () => {
     ['{"constructor":1,"toString":2,"hasOwnProperty":3}', false],
     ['{"":1,"":2}', true],
     ['{"":1," ":2}', false],
+    // Strings that start with a colon (the quick bound counts them; the exact count decides).
+    ['{"a":":x","b":1}', false],
+    ['{"a":":x","a":1}', true],
+    ['{"a":" :x","b":[":",":"]}', false],
+    ['{"a":":","a":":"}', true],
+    ['{":":1,":":2}', true],
+    ['{":":1," :":2}', false],
+    ['{"u":"https://x:443","u":"y"}', true],
+    ['{"u":"https://x:443","v":"urn:a:b"}', false],
   ];
   for (const [json, expected] of cases) {
     test(`${JSON.stringify(json)} -> ${expected}`, () => {
@@ -70,63 +137,6 @@ describe('hasDuplicateMemberNames', () => {
       }
       const n = Math.floor(random() * 4);
       return `{${Array.from({ length: n }, () => `"${pick(names)}" : ${gen(depth + 1)}`).join(',')}}`;
-    };
-    // Reference: a full parse that records names per object (the JSON.parse reviver sees merged objects,
-    // so walk the text with a tiny recursive-descent parser instead).
-    const reference = (text: string): { dup: boolean; names: string[] } => {
-      let i = 0;
-      let dup = false;
-      const all: string[] = [];
-      const ws = () => {
-        while (/\s/.test(text.charAt(i))) i++;
-      };
-      const str = (): string => {
-        const start = i;
-        i++;
-        while (text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
-        i++;
-        return JSON.parse(text.slice(start, i));
-      };
-      const value = (): void => {
-        ws();
-        const c = text[i];
-        if (c === '{') {
-          i++;
-          const seen = new Set<string>();
-          ws();
-          if (text[i] === '}') {
-            i++;
-            return;
-          }
-          for (;;) {
-            ws();
-            const name = str();
-            if (seen.has(name)) dup = true;
-            seen.add(name);
-            all.push(name);
-            ws();
-            i++; // ':'
-            value();
-            ws();
-            if (text[i++] === '}') return;
-          }
-        } else if (c === '[') {
-          i++;
-          ws();
-          if (text[i] === ']') {
-            i++;
-            return;
-          }
-          for (;;) {
-            value();
-            ws();
-            if (text[i++] === ']') return;
-          }
-        } else if (c === '"') str();
-        else while (i < text.length && !/[,\]}\s]/.test(text.charAt(i))) i++;
-      };
-      value();
-      return { dup, names: all };
     };
     // Every member name JSON.parse actually produced, to spot V8 mis-decoding escaped names.
     const parsedNames = (value: unknown, out: string[] = []): string[] => {
@@ -153,6 +163,32 @@ describe('hasDuplicateMemberNames', () => {
     }
     t.diagnostic(`${dups} documents with duplicates, ${misparsed} mis-decoded by JSON.parse`);
     assert.ok(dups > 100 && dups < 2900, `unbalanced corpus: ${dups} duplicates`);
+  });
+});
+
+describe('hasDuplicateMemberNames without escapes: colons in strings, whitespace', () => {
+  test('agrees with the reference implementation on seeded random documents', () => {
+    const random = prng(11);
+    const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)] as T;
+    const names = ['a', 'b', ':', ' :', ':a', 'a:', 'x: y', ''];
+    const strings = ['":"', '" :"', '":a"', '"a:b"', '"::"', '"https://h:1/p"', '"a"', '" "'];
+    const ws = () => pick(['', '', '', ' ', '\n', '\t ', '\r\n']);
+    const gen = (depth: number): string => {
+      const r = random();
+      if (depth > 3 || r < 0.35) return pick([...strings, '1', '-0.5e3', 'null', 'true', '[]', '{}']);
+      const n = Math.floor(random() * 4);
+      if (r < 0.5) return `[${Array.from({ length: n }, () => ws() + gen(depth + 1) + ws()).join(',')}]`;
+      return `{${Array.from({ length: n }, () => `${ws()}"${pick(names)}"${ws()}:${ws()}${gen(depth + 1)}${ws()}`).join(',')}}`;
+    };
+    let dups = 0;
+    for (let k = 0; k < 5000; k++) {
+      const doc = gen(0);
+      assert.ok(!doc.includes('\\'));
+      const { dup } = reference(doc);
+      assert.equal(hasDuplicateMemberNames(doc), dup, JSON.stringify(doc));
+      if (dup) dups++;
+    }
+    assert.ok(dups > 100 && dups < 4900, `unbalanced corpus: ${dups} duplicates`);
   });
 });
 

@@ -10,6 +10,7 @@ import type { Command } from 'commander';
 import type { CompiledGateway } from '../../gateway/config/compile-gateway.ts';
 import type { GatewayConfig, RouteConfig } from '../../gateway/config/types.ts';
 import { ConfigError } from '../../gateway/errors.ts';
+import { createRecord } from '../../lib/own-record.ts';
 import { explainSteps, formatSteps, type StepResult } from '../explain-steps.ts';
 import { readToken } from '../read-input.ts';
 import { bad, bold, dim, ok, printJson } from '../terminal.ts';
@@ -48,7 +49,9 @@ function fakeRequest(
   token: string | undefined,
   sources: readonly TokenSource[],
 ) {
-  const headers: Record<string, string> = { host: 'jwtgate-check' };
+  // Header names come from the configuration: a record without a prototype holds any of them.
+  const headers = createRecord<string>();
+  headers.host = 'jwtgate-check';
   let url = path;
   if (token !== undefined) {
     for (const s of sources) {
@@ -242,7 +245,7 @@ export function registerCheckCommand(program: Command): void {
           : undefined;
       const { readConfig } = await import('../../gateway/config/read-config.ts');
       const { compileGateway } = await import('../../gateway/config/compile-gateway.ts');
-      const { RevocationList } = await import('../../gateway/pipeline/revocation-list.ts');
+      const { RevocationList } = await import('../../gateway/state/revocation-list.ts');
       let config: GatewayConfig;
       let g: CompiledGateway;
       try {
@@ -266,7 +269,7 @@ export function registerCheckCommand(program: Command): void {
                 g.routes
                   .map(
                     (r) =>
-                      `  ${r.name}: ${r.methods ? [...r.methods].join(',') : 'any method'} ${r.pattern.source} ${r.public ? dim('(public)') : ''}`,
+                      `  ${r.name}: ${r.methods ? [...r.methods].join(',') : 'any method'} ${r.pattern.source}${r.public ? ` ${dim('(public)')}` : ''}`,
                   )
                   .join('\n') +
                 '\n',

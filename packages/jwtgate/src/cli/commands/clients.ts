@@ -12,8 +12,29 @@ import {
   showClient,
   updateClient,
 } from '../../issuer/admin/manage-clients.ts';
+import { type FlagNames, namingFlags } from '../name-flags.ts';
 import { claimPair, collect } from '../parse-value.ts';
 import { runOnStore, type StoreOptions, storeCommand } from '../store-command.ts';
+
+/** The client definition's fields (manage-clients), and the flags of `clients add|update` that set them. */
+const CLIENT_FLAGS: FlagNames = {
+  id: '<id>',
+  name: '--name',
+  'auth method': '--auth-method',
+  'application type': '--application-type',
+  audiences: '--audience',
+  scopes: '--scope',
+  roles: '--role',
+  claims: '--claim',
+  jwks: '--jwks-file',
+  'grant types': '--grant-type',
+  'redirect URIs': '--redirect-uri',
+  'web origins': '--web-origin',
+  'token exchange audiences': '--exchange-audience',
+  'token exchange issuers': '--exchange-issuer',
+  'token exchange': '--exchange-audience',
+  dpop: '--dpop',
+};
 
 /** The options `clients add` and `clients update` share: what a client may do, for which kind of app. */
 function addProfileOptions(command: Command, noExchange: string): Command {
@@ -98,31 +119,33 @@ export function registerClientsCommands(program: Command): void {
       .option('--claim <name=value...>', 'custom claim put into its tokens (value: JSON or text)', claimPair)
       .option('--jwks-file <file>', 'its public keys (JWKS), for private_key_jwt'),
     'no token exchange (the default)',
-  ).action(async (id: string, opts) => {
-    const jwks = opts.jwksFile ? JSON.parse(readFileSync(opts.jwksFile, 'utf8')) : undefined;
-    await runOnStore(
-      opts,
-      (store) =>
-        addClient(
-          store,
-          {
-            audiences: [],
-            scopes: [],
-            roles: [],
-            ...profileOf(opts),
-            id,
-            authMethod: opts.authMethod,
-            claims: opts.claim ?? {},
-            ...(jwks ? { jwks } : {}),
-          },
-          'cli',
-        ).then((r) => ({ client: r.client, client_secret: r.secret ?? undefined })),
-      (r) =>
-        r.client_secret
-          ? formatSecret(id, r.client_secret, true)
-          : `client ${id} created (${r.client.auth_method === 'none' ? 'public: no secret' : 'private_key_jwt'})\n`,
-    );
-  });
+  ).action(
+    namingFlags(CLIENT_FLAGS, async (id: string, opts) => {
+      const jwks = opts.jwksFile ? JSON.parse(readFileSync(opts.jwksFile, 'utf8')) : undefined;
+      await runOnStore(
+        opts,
+        (store) =>
+          addClient(
+            store,
+            {
+              audiences: [],
+              scopes: [],
+              roles: [],
+              ...profileOf(opts),
+              id,
+              authMethod: opts.authMethod,
+              claims: opts.claim ?? {},
+              ...(jwks ? { jwks } : {}),
+            },
+            'cli',
+          ).then((r) => ({ client: r.client, client_secret: r.secret ?? undefined })),
+        (r) =>
+          r.client_secret
+            ? formatSecret(id, r.client_secret, true)
+            : `client ${id} created (${r.client.auth_method === 'none' ? 'public: no secret' : 'private_key_jwt'})\n`,
+      );
+    }),
+  );
 
   addProfileOptions(
     storeCommand(
@@ -131,9 +154,11 @@ export function registerClientsCommands(program: Command): void {
       'change what a client may do; options not given stay as they are (a list given replaces the old one)',
     ),
     'remove its token exchange policy',
-  ).action(async (id: string, opts) => {
-    await runOnStore(opts, (store) => updateClient(store, id, profileOf(opts), 'cli'), formatClient);
-  });
+  ).action(
+    namingFlags(CLIENT_FLAGS, async (id: string, opts) => {
+      await runOnStore(opts, (store) => updateClient(store, id, profileOf(opts), 'cli'), formatClient);
+    }),
+  );
 
   storeCommand(clients, 'list', 'list clients').action(async (opts: StoreOptions) => {
     await runOnStore(opts, (store) => listClients(store), formatClients);
@@ -161,7 +186,7 @@ export function registerClientsCommands(program: Command): void {
   storeCommand(
     clients,
     'remove <id>',
-    'remove a client (its tokens are refused at introspection at once, and expire by themselves)',
+    'remove a client: its tokens are refused at introspection at once; gateways accept them until they expire (tokens revoke denies one sooner)',
   ).action(async (id: string, opts: StoreOptions) => {
     await runOnStore(
       opts,

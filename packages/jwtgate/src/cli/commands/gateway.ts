@@ -8,7 +8,11 @@ export function registerGatewayCommand(program: Command): void {
     .description('run the gateway: verify tokens, apply route rules, proxy to upstream services')
     .option('-c, --config <file>', 'configuration file', 'jwtgate.yaml')
     .option('-w, --workers <n>', 'processes sharing the port (node:cluster)', positiveWholeNumber, 1)
-    .option('--watch', 'reload when the configuration file changes (SIGHUP always reloads)', false)
+    .option(
+      '--watch',
+      'reload when the configuration file (or its Kubernetes ConfigMap volume) changes; SIGHUP always reloads',
+      false,
+    )
     .action(async (opts) => {
       const { runGateway } = await import('../../gateway/run-gateway.ts');
       await runGateway({ config: opts.config, workers: opts.workers, watch: opts.watch });

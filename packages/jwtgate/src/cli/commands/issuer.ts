@@ -1,6 +1,35 @@
 import type { Command } from 'commander';
 import { ISSUER_DEFAULTS } from '../../issuer/issuer-options.ts';
+import { hostOption, issuerUrlOption, redisOption, storeOption } from '../env-options.ts';
+import { type FlagNames, namingFlags, STORE_FLAGS } from '../name-flags.ts';
 import { collect, duration, port, seconds, wholeNumber } from '../parse-value.ts';
+import { stopOnSignals } from '../stop-on-signals.ts';
+
+/** The issuer options' own names (resolveIssuerOptions), and the flags that set them. */
+const ISSUER_FLAGS: FlagNames = {
+  ...STORE_FLAGS,
+  alg: '--alg',
+  'issuer URL': '--issuer-url',
+  'token lifetime (seconds)': '--token-lifetime',
+  'pre-publication time (seconds)': '--pre-publish',
+  'pre-publication time': '--pre-publish',
+  'retention margin (seconds)': '--retention-margin',
+  'rotation period (seconds)': '--rotate-every',
+  'rotation period': '--rotate-every',
+  'key poll interval (ms)': '--key-poll',
+  'trusted proxy': '--trust-proxy',
+  redis: '--redis',
+  'redis key prefix': '--redis-prefix',
+  'login lock-out': '--login-lockout',
+  'refresh token absolute lifetime (seconds)': '--refresh-lifetime',
+  'refresh token absolute lifetime': '--refresh-lifetime',
+  'refresh token reuse grace (seconds)': '--refresh-grace',
+  'refresh token reuse grace': '--refresh-grace',
+  "public clients' refresh token idle lifetime (seconds)": '--refresh-idle-public',
+  'device code lifetime': '--device-code-lifetime',
+  'device poll interval': '--device-poll-interval',
+  'second factor roles': '--mfa-role',
+};
 
 /** Registers `jwtgate issuer`: the OAuth 2.0 token service on its store. */
 export function registerIssuerCommand(program: Command): void {
@@ -9,13 +38,10 @@ export function registerIssuerCommand(program: Command): void {
     .description(
       'run the OAuth 2.0 token service: client credentials, users (code + PKCE, device flow), token exchange',
     )
-    .option(
-      '--issuer-url <url>',
-      'issuer identifier and base URL of every endpoint (default http://<host>:<port>)',
-    )
-    .option('--host <host>', 'address to listen on', ISSUER_DEFAULTS.host)
+    .addOption(issuerUrlOption())
+    .addOption(hostOption(ISSUER_DEFAULTS.host))
     .option('--port <port>', 'port to listen on', port, ISSUER_DEFAULTS.port)
-    .option('--store <file|url>', 'SQLite store file, or a postgres:// URL', ISSUER_DEFAULTS.storeFile)
+    .addOption(storeOption('SQLite store file, or a postgres:// URL'))
     .option(
       '--token-lifetime <seconds>',
       'access token lifetime',
@@ -64,10 +90,7 @@ export function registerIssuerCommand(program: Command): void {
       wholeNumber,
       10,
     )
-    .option(
-      '--redis <url>',
-      "relay revocations to the gateways' Redis (redis:// or rediss://), for replicas sharing one",
-    )
+    .addOption(redisOption())
     .option('--redis-prefix <prefix>', "prefix of the Redis keys (as the gateways' key_prefix)", 'jwtgate:')
     .option('--tutorial', "serve only the tutorial's HS256 token (GET /), signed with SECRET_KEY", false)
     .option(
@@ -121,53 +144,54 @@ export function registerIssuerCommand(program: Command): void {
       collect,
     )
     .option('--no-console', 'do not serve the web console (/console, for users with --admin)')
-    .action(async (opts) => {
-      const rate = (rps: number) => (rps === 0 ? null : { rate: rps, burst: rps * 2 });
-      const { runIssuer } = await import('../../issuer/run-issuer.ts');
-      const issuer = await runIssuer({
-        ...(opts.issuerUrl ? { issuerUrl: opts.issuerUrl } : {}),
-        host: opts.host,
-        port: opts.port,
-        storeFile: opts.store,
-        tokenLifetimeSeconds: opts.tokenLifetime,
-        alg: opts.alg,
-        prePublishSeconds: opts.prePublish,
-        retentionMarginSeconds: opts.retentionMargin,
-        rotateEverySeconds: opts.rotateEvery ?? null,
-        keyPollMs: opts.keyPoll,
-        redis: opts.redis ? { url: opts.redis, prefix: opts.redisPrefix } : null,
-        rateLimit: { perClient: rate(opts.rateLimitClient), perAddress: rate(opts.rateLimitAddress) },
-        lockout:
-          opts.lockoutFailures === 0
-            ? null
-            : { maxFailures: opts.lockoutFailures, windowMs: 5 * 60_000, lockMs: 15 * 60_000 },
-        tutorial: opts.tutorial,
-        console: opts.console,
-        trustedProxies: opts.trustProxy ? String(opts.trustProxy).split(',') : [],
-        login: {
-          ...ISSUER_DEFAULTS.login,
+    .action(
+      namingFlags(ISSUER_FLAGS, async (opts) => {
+        const rate = (rps: number) => (rps === 0 ? null : { rate: rps, burst: rps * 2 });
+        const { runIssuer } = await import('../../issuer/run-issuer.ts');
+        const issuer = await runIssuer({
+          ...(opts.issuerUrl ? { issuerUrl: opts.issuerUrl } : {}),
+          host: opts.host,
+          port: opts.port,
+          storeFile: opts.store,
+          tokenLifetimeSeconds: opts.tokenLifetime,
+          alg: opts.alg,
+          prePublishSeconds: opts.prePublish,
+          retentionMarginSeconds: opts.retentionMargin,
+          rotateEverySeconds: opts.rotateEvery ?? null,
+          keyPollMs: opts.keyPoll,
+          redis: opts.redis ? { url: opts.redis, prefix: opts.redisPrefix } : null,
+          rateLimit: { perClient: rate(opts.rateLimitClient), perAddress: rate(opts.rateLimitAddress) },
           lockout:
-            opts.loginLockout === 0
+            opts.lockoutFailures === 0
               ? null
-              : { maxFailures: opts.loginLockout, lockMs: ISSUER_DEFAULTS.login.lockout?.lockMs ?? 900_000 },
-        },
-        refreshTokens: {
-          absoluteLifetimeSeconds:
-            opts.refreshLifetime ?? ISSUER_DEFAULTS.refreshTokens.absoluteLifetimeSeconds,
-          graceSeconds: opts.refreshGrace,
-          publicIdleLifetimeSeconds: opts.refreshIdlePublic,
-        },
-        deviceFlow: {
-          codeLifetimeSeconds: opts.deviceCodeLifetime,
-          pollIntervalSeconds: opts.devicePollInterval,
-        },
-        dpop: { requireNonce: opts.dpopRequireNonce },
-        mfa: { admins: opts.mfaAdmins, roles: opts.mfaRole ?? [] },
-      });
-      const stop = () => {
-        issuer.close().then(() => process.exit(0));
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
+              : { maxFailures: opts.lockoutFailures, windowMs: 5 * 60_000, lockMs: 15 * 60_000 },
+          tutorial: opts.tutorial,
+          console: opts.console,
+          trustedProxies: opts.trustProxy ? String(opts.trustProxy).split(',') : [],
+          login: {
+            ...ISSUER_DEFAULTS.login,
+            lockout:
+              opts.loginLockout === 0
+                ? null
+                : {
+                    maxFailures: opts.loginLockout,
+                    lockMs: ISSUER_DEFAULTS.login.lockout?.lockMs ?? 900_000,
+                  },
+          },
+          refreshTokens: {
+            absoluteLifetimeSeconds:
+              opts.refreshLifetime ?? ISSUER_DEFAULTS.refreshTokens.absoluteLifetimeSeconds,
+            graceSeconds: opts.refreshGrace,
+            publicIdleLifetimeSeconds: opts.refreshIdlePublic,
+          },
+          deviceFlow: {
+            codeLifetimeSeconds: opts.deviceCodeLifetime,
+            pollIntervalSeconds: opts.devicePollInterval,
+          },
+          dpop: { requireNonce: opts.dpopRequireNonce },
+          mfa: { admins: opts.mfaAdmins, roles: opts.mfaRole ?? [] },
+        });
+        stopOnSignals(() => issuer.close());
+      }),
+    );
 }

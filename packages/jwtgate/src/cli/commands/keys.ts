@@ -7,6 +7,7 @@ import { listKeys, startRotation } from '../../issuer/admin/manage-keys.ts';
 import { ISSUER_DEFAULTS } from '../../issuer/issuer-options.ts';
 import { publicPart, SIGNING_ALGORITHMS } from '../../issuer/keys/generate-signing-key.ts';
 import { loadKeyEncryptionKey } from '../../store/key-encryption.ts';
+import { namingFlags } from '../name-flags.ts';
 import { signingAlgorithm, wholeNumber } from '../parse-value.ts';
 import { runOnStore, type StoreOptions, storeCommand } from '../store-command.ts';
 import { bold, printJson } from '../terminal.ts';
@@ -37,21 +38,23 @@ export function registerKeysCommands(program: Command): void {
       wholeNumber,
       ISSUER_DEFAULTS.prePublishSeconds,
     )
-    .action(async (opts) => {
-      const kek = loadKeyEncryptionKey(process.env);
-      await runOnStore(
-        opts,
-        (store) =>
-          startRotation(store, {
-            ...(opts.alg ? { alg: opts.alg } : {}),
-            prePublishSeconds: opts.prePublish,
-            kek,
-            actor: 'cli',
-            now: Date.now(),
-          }),
-        (k) => `new key ${k.kid} (${k.alg}) published; it signs from ${k.activates_at}\n`,
-      );
-    });
+    .action(
+      namingFlags({ alg: '--alg', 'pre-publication time': '--pre-publish' }, async (opts) => {
+        const kek = loadKeyEncryptionKey(process.env);
+        await runOnStore(
+          opts,
+          (store) =>
+            startRotation(store, {
+              ...(opts.alg ? { alg: opts.alg } : {}),
+              prePublishSeconds: opts.prePublish,
+              kek,
+              actor: 'cli',
+              now: Date.now(),
+            }),
+          (k) => `new key ${k.kid} (${k.alg}) published; it signs from ${k.activates_at}\n`,
+        );
+      }),
+    );
 
   keys
     .command('generate')

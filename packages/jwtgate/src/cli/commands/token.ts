@@ -20,6 +20,7 @@ import {
   SignJWT,
 } from 'jose';
 import { explainSteps, formatSteps } from '../explain-steps.ts';
+import { type FlagNames, nameFlag } from '../name-flags.ts';
 import { algorithm, algorithms, claimPair, collect, duration, leeway } from '../parse-value.ts';
 import { readToken } from '../read-input.ts';
 import { bad, bold, describeTime, dim, ok, paint, printJson } from '../terminal.ts';
@@ -118,6 +119,24 @@ function providerFrom(opts: Record<string, unknown>): ProviderOptions {
   };
 }
 
+/** The verifier's option paths, and the flags of `token verify` that set them. */
+function verifierFlags(opts: Record<string, unknown>): FlagNames {
+  const p = 'options.providers.token';
+  const secret = ['secret', 'secretEnv', 'secretFile'].find((k) => opts[k] !== undefined);
+  return {
+    [`${p}.secret`]:
+      secret === 'secretEnv' ? '--secret-env' : secret === 'secretFile' ? '--secret-file' : '--secret',
+    [`${p}.jwksUri`]: '--jwks-url',
+    [`${p}.keys`]: '--jwks-file',
+    [`${p}.issuer`]: opts.issuerUrl !== undefined ? '--issuer-url' : '--iss',
+    [`${p}.audiences`]: '--aud',
+    [`${p}.algorithms`]: '--alg',
+    [`${p}.tokenTypes`]: '--typ',
+    [`${p}.leewaySeconds`]: '--leeway',
+    [`${p}.remote`]: '--allow-http',
+  };
+}
+
 /** Reads the signing key for `token mint`: an HMAC secret, or a private PEM (PKCS#8) or JWK. */
 async function signingKey(
   opts: Record<string, unknown>,
@@ -196,6 +215,10 @@ export function registerTokenCommands(program: Command): void {
   token
     .command('verify')
     .description('verify a token with the same checks as the gateway; exit 0 when valid, 1 when not')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 valid, 1 invalid (the failed step is shown), 2 usage, 78 the options given do not make a verifier (a short secret, an http key URL).',
+    )
     .argument('[token]', 'the token; - reads standard input')
     .option('--token-file <file>', 'read the token from a file')
     .option('--secret <secret>', 'HMAC secret (visible to other local users: prefer --secret-env)')
@@ -219,7 +242,12 @@ export function registerTokenCommands(program: Command): void {
     .action(async (arg: string | undefined, opts) => {
       const provider = providerFrom(opts);
       const text = readToken(arg, opts.tokenFile);
-      const verifier = createVerifier({ providers: { token: provider } });
+      let verifier: ReturnType<typeof createVerifier>;
+      try {
+        verifier = createVerifier({ providers: { token: provider } });
+      } catch (err) {
+        throw nameFlag(err, verifierFlags(opts), { 'set allowHttp': 'give --allow-http' });
+      }
       let outcome: { verified: VerifiedToken } | { error: JwtGateError };
       try {
         outcome = { verified: await verifier.verify(text) };

@@ -12,9 +12,20 @@ import {
   setUserRoles,
   showUser,
 } from '../../issuer/admin/manage-users.ts';
+import { type FlagNames, namingFlags } from '../name-flags.ts';
 import { repeat } from '../parse-value.ts';
 import { readPasswordStdin } from '../read-input.ts';
 import { runOnStore, type StoreOptions, storeCommand } from '../store-command.ts';
+
+/** The user definition's fields (manage-users), and the flags of `users add` that set them. */
+const USER_FLAGS: FlagNames = {
+  username: '<username>',
+  email: '--email',
+  name: '--name',
+  roles: '--roles',
+  password: 'the password (--password-stdin)',
+};
+const SET_ROLES_FLAGS: FlagNames = { username: '<username>', roles: '<client=roles...>' };
 
 /** Registers `jwtgate users add|list|show|set-roles|disable|enable|reset-password|remove`. */
 export function registerUsersCommands(program: Command): void {
@@ -35,27 +46,29 @@ export function registerUsersCommands(program: Command): void {
     .option('--admin', 'may use the web console', false)
     .option('--mfa-required', 'must sign in with a second factor (sets one up at the first sign-in)', false)
     .option('--password-stdin', 'read the password from standard input instead of generating one', false)
-    .action(async (username: string, opts) => {
-      const password = opts.passwordStdin ? readPasswordStdin() : undefined;
-      await runOnStore(
-        opts,
-        (store) =>
-          addUser(
-            store,
-            {
-              username,
-              ...(opts.email ? { email: opts.email } : {}),
-              ...(opts.name ? { name: opts.name } : {}),
-              roles: parseRoleAssignments(opts.roles ?? []),
-              admin: opts.admin,
-              mfaRequired: opts.mfaRequired,
-              ...(password === undefined ? {} : { password }),
-            },
-            'cli',
-          ).then((r) => ({ user: r.user, password: r.password ?? undefined })),
-        (r) => formatUserPassword(r.user.username, r.password ?? null, true),
-      );
-    });
+    .action(
+      namingFlags(USER_FLAGS, async (username: string, opts) => {
+        const password = opts.passwordStdin ? readPasswordStdin() : undefined;
+        await runOnStore(
+          opts,
+          (store) =>
+            addUser(
+              store,
+              {
+                username,
+                ...(opts.email ? { email: opts.email } : {}),
+                ...(opts.name ? { name: opts.name } : {}),
+                roles: parseRoleAssignments(opts.roles ?? []),
+                admin: opts.admin,
+                mfaRequired: opts.mfaRequired,
+                ...(password === undefined ? {} : { password }),
+              },
+              'cli',
+            ).then((r) => ({ user: r.user, password: r.password ?? undefined })),
+          (r) => formatUserPassword(r.user.username, r.password ?? null, true),
+        );
+      }),
+    );
 
   storeCommand(users, 'list', 'list users (never a password or its hash)').action(
     async (opts: StoreOptions) => {
@@ -97,13 +110,15 @@ export function registerUsersCommands(program: Command): void {
     users,
     'set-roles <username> <client=roles...>',
     "set a user's roles for the clients named (client= removes them; other clients keep theirs)",
-  ).action(async (username: string, assignments: string[], opts: StoreOptions) => {
-    await runOnStore(
-      opts,
-      (store) => setUserRoles(store, username, parseRoleAssignments(assignments), 'cli'),
-      formatUser,
-    );
-  });
+  ).action(
+    namingFlags(SET_ROLES_FLAGS, async (username: string, assignments: string[], opts: StoreOptions) => {
+      await runOnStore(
+        opts,
+        (store) => setUserRoles(store, username, parseRoleAssignments(assignments), 'cli'),
+        formatUser,
+      );
+    }),
+  );
 
   for (const [command, disabled] of [
     ['disable', true],
@@ -112,7 +127,9 @@ export function registerUsersCommands(program: Command): void {
     storeCommand(
       users,
       `${command} <username>`,
-      disabled ? 'stop a user from logging in' : 'let a disabled user log in again (also ends a lock-out)',
+      disabled
+        ? 'stop a user from logging in, and end the grants they hold (refresh tokens stop working, access tokens are revoked)'
+        : 'let a disabled user log in again (also ends a lock-out)',
     ).action(async (username: string, opts: StoreOptions) => {
       await runOnStore(
         opts,
@@ -125,7 +142,7 @@ export function registerUsersCommands(program: Command): void {
   storeCommand(
     users,
     'reset-password <username>',
-    'replace the password (and end a lock-out); without --password-stdin one is generated and printed once',
+    'replace the password, end a lock-out and the grants the user holds (access tokens revoked); without --password-stdin one is generated and printed once',
   )
     .option('--password-stdin', 'read the password from standard input instead of generating one', false)
     .action(async (username: string, opts) => {
@@ -144,7 +161,7 @@ export function registerUsersCommands(program: Command): void {
   storeCommand(
     users,
     'remove <username>',
-    'remove a user (tokens already issued to them expire by themselves)',
+    'remove a user and end the grants they hold (refresh tokens stop working, access tokens are revoked)',
   ).action(async (username: string, opts: StoreOptions) => {
     await runOnStore(
       opts,

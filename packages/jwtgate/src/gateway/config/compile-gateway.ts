@@ -7,16 +7,25 @@ import {
   type TokenSource,
   type Verifier,
 } from '@jwtgate/verify';
+import { createRateLimiter } from '../../lib/rate-limit.ts';
 import { ConfigError } from '../errors.ts';
+import {
+  compileHeaderPolicy,
+  HEADER_NAME,
+  type HeaderPolicy,
+  identityHeaderProblem,
+} from '../headers/header-policy.ts';
+import { type ConnectionPlan, planConnections } from '../limits/plan-connections.ts';
 import { type Authenticate, compileAuthenticate } from '../pipeline/authenticate.ts';
-import { compileIdentityHeaders, type IdentityMutator } from '../pipeline/identity-headers.ts';
-import { createRateLimiter } from '../pipeline/rate-limit.ts';
-import { createRedisRateLimiter, type SharedRateLimiter } from '../pipeline/redis-rate-limit.ts';
-import { REVOCATION_GRACE_SECONDS, type RevocationList } from '../pipeline/revocation-list.ts';
-import type { RedisSettings, SharedRedis } from '../pipeline/shared-redis.ts';
+import { type Authorize, compileAuthorize } from '../pipeline/authorize.ts';
 import { compileMatcher, compilePathPattern, findOverlaps, type MatchResult } from '../routes/match-route.ts';
 import type { PathPattern } from '../routes/path-pattern.ts';
+import { createRedisRateLimiter, type SharedRateLimiter } from '../state/redis-rate-limit.ts';
+import { REVOCATION_GRACE_SECONDS, type RevocationList } from '../state/revocation-list.ts';
+import type { RedisSettings, SharedRedis } from '../state/shared-redis.ts';
+import { RouteGate } from '../upstream/upstream-gate.ts';
 import { createTargetGroup, PoolRegistry, type TargetGroup } from '../upstream/upstream-targets.ts';
+import { compileLimits, type Limits } from './compile-limits.ts';
 import { toMs } from './duration.ts';
 import type { GatewayConfig, ProviderConfig, RouteConfig } from './types.ts';
 
@@ -26,24 +35,24 @@ export interface CompiledRoute {
   readonly pattern: PathPattern;
   readonly methods: ReadonlySet<string> | null;
   readonly public: boolean;
+  /** Who the request is (null on public routes). */
   readonly authenticate: Authenticate | null;
+  /** Whether they may (null when the route requires no role or scope). */
+  readonly authorize: Authorize | null;
   readonly upstream: TargetGroup;
   readonly stripPrefix: string | null;
-  readonly identity: IdentityMutator;
-  /** Request headers never forwarded on this route (the token's headers unless forward_token). */
-  readonly dropHeaders: ReadonlySet<string>;
-  /** Cookies holding the token, removed from the Cookie header unless forward_token. */
-  readonly dropCookies: ReadonlySet<string>;
-  /** Query parameters holding the token, removed from the upstream URL unless forward_token. */
-  readonly dropQuery: ReadonlySet<string>;
-  /** Whether a client request header must not reach the upstream (compiled once per route). */
-  readonly dropRequestHeader: (name: string) => boolean;
+  /** What the upstream sees of the request's headers, cookies and token parameters. */
+  readonly headers: HeaderPolicy;
   /** Scopes the route requires, for `WWW-Authenticate: ... scope="..."` on 403. */
   readonly scope: string;
   readonly timeoutMs: number;
   readonly maxBodyBytes: number;
   readonly rateLimit: { readonly per: 'sub' | 'client_id'; readonly limiter: SharedRateLimiter } | null;
   readonly websocket: boolean;
+  /** `method_override`: refuse (400) or strip the ways to ask for another method. */
+  readonly methodOverride: 'refuse' | 'strip' | 'allow';
+  /** The route's cap on requests at the upstream at once (`max_concurrent`). */
+  readonly gate: RouteGate;
 }
 
 export interface CompiledGateway {
@@ -63,6 +72,10 @@ export interface CompiledGateway {
   readonly redis: RedisSettings | null;
   /** Whether authenticated routes must answer 503 now (Redis down with `on_failure: closed`). */
   readonly refusing: () => boolean;
+  /** `gateway.limits`, defaults filled in. */
+  readonly limits: Limits;
+  /** Client and upstream connections as fitted under the open-file limit. */
+  readonly connections: ConnectionPlan;
 }
 
 export interface CompileContext {
@@ -75,6 +88,8 @@ export interface CompileContext {
   readonly redis?: SharedRedis | null;
   /** The fetch of remote key sources (the shared JWKS cache with `redis.jwks_cache`). Default: the global fetch. */
   readonly fetch?: FetchFunction;
+  /** The process's open-file limit (readOpenFileLimit); connections are fitted under it. Default: none. */
+  readonly openFileLimit?: number;
 }
 
 export function parseHostPort(text: string): { host: string; port: number } {
@@ -156,54 +171,6 @@ function fileOptionPath(message: string): string {
   return path + rest;
 }
 
-// Client copies of these never reach an upstream unless the gateway is behind a trusted proxy:
-// the gateway sets X-Forwarded-* itself.
-const FORWARDING_HEADERS = [
-  'forwarded',
-  'x-real-ip',
-  'x-forwarded-for',
-  'x-forwarded-host',
-  'x-forwarded-proto',
-  'x-forwarded-port',
-  'x-forwarded-prefix',
-];
-// Headers some frameworks use to change the method or the path after routing: they would let a
-// request that passed one route's rules act as another. Never forwarded.
-const OVERRIDE_HEADERS = [
-  'x-http-method-override',
-  'x-http-method',
-  'x-method-override',
-  'x-original-url',
-  'x-rewrite-url',
-];
-// Identity headers may not take names that frame or route the request, or that carry credentials.
-const RESERVED_NAMES = new Set([
-  'host',
-  'content-length',
-  'transfer-encoding',
-  'connection',
-  'keep-alive',
-  'te',
-  'trailer',
-  'upgrade',
-  'expect',
-  'authorization',
-  'proxy-authorization',
-  'cookie',
-  'x-request-id',
-  'traceparent',
-  'tracestate',
-  ...FORWARDING_HEADERS,
-  ...OVERRIDE_HEADERS,
-]);
-const HEADER_NAME = /^[!#$%&'*+.^`|~0-9A-Za-z-]+$/;
-
-function tokenHeaders(sources: readonly TokenSource[]): string[] {
-  return sources.flatMap((s) =>
-    'bearer' in s ? ['authorization'] : 'header' in s ? [s.header.toLowerCase()] : [],
-  );
-}
-
 /**
  * Compiles a validated configuration into frozen routes, one verifier and upstream pools.
  * Every cross-reference problem (unknown provider, overlapping routes, a route neither public
@@ -253,7 +220,19 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
     throw new ConfigError(context.file, [fileOptionPath(message)]);
   }
   const sources = (name: string): readonly TokenSource[] | undefined => g.providers[name]?.token_from;
-  const pools = new PoolRegistry();
+  const limits = compileLimits(g.limits);
+  const origins = new Set(
+    g.routes
+      .flatMap((r) => (Array.isArray(r.upstream) ? r.upstream : [r.upstream]))
+      .map((u) => URL.parse(u)?.origin),
+  );
+  const connections = planConnections({
+    openFileLimit: context.openFileLimit ?? Number.POSITIVE_INFINITY,
+    maxConnections: limits.maxConnections,
+    upstreamConnections: limits.upstreamConnections,
+    origins: origins.size,
+  });
+  const pools = new PoolRegistry(connections.upstreamConnections);
   const reservedPrefix = (g.identity_header_prefix ?? 'x-jwtgate-').toLowerCase();
   const trustForwarded = g.trust_forwarded === true;
   // Revocations are kept until exp plus this grace (RevocationList); a larger leeway would let a
@@ -286,6 +265,7 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
     if (!isPublic && !r.requires)
       problems.push(`${at}: requires is missing (routes are protected unless public: true)`);
     let authenticate: Authenticate | null = null;
+    let authorize: Authorize | null = null;
     let providers: string[] = [];
     if (r.requires) {
       const q = r.requires;
@@ -297,18 +277,13 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
       const unknown = providers.filter((p) => !Object.hasOwn(g.providers, p));
       if (unknown.length) problems.push(`${at}.requires: unknown provider ${unknown.join(', ')}`);
       else if (given === 1) {
-        authenticate = compileAuthenticate(
-          verifier,
-          {
-            providers,
-            mode: q.all ? 'all' : 'any',
-            ...(q.roles_any ? { rolesAny: q.roles_any } : {}),
-            ...(q.roles_all ? { rolesAll: q.roles_all } : {}),
-            ...(q.scopes_any ? { scopesAny: q.scopes_any } : {}),
-            ...(q.scopes_all ? { scopesAll: q.scopes_all } : {}),
-          },
-          sources,
-        );
+        authenticate = compileAuthenticate(verifier, providers, q.all ? 'all' : 'any', sources);
+        authorize = compileAuthorize(verifier, providers, {
+          ...(q.roles_any ? { rolesAny: q.roles_any } : {}),
+          ...(q.roles_all ? { rolesAll: q.roles_all } : {}),
+          ...(q.scopes_any ? { scopesAny: q.scopes_any } : {}),
+          ...(q.scopes_all ? { scopesAll: q.scopes_all } : {}),
+        });
       }
     }
     if (r.rate_limit && isPublic)
@@ -318,40 +293,36 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
     if (r.strip_prefix && !isSegmentPrefix(r.strip_prefix, pattern)) {
       problems.push(`${at}.strip_prefix: ${r.strip_prefix} is not a prefix of ${pattern.source}`);
     }
-    const dropHeaders = new Set<string>();
-    const dropCookies = new Set<string>();
-    const dropQuery = new Set<string>();
-    if (!r.forward_token) {
-      for (const p of providers) {
-        for (const h of tokenHeaders(sources(p) ?? [{ bearer: true }])) dropHeaders.add(h);
-        for (const s of sources(p) ?? []) {
-          if ('cookie' in s) dropCookies.add(s.cookie);
-          if ('query' in s) dropQuery.add(s.query);
-        }
-      }
-    }
     for (const name of Object.keys(r.identity_headers ?? {})) {
-      if (!HEADER_NAME.test(name) || name.includes('_')) {
-        problems.push(
-          `${at}.identity_headers: "${name}" is not a valid header name (letters, digits and - only)`,
-        );
-      } else if (RESERVED_NAMES.has(name.toLowerCase())) {
-        problems.push(`${at}.identity_headers: "${name}" is reserved and cannot carry identity`);
-      }
+      const problem = identityHeaderProblem(name);
+      if (problem !== null) problems.push(`${at}.identity_headers: ${problem}`);
     }
-    const never = new Set([
-      ...dropHeaders,
-      ...reserved,
-      ...OVERRIDE_HEADERS,
-      ...(trustForwarded ? [] : FORWARDING_HEADERS),
-    ]);
-    // Names with '_' are dropped too: CGI-style upstreams read X_User_Id as X-User-Id.
-    const dropRequestHeader = (name: string): boolean =>
-      never.has(name) || name.startsWith(reservedPrefix) || name.includes('_');
+    for (const name of r.strip_headers ?? []) {
+      if (!HEADER_NAME.test(name)) problems.push(`${at}.strip_headers: "${name}" is not a valid header name`);
+    }
+    if (r.method_override === 'allow' && r.match.methods !== undefined)
+      problems.push(
+        `${at}.method_override: allow needs a route without methods (an override could escape its method rules)`,
+      );
+    if (r.match.methods?.includes('CONNECT'))
+      problems.push(`${at}.match.methods: CONNECT is not supported (the gateway does not tunnel)`);
     const scope = [...(r.requires?.scopes_all ?? []), ...(r.requires?.scopes_any ?? [])].join(' ');
-    let identity: IdentityMutator;
+    let headers: HeaderPolicy;
     try {
-      identity = compileIdentityHeaders(r.identity_headers ?? {});
+      headers = compileHeaderPolicy({
+        // A public route reads no token, so none reaches its upstream either: whatever any
+        // provider would read one from, and Authorization.
+        tokenSources: isPublic
+          ? [{ bearer: true as const }, ...Object.keys(g.providers).flatMap((p) => sources(p) ?? [])]
+          : providers.flatMap((p) => sources(p) ?? [{ bearer: true as const }]),
+        forwardToken: r.forward_token === true,
+        stripHeaders: r.strip_headers ?? [],
+        forwardMethodOverride: r.method_override === 'allow',
+        identityHeaders: r.identity_headers ?? {},
+        reserved,
+        reservedPrefix,
+        trustForwarded,
+      });
     } catch (err) {
       problems.push(`${at}.identity_headers: ${(err as Error).message}`);
       return;
@@ -364,13 +335,10 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
         methods: r.match.methods ? new Set(r.match.methods) : null,
         public: isPublic,
         authenticate,
+        authorize,
         upstream: createTargetGroup(Array.isArray(r.upstream) ? r.upstream : [r.upstream], pools),
         stripPrefix: r.strip_prefix ? r.strip_prefix.replace(/\/$/, '') : null,
-        identity,
-        dropHeaders,
-        dropCookies,
-        dropQuery,
-        dropRequestHeader,
+        headers,
         scope,
         timeoutMs: toMs(r.timeout, 30_000),
         maxBodyBytes: r.max_body_bytes ?? g.max_body_bytes ?? 10 * 1024 * 1024,
@@ -385,6 +353,8 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
             }
           : null,
         websocket: r.websocket === true,
+        methodOverride: r.method_override ?? 'refuse',
+        gate: new RouteGate(r.name, r.max_concurrent ?? limits.routeMaxConcurrent),
       }),
     );
     located.set(routes.at(-1) as CompiledRoute, `gateway.routes[${i}]`);
@@ -433,5 +403,7 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
     revocationFeed,
     redis,
     refusing: () => shared?.refusing === true,
+    limits,
+    connections,
   });
 }

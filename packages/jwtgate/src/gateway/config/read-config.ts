@@ -8,26 +8,46 @@ import type { GatewayConfig } from './types.ts';
 const ajv = new Ajv({ allErrors: true, strict: true, useDefaults: false, verbose: true });
 const validate = ajv.compile<GatewayConfig>(CONFIG_SCHEMA);
 
-/** `${NAME}` in any string value is replaced by the environment variable; `$${` writes a literal `${`. */
-function interpolate(value: unknown, path: string, env: NodeJS.ProcessEnv, problems: string[]): unknown {
+/**
+ * `${NAME}` in any string value is replaced by the environment variable; `$${` writes a literal `${`.
+ * `ancestors` holds the objects above `value`: a YAML alias to a node containing itself makes a
+ * cycle, which is a problem to report, not a structure to recurse into for ever.
+ */
+function interpolate(
+  value: unknown,
+  path: string,
+  env: NodeJS.ProcessEnv,
+  problems: string[],
+  ancestors: Set<object> = new Set(),
+): unknown {
+  const at = path || '(top level)';
   if (typeof value === 'string') {
     return value.replace(/\$?\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => {
       if (whole.startsWith('$$')) return whole.slice(1);
       const found = env[name];
       if (found === undefined) {
-        problems.push(`${path}: environment variable ${name} is not set`);
+        problems.push(`${at}: environment variable ${name} is not set`);
         return '';
       }
       return found;
     });
   }
-  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, `${path}[${i}]`, env, problems));
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, interpolate(v, path ? `${path}.${k}` : k, env, problems)]),
-    );
+  if (value === null || typeof value !== 'object') return value;
+  if (ancestors.has(value)) {
+    problems.push(`${at}: a YAML alias refers to a node that contains it`);
+    return null;
   }
-  return value;
+  ancestors.add(value);
+  const out = Array.isArray(value)
+    ? value.map((v, i) => interpolate(v, `${path}[${i}]`, env, problems, ancestors))
+    : Object.fromEntries(
+        Object.entries(value).map(([k, v]) => [
+          k,
+          interpolate(v, path ? `${path}.${k}` : k, env, problems, ancestors),
+        ]),
+      );
+  ancestors.delete(value);
+  return out;
 }
 
 function pointerToSegments(pointer: string): string[] {
@@ -86,8 +106,15 @@ export function readConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
       doc.errors.map((e) => `line ${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`),
     );
   }
+  let parsed: unknown;
+  try {
+    // An alias to an anchor that does not exist is found only here (yaml throws a ReferenceError).
+    parsed = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    throw new ConfigError(file, [`the YAML cannot be read: ${(err as Error).message.split('\n')[0]}`]);
+  }
   const problems: string[] = [];
-  const raw = interpolate(doc.toJS(), '', env, problems);
+  const raw = interpolate(parsed, '', env, problems);
   if (problems.length > 0) throw new ConfigError(file, problems);
   if (!validate(raw)) {
     const seen = new Set<string>();

@@ -165,7 +165,13 @@ const route = {
           pattern: '^/',
           description: 'Exact path, `*` for one segment, or a trailing `/**` for everything below.',
         },
-        methods: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^[A-Z]+$' } },
+        methods: {
+          type: 'array',
+          minItems: 1,
+          items: { type: 'string', pattern: '^[A-Z]+$' },
+          description:
+            'Methods the route accepts. Default: any method but `TRACE` (which echoes the request, identity headers included), only accepted where listed. `CONNECT` is never accepted: the gateway does not tunnel.',
+        },
       },
     },
     public: {
@@ -187,7 +193,29 @@ const route = {
       description: 'Headers set from claims (arrays joined with `,`). Client copies are always removed.',
       additionalProperties: { type: 'string', minLength: 1 },
     },
-    forward_token: { type: 'boolean', default: false, description: 'Pass the token on to the upstream.' },
+    forward_token: {
+      type: 'boolean',
+      default: false,
+      description:
+        "Pass the client's token on to the upstream. Otherwise it is removed: on a protected route the header, cookie or query parameter its providers read it from; on a public route `Authorization` and every provider's token header, cookie and query parameter.",
+    },
+    strip_headers: {
+      ...stringList,
+      description:
+        'Request headers removed on this route as well as the ones always removed (see docs/security-model.md), e.g. `[X-Debug, X-Internal-Token]`.',
+    },
+    method_override: {
+      enum: ['refuse', 'strip', 'allow'],
+      default: 'refuse',
+      description:
+        "Requests that ask for another method than the one sent (`X-HTTP-Method-Override`, `X-HTTP-Method`, `X-Method-Override`, `_method` in the query, or a `_method` field in a form body) reach Rails, Laravel, Symfony or Express's method-override as that method, past the rules of the route that matched: `refuse` answers 400 ERR_METHOD_OVERRIDE; `strip` removes the headers and the query parameter, and still refuses a body field (a body is never rewritten); `allow` forwards them, and is accepted only on a route without `methods` (one that takes every method, so no other route's rules can be escaped), e.g. for a Rails app's HTML forms.",
+    },
+    max_concurrent: {
+      type: 'integer',
+      minimum: 1,
+      description:
+        'At most this many requests of this route at the upstream at once (default `limits.route_max_concurrent`); more wait for `limits.upstream_queue_timeout`, then 503 ERR_UPSTREAM_BUSY.',
+    },
     timeout: { ...duration, description: 'Upstream response deadline. Default 30s.' },
     max_body_bytes: { type: 'integer', minimum: 0, description: 'Request body limit; default from gateway.' },
     rate_limit: {
@@ -201,6 +229,82 @@ const route = {
       },
     },
     websocket: { type: 'boolean', default: false, description: 'Forward WebSocket upgrades.' },
+  },
+} as const;
+
+const limits = {
+  type: 'object',
+  additionalProperties: false,
+  description:
+    'What one client may hold. Each limit reached is counted in `jwtgate_limit_reached_total{limit}`; what the client sees is in docs/security-model.md.',
+  properties: {
+    max_connections: {
+      type: 'integer',
+      minimum: 1,
+      default: 20000,
+      description:
+        "Client connections at once; further ones are closed at once. Kept under the process's open-file limit (RLIMIT_NOFILE), leaving room for upstream sockets and files: the value in force is in the `gateway ready` log line and `jwtgate_max_connections`.",
+    },
+    max_connections_per_address: {
+      type: 'integer',
+      minimum: 0,
+      default: 256,
+      description:
+        'Client connections at once from one address (IPv6: one /64); further ones are closed at once. 0 turns it off (behind a proxy or load balancer every connection has its address).',
+    },
+    first_byte_timeout: {
+      ...duration,
+      default: '10s',
+      description: 'A new connection that sends nothing for this long is closed.',
+    },
+    headers_timeout: {
+      ...duration,
+      default: '30s',
+      description: 'Time to receive the request line and headers; then 408 and the connection closed.',
+    },
+    idle_timeout: {
+      ...duration,
+      default: '120s',
+      description: 'A connection with no traffic either way for this long is closed.',
+    },
+    body_timeout: {
+      ...duration,
+      default: '20s',
+      description:
+        "A request body must be complete within this time plus one second for every `body_min_rate` bytes received (Apache mod_reqtimeout's rule); then 408 ERR_BODY_TIMEOUT and the connection closed.",
+    },
+    body_min_rate: {
+      type: 'integer',
+      minimum: 1,
+      default: 500,
+      description: 'Bytes per second a request body must keep up, after `body_timeout`.',
+    },
+    buffer_body_bytes: {
+      type: 'integer',
+      minimum: 0,
+      default: 65536,
+      description:
+        'A request body is read up to this size before an upstream connection is taken: a smaller body is sent whole, a larger one streamed after it. So a slow client holds no upstream connection until it has sent this much. 0 streams every body at once.',
+    },
+    upstream_connections: {
+      type: 'integer',
+      minimum: 1,
+      default: 256,
+      description: 'Connections to each upstream origin, shared by every route to it.',
+    },
+    route_max_concurrent: {
+      type: 'integer',
+      minimum: 1,
+      default: 128,
+      description:
+        "Requests of one route at its upstream at once (a route's `max_concurrent` overrides it): one route cannot take every connection of an origin another route shares.",
+    },
+    upstream_queue_timeout: {
+      ...duration,
+      default: '5s',
+      description:
+        "How long a request waits for a free upstream connection (or a place under its route's `max_concurrent`); then 503 ERR_UPSTREAM_BUSY with `Retry-After`. Waiting requests of different routes are served in turn.",
+    },
   },
 } as const;
 
@@ -236,6 +340,7 @@ export const CONFIG_SCHEMA = {
           default: 10485760,
           description: 'Default request body limit.',
         },
+        limits,
         identity_header_prefix: {
           type: 'string',
           minLength: 1,

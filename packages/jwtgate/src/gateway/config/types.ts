@@ -51,10 +51,27 @@ export interface RouteConfig {
   strip_prefix?: string;
   identity_headers?: Record<string, string>;
   forward_token?: boolean;
+  strip_headers?: string[];
+  method_override?: 'refuse' | 'strip' | 'allow';
+  max_concurrent?: number;
   timeout?: Duration;
   max_body_bytes?: number;
   rate_limit?: { per?: 'sub' | 'client_id'; requests_per_second: number; burst?: number };
   websocket?: boolean;
+}
+
+export interface LimitsConfig {
+  max_connections?: number;
+  max_connections_per_address?: number;
+  first_byte_timeout?: Duration;
+  headers_timeout?: Duration;
+  idle_timeout?: Duration;
+  body_timeout?: Duration;
+  body_min_rate?: number;
+  buffer_body_bytes?: number;
+  upstream_connections?: number;
+  route_max_concurrent?: number;
+  upstream_queue_timeout?: Duration;
 }
 
 export interface GatewayConfig {
@@ -63,6 +80,7 @@ export interface GatewayConfig {
     listen: string;
     admin?: { listen?: string };
     max_body_bytes?: number;
+    limits?: LimitsConfig;
     identity_header_prefix?: string;
     trust_forwarded?: boolean;
     token_cache?: { max_entries?: number; max_bytes?: number };

@@ -1,4 +1,24 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** The limits a client can reach (`gateway.limits`, body size, rate limits): `jwtgate_limit_reached_total{limit}`. */
+export const LIMIT_NAMES = [
+  'max_connections',
+  'connections_per_address',
+  'first_byte_timeout',
+  'headers_timeout',
+  'body_timeout',
+  'body_too_large',
+  'upstream_busy',
+  'rate_limited',
+] as const;
+export type LimitName = (typeof LIMIT_NAMES)[number];
+
+/** One origin's admission state, read at scrape time. */
+export interface UpstreamLoad {
+  readonly origin: string;
+  readonly active: number;
+  readonly waiting: number;
+}
 
 /** The gateway's Prometheus metrics (Envoy jwt_authn's counters, by route and reason code). */
 export interface GatewayMetrics {
@@ -11,6 +31,12 @@ export interface GatewayMetrics {
   sharedJwks(result: 'hit' | 'miss' | 'error'): void;
   /** Called at scrape time to read the verifier's cache counters. */
   setCacheSource(read: () => { hits: number; misses: number }): void;
+  /** A client reached a limit (and got what docs/security-model.md says it gets). */
+  limitReached(limit: LimitName): void;
+  /** Read at scrape time: open client connections and the cap in force. */
+  setConnectionSource(read: () => Promise<{ open: number; max: number }>): void;
+  /** Read at scrape time: requests at each upstream origin and waiting for it. */
+  setUpstreamSource(read: () => readonly UpstreamLoad[]): void;
 }
 
 export function createMetrics(): GatewayMetrics {
@@ -66,6 +92,52 @@ export function createMetrics(): GatewayMetrics {
       this.inc(cacheSource().misses);
     },
   });
+  const limits = new Counter({
+    name: 'jwtgate_limit_reached_total',
+    help: 'Clients that reached a limit, by limit (see docs/security-model.md)',
+    labelNames: ['limit'],
+    registers: [registry],
+  });
+  // Every limit is listed from the start (at 0), so a dashboard sees the series before the first hit.
+  for (const name of LIMIT_NAMES) limits.labels(name).inc(0);
+  let connectionSource: () => Promise<{ open: number; max: number }> = async () => ({ open: 0, max: 0 });
+  new Gauge({
+    name: 'jwtgate_connections',
+    help: 'Open client connections',
+    registers: [registry],
+    async collect() {
+      this.set((await connectionSource()).open);
+    },
+  });
+  new Gauge({
+    name: 'jwtgate_max_connections',
+    help: 'Client connections allowed at once (limits.max_connections, kept under the open-file limit)',
+    registers: [registry],
+    async collect() {
+      this.set((await connectionSource()).max);
+    },
+  });
+  let upstreamSource: () => readonly UpstreamLoad[] = () => [];
+  new Gauge({
+    name: 'jwtgate_upstream_active_requests',
+    help: 'Requests at each upstream origin now',
+    labelNames: ['origin'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const u of upstreamSource()) this.labels(u.origin).set(u.active);
+    },
+  });
+  new Gauge({
+    name: 'jwtgate_upstream_waiting_requests',
+    help: 'Requests waiting for a connection to each upstream origin (or a place under their route max_concurrent)',
+    labelNames: ['origin'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const u of upstreamSource()) this.labels(u.origin).set(u.waiting);
+    },
+  });
   // Label children are looked up once per combination, not hashed on every request.
   const requestChildren = new Map<string, { inc(): void }>();
   const decisionChildren = new Map<string, { inc(): void }>();
@@ -106,6 +178,15 @@ export function createMetrics(): GatewayMetrics {
     },
     setCacheSource(read) {
       cacheSource = read;
+    },
+    limitReached(limit) {
+      limits.labels(limit).inc();
+    },
+    setConnectionSource(read) {
+      connectionSource = read;
+    },
+    setUpstreamSource(read) {
+      upstreamSource = read;
     },
   };
 }

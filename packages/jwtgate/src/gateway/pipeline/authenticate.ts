@@ -1,5 +1,4 @@
 import {
-  type Authorizer,
   compileTokenExtractor,
   type JwtGateError,
   type RequestLike,
@@ -9,74 +8,66 @@ import {
   type VerifiedToken,
   type Verifier,
 } from '@jwtgate/verify';
-
-/** Authenticates and authorizes one request for a route: the verified token, or a JwtGateError. */
-export type Authenticate = (request: RequestLike) => Promise<VerifiedToken>;
-
-export interface RequirementSpec {
-  /** Providers whose tokens are accepted; `mode` says whether one or every one is needed. */
-  readonly providers: readonly string[];
-  readonly mode: 'any' | 'all';
-  readonly rolesAny?: readonly string[];
-  readonly rolesAll?: readonly string[];
-  readonly scopesAny?: readonly string[];
-  readonly scopesAll?: readonly string[];
-}
+import type { CompiledRoute } from '../config/compile-gateway.ts';
+import { GatewayError } from '../errors.ts';
+import { type Denial, gatewayDenial, type RequestState, tokenDenial } from './request-state.ts';
 
 /**
- * Compiles a route's `requires` into one function: extract (each provider from its own token
- * sources), verify with the verify core, then check roles and scopes with the provider's roles
- * claim. Nothing here re-checks a token; the verifier decides.
+ * Who the request is: the verified token of the route's provider. With `requires.all`, the first
+ * provider's token, and in `also` every other provider's (each is authorized too).
+ */
+export interface Identity extends VerifiedToken {
+  readonly also?: readonly VerifiedToken[];
+}
+
+/** Authenticates one request for a route: its identity, or a JwtGateError. */
+export type Authenticate = (request: RequestLike) => Promise<Identity>;
+
+/**
+ * Compiles how a route authenticates: each provider's token read from its own sources, verified
+ * by the verify core (nothing here re-checks a token). `any`: the first provider (in the order
+ * listed) whose token verifies is the identity; `all`: every provider's token must verify.
+ * Roles and scopes are the authorize step's.
  */
 export function compileAuthenticate(
   verifier: Verifier,
-  spec: RequirementSpec,
+  providers: readonly string[],
+  mode: 'any' | 'all',
   tokenSources: (provider: string) => readonly TokenSource[] | undefined,
 ): Authenticate {
-  const requirement = {
-    rolesAny: spec.rolesAny,
-    rolesAll: spec.rolesAll,
-    scopesAny: spec.scopesAny,
-    scopesAll: spec.scopesAll,
-  };
-  const steps = spec.providers.map((name) => ({
-    name,
+  const steps = providers.map((name) => ({
     extract: compileTokenExtractor(tokenSources(name)) as TokenExtractor,
     call: { providers: [name] },
-    authorize: verifier.compileRequirement(name, requirement) as Authorizer,
   }));
 
   if (steps.length === 1) {
-    const [{ extract, call, authorize }] = steps as [(typeof steps)[0]];
-    return async (request) => {
-      const verified = await verifier.verify(extract(request), call);
-      authorize(verified.claims);
-      return verified;
-    };
-  }
-
-  if (spec.mode === 'all') {
-    return async (request) => {
-      let first: VerifiedToken | undefined;
-      for (const step of steps) {
-        const verified = await verifier.verify(step.extract(request), step.call);
-        step.authorize(verified.claims);
-        first ??= verified;
+    const [{ extract, call }] = steps as [(typeof steps)[0]];
+    return (request) => {
+      try {
+        return verifier.verify(extract(request), call);
+      } catch (err) {
+        return Promise.reject(err);
       }
-      return first as VerifiedToken;
     };
   }
 
-  // any: the first provider whose token verifies and satisfies the requirement wins; otherwise
-  // the most telling error: a token problem beats "not this provider's issuer", which beats "missing".
+  if (mode === 'all') {
+    return async (request) => {
+      const verified: VerifiedToken[] = [];
+      for (const step of steps) verified.push(await verifier.verify(step.extract(request), step.call));
+      const [first, ...also] = verified as [VerifiedToken, ...VerifiedToken[]];
+      return { ...first, also };
+    };
+  }
+
+  // any: otherwise the most telling error: a token problem beats "not this provider's issuer",
+  // which beats "missing".
   const rank = (code: string) => (code === 'ERR_TOKEN_MISSING' ? 0 : code === 'ERR_ISSUER_MISMATCH' ? 1 : 2);
   return async (request) => {
     let failure: JwtGateError | undefined;
     for (const step of steps) {
       try {
-        const verified = await verifier.verify(step.extract(request), step.call);
-        step.authorize(verified.claims);
-        return verified;
+        return await verifier.verify(step.extract(request), step.call);
       } catch (err) {
         const e = toJwtGateError(err);
         if (failure === undefined || rank(e.code) > rank(failure.code)) failure = e;
@@ -84,4 +75,21 @@ export function compileAuthenticate(
     }
     throw failure as JwtGateError;
   };
+}
+
+/**
+ * Step: authenticates on a protected route (public routes pass without looking at any token).
+ * With Redis down and `on_failure: closed`, protected routes answer 503 first.
+ */
+export function authenticate(s: RequestState): Denial | undefined | Promise<Denial | undefined> {
+  const route = s.route as CompiledRoute;
+  if (route.authenticate === null) return undefined;
+  if (s.g.refusing()) return gatewayDenial(s, new GatewayError('ERR_REDIS_UNAVAILABLE'));
+  return route.authenticate(s.req).then(
+    (identity) => {
+      s.identity = identity;
+      return undefined;
+    },
+    (error: unknown) => tokenDenial(s, toJwtGateError(error)),
+  );
 }

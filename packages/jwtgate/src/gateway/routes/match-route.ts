@@ -9,8 +9,24 @@ export interface Matchable {
 
 export type MatchResult<R> = { route: R } | { route: null; allowed: string[] | null };
 
+/**
+ * Methods a route without `methods` does not take: TRACE echoes the request back, identity
+ * headers and all, so only a route that lists it gets it. (CONNECT never reaches routes.)
+ */
+const ONLY_WHEN_LISTED = 'TRACE';
+/** What such a route's 405 says it allows (RFC 9110 15.5.6: a 405 carries Allow). */
+const ANY_METHOD = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
+function takes(methods: ReadonlySet<string> | null, method: string): boolean {
+  return methods === null ? method !== ONLY_WHEN_LISTED : methods.has(method);
+}
+
 function methodsOverlap(a: ReadonlySet<string> | null, b: ReadonlySet<string> | null): boolean {
-  if (a === null || b === null) return true;
+  if (a === null && b === null) return true;
+  if (a === null || b === null) {
+    for (const m of (a ?? b) as ReadonlySet<string>) if (m !== ONLY_WHEN_LISTED) return true;
+    return false;
+  }
   for (const m of a) if (b.has(m)) return true;
   return false;
 }
@@ -58,9 +74,9 @@ export function compileMatcher<R extends Matchable>(
     let allowed: string[] | null = null;
     let pathMatched = false;
     const consider = (r: R): boolean => {
-      if (r.methods === null || r.methods.has(method)) return true;
+      if (takes(r.methods, method)) return true;
       pathMatched = true;
-      allowed = [...(allowed ?? []), ...r.methods];
+      allowed = [...(allowed ?? []), ...(r.methods ?? ANY_METHOD)];
       return false;
     };
     for (const r of literal.get(path) ?? []) if (consider(r)) return { route: r };

@@ -1,4 +1,5 @@
 import { Pool } from 'undici';
+import { OriginGate } from './upstream-gate.ts';
 
 /** One upstream target: a keep-alive undici pool and its passive health. */
 export interface Target {
@@ -6,6 +7,8 @@ export interface Target {
   /** Path the route's paths are appended to (`/api` in `http://host:7001/api`), without trailing slash. */
   readonly basePath: string;
   readonly pool: Pool;
+  /** Admission to the origin: at most the pool's connections at once (shared by every route to it). */
+  readonly gate: OriginGate;
   downUntil: number;
 }
 
@@ -18,26 +21,42 @@ export interface TargetGroup {
 
 /** Pools are shared by every route with the same origin, and closed together on reload. */
 export class PoolRegistry {
-  readonly #pools = new Map<string, Pool>();
+  readonly #pools = new Map<string, { pool: Pool; gate: OriginGate }>();
+  readonly #connections: number;
 
-  get(origin: string): Pool {
-    let pool = this.#pools.get(origin);
-    if (!pool) {
+  /** `connections`: per origin (`limits.upstream_connections`, fitted to the open-file limit). */
+  constructor(connections = 256) {
+    this.#connections = connections;
+  }
+
+  get(origin: string): { pool: Pool; gate: OriginGate } {
+    let entry = this.#pools.get(origin);
+    if (!entry) {
       // keep-alive connections to each upstream; no pipelining (requests may not be idempotent).
-      pool = new Pool(origin, { connections: 256, pipelining: 1, keepAliveTimeout: 30_000 });
-      this.#pools.set(origin, pool);
+      const pool = new Pool(origin, {
+        connections: this.#connections,
+        pipelining: 1,
+        keepAliveTimeout: 30_000,
+      });
+      entry = { pool, gate: new OriginGate(this.#connections) };
+      this.#pools.set(origin, entry);
     }
-    return pool;
+    return entry;
+  }
+
+  /** Each origin's admission state, for metrics. */
+  gates(): IterableIterator<[string, { pool: Pool; gate: OriginGate }]> {
+    return this.#pools.entries();
   }
 
   /** Aborts every pool's requests and connections at once. */
   async destroy(): Promise<void> {
-    await Promise.allSettled([...this.#pools.values()].map((p) => p.destroy()));
+    await Promise.allSettled([...this.#pools.values()].map((p) => p.pool.destroy()));
   }
 
   /** Closes every pool once its in-flight requests finish. */
   async close(): Promise<void> {
-    await Promise.allSettled([...this.#pools.values()].map((p) => p.close()));
+    await Promise.allSettled([...this.#pools.values()].map((p) => p.pool.close()));
   }
 }
 
@@ -46,12 +65,8 @@ const DOWN_FOR_MS = 10_000;
 export function createTargetGroup(urls: readonly string[], pools: PoolRegistry): TargetGroup {
   const targets: Target[] = urls.map((raw) => {
     const url = new URL(raw);
-    return {
-      origin: url.origin,
-      basePath: url.pathname.replace(/\/$/, ''),
-      pool: pools.get(url.origin),
-      downUntil: 0,
-    };
+    const { pool, gate } = pools.get(url.origin);
+    return { origin: url.origin, basePath: url.pathname.replace(/\/$/, ''), pool, gate, downUntil: 0 };
   });
   let next = 0;
   return {

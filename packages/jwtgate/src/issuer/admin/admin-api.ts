@@ -82,6 +82,15 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   throw new IssuerError('ERR_ADMIN_REQUEST_INVALID', 'expected a JSON object');
 }
 
+/** One path segment, percent-decoded (RFC 3986 2.1); a malformed escape is the client's error. */
+function decodePathPart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new IssuerError('ERR_ADMIN_PATH_INVALID', 'the path has a malformed percent-escape (RFC 3986 2.1)');
+  }
+}
+
 const asStringList = (v: unknown): string[] | undefined =>
   Array.isArray(v) ? (v as string[]) : typeof v === 'string' ? [v] : undefined;
 
@@ -134,7 +143,7 @@ export function createAdminApi(options: AdminApiOptions) {
       }
       const method = req.method ?? 'GET';
       const url = new URL(path, 'http://admin.invalid');
-      const parts = url.pathname.split('/').filter(Boolean).slice(1).map(decodeURIComponent);
+      const parts = url.pathname.split('/').filter(Boolean).slice(1).map(decodePathPart);
       const [area, id, action] = parts;
 
       if (area === 'clients' && id === undefined && method === 'GET')

@@ -3,6 +3,7 @@ import type { ClientRecord, Store, TokenExchangePolicy } from '../../store/types
 import { recordAudit } from '../audit.ts';
 import { IssuerError } from '../errors.ts';
 import { DEVICE_CODE_GRANT, TOKEN_EXCHANGE_GRANT } from '../oidc/grant-types.ts';
+import { checkClientJwks } from './check-client-jwks.ts';
 import { isIssuerUrl, isNativeRedirectUri, isWebOrigin, isWebRedirectUri } from './client-uris.ts';
 
 export type ClientAuthMethod = ClientRecord['authMethod'];
@@ -91,7 +92,6 @@ export const RESERVED_CLAIMS = new Set([
 const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$/;
 // RFC 6749 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
-const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
 export function toClientView(c: ClientRecord): ClientView {
   return {
@@ -154,6 +154,25 @@ function isResourceIndicator(value: string): boolean {
   return url !== null && !value.includes('#');
 }
 
+const MAX_CLAIM_DEPTH = 32;
+
+/**
+ * What is wrong with a custom claim value's shape, if anything: a member named `__proto__` at any
+ * depth (JSON.parse makes it an own member; copied by Object.assign or a merge it replaces the
+ * prototype), or nesting too deep to walk safely.
+ */
+function claimShapeProblem(value: unknown, depth = 0): string | null {
+  if (value === null || typeof value !== 'object') return null;
+  if (depth >= MAX_CLAIM_DEPTH) return `nested more than ${MAX_CLAIM_DEPTH} levels deep`;
+  if (!Array.isArray(value) && Object.hasOwn(value, '__proto__'))
+    return '"__proto__" cannot be a claim or member name';
+  for (const v of Object.values(value)) {
+    const problem = claimShapeProblem(v, depth + 1);
+    if (problem !== null) return problem;
+  }
+  return null;
+}
+
 /** Validates a client definition; every problem names the field and what is expected. */
 export function checkClientSpec(
   spec: ClientSpec,
@@ -179,19 +198,11 @@ export function checkClientSpec(
     if (RESERVED_CLAIMS.has(name))
       throw invalid(`claims: "${name}" is set by the issuer and cannot be a custom claim`);
   }
+  const shape = claimShapeProblem(claims);
+  if (shape !== null) throw invalid(`claims: ${shape}`);
   let jwks: ClientRecord['jwks'] = null;
   if (authMethod === 'private_key_jwt') {
-    const keys = spec.jwks?.keys;
-    if (!Array.isArray(keys) || keys.length === 0)
-      throw invalid('jwks: private_key_jwt needs the client public keys (a JWKS with at least one key)');
-    keys.forEach((k, i) => {
-      if (k === null || typeof k !== 'object' || !['RSA', 'EC', 'OKP'].includes(String(k.kty)))
-        throw invalid(`jwks.keys[${i}]: expected an RSA, EC or OKP public key`);
-      const secret = PRIVATE_JWK_MEMBERS.find((m) => m in k);
-      if (secret)
-        throw invalid(`jwks.keys[${i}]: holds private key material ("${secret}"); give the public key only`);
-    });
-    jwks = { keys: keys.map((k) => ({ ...k })) };
+    jwks = checkClientJwks(spec.jwks);
   } else if (spec.jwks !== undefined) {
     throw invalid(`jwks: only for private_key_jwt, not ${authMethod}`);
   }

@@ -1,3 +1,4 @@
+import { KeyEncryptionError } from '../../store/key-encryption.ts';
 import type { SigningKeyRecord, Store } from '../../store/types.ts';
 import { IssuerError } from '../errors.ts';
 import {
@@ -62,8 +63,7 @@ export async function startRotation(store: Store, options: StartRotationOptions)
   if (!Number.isFinite(options.prePublishSeconds) || options.prePublishSeconds < 0)
     throw new IssuerError('ERR_ADMIN_REQUEST_INVALID', 'pre-publication time: expected seconds >= 0');
   if (options.kek === null && keys.some((k) => k.privateJwk.startsWith('enc:'))) {
-    throw new IssuerError(
-      'ERR_ADMIN_REQUEST_INVALID',
+    throw new KeyEncryptionError(
       'the signing keys in this store are encrypted: set JWTGATE_KEY_ENCRYPTION_KEY so the new key is encrypted too',
     );
   }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createRecord, readOwn } from '../../lib/own-record.ts';
 import { checkPasswordPolicy, hashPassword } from '../../store/hash-password.ts';
 import type { Store, UserRecord } from '../../store/types.ts';
 import { normalizeUsername } from '../../store/username-key.ts';
@@ -97,10 +98,10 @@ export function checkUsername(username: unknown): string {
  * and a client with no roles is left out.
  */
 export function checkRoles(roles: unknown): Record<string, string[]> {
-  if (roles === undefined) return {};
+  const out = createRecord<string[]>();
+  if (roles === undefined) return out;
   if (roles === null || typeof roles !== 'object' || Array.isArray(roles))
     throw invalid('roles: expected an object of client id -> list of roles');
-  const out: Record<string, string[]> = {};
   for (const [client, list] of Object.entries(roles)) {
     if (!CLIENT_KEY.test(client)) throw invalid(`roles: "${client}" is not a client id (or *)`);
     if (!Array.isArray(list)) throw invalid(`roles.${client}: expected a list of roles`);
@@ -125,7 +126,7 @@ export function checkRoles(roles: unknown): Record<string, string[]> {
  * parseRoleAssignments(['webapp=billing,reader', '*=staff']); // { webapp: ['billing', 'reader'], '*': ['staff'] }
  */
 export function parseRoleAssignments(assignments: readonly string[]): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
+  const out = createRecord<string[]>();
   for (const assignment of assignments) {
     const i = assignment.indexOf('=');
     if (i < 1) throw invalid(`roles: "${assignment}" is not client=role1,role2`);
@@ -135,7 +136,7 @@ export function parseRoleAssignments(assignments: readonly string[]): Record<str
       .split(',')
       .map((r) => r.trim())
       .filter(Boolean);
-    out[client] = [...(out[client] ?? []), ...roles];
+    out[client] = [...(readOwn(out, client) ?? []), ...roles];
   }
   return out;
 }
@@ -263,9 +264,10 @@ export async function setUserRoles(
   if (Object.keys(roles).length === 0) throw invalid('roles: give at least one client=role1,role2');
   const given = checkRoles(roles);
   const user = await findUser(store, username);
-  const next: Record<string, readonly string[]> = { ...user.roles };
+  const next = createRecord<readonly string[]>();
+  for (const [client, list] of Object.entries(user.roles)) next[client] = list;
   for (const client of Object.keys(roles)) {
-    const list = given[client];
+    const list = readOwn(given, client);
     if (list === undefined) delete next[client];
     else next[client] = list;
   }

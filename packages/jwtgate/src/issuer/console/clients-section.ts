@@ -369,8 +369,9 @@ export const clientsSection: ConsoleSection = async (r, parts) => {
   }
   try {
     if (action === undefined) {
-      if (r.method === 'GET') return detailPage(r, await showClient(r.deps.store, id));
-      return update(r, id);
+      if (r.method === 'GET') return await detailPage(r, await showClient(r.deps.store, id));
+      // Awaited here, so an unknown client's ERR_CLIENT_NOT_FOUND is caught below (404).
+      return await update(r, id);
     }
     if (action === 'rotate-secret') {
       if (r.method !== 'POST') return methodNotAllowed('POST');

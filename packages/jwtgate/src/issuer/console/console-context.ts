@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { readOwn } from '../../lib/own-record.ts';
 import type { Store, UserRecord } from '../../store/types.ts';
 import type { IssuerOptions } from '../issuer-options.ts';
 import type { SignInFlow } from '../login/sign-in-flow.ts';
@@ -75,6 +76,6 @@ export const NOTICES: Readonly<Record<string, string>> = {
 };
 
 export function noticeOf(url: URL): { notice?: string } {
-  const text = NOTICES[url.searchParams.get('done') ?? ''];
+  const text = readOwn(NOTICES, url.searchParams.get('done') ?? '');
   return text === undefined ? {} : { notice: text };
 }

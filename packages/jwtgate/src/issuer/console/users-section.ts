@@ -1,3 +1,4 @@
+import { createRecord } from '../../lib/own-record.ts';
 import type { UserRecord } from '../../store/types.ts';
 import {
   addUser,
@@ -282,10 +283,10 @@ function detailPage(
 
 /** The whole roles map from the textarea: clients the user had and the text leaves out lose their roles. */
 function replacementRoles(before: UserRoles, text: string): Record<string, string[]> {
-  const given = parseRoleAssignments(splitLines(text));
-  const next: Record<string, string[]> = {};
+  const next = createRecord<string[]>();
   for (const client of Object.keys(before)) next[client] = [];
-  return { ...next, ...given };
+  for (const [client, list] of Object.entries(parseRoleAssignments(splitLines(text)))) next[client] = list;
+  return next;
 }
 
 type DetailPage = (error?: string, rolesValue?: string) => Promise<ConsoleAnswer>;
@@ -397,9 +398,9 @@ async function action(
   switch (name) {
     case 'roles': {
       const text = r.form.get('roles') ?? '';
-      const roles = replacementRoles(u.roles, text);
-      if (Object.keys(roles).length === 0) return redirect(`${href(u.id)}?done=user-updated`);
       try {
+        const roles = replacementRoles(u.roles, text);
+        if (Object.keys(roles).length === 0) return redirect(`${href(u.id)}?done=user-updated`);
         await setUserRoles(store, u.username, roles, r.actor);
       } catch (err) {
         if (err instanceof IssuerError && err.code === 'ERR_USER_INVALID') return detail(err.message, text);
@@ -479,5 +480,11 @@ ${renderPostForm(`${href(u.id)}/delete`, r.csrf, `<button type="submit" class="d
     });
   }
   if (r.method !== 'POST') return methodNotAllowed('POST');
-  return action(r, record, u, name, detail);
+  try {
+    return await action(r, record, u, name, detail);
+  } catch (err) {
+    // Removed by another operator (or replica) since it was read above.
+    if (err instanceof IssuerError && err.code === 'ERR_USER_NOT_FOUND') return NOT_FOUND;
+    throw err;
+  }
 };

@@ -1,5 +1,6 @@
 import type Provider from 'oidc-provider';
 import { type Client, errors, type Grant, type IssuedToken, type KoaContext } from 'oidc-provider';
+import { readOwn } from '../../lib/own-record.ts';
 import type { Store, UserRecord } from '../../store/types.ts';
 import { pageHeaders, renderLogoutPage, renderMessagePage } from '../login/login-page.ts';
 import type { GrantAccessTokens } from '../tokens/grant-access-tokens.ts';
@@ -75,7 +76,8 @@ export function isUserFlow(ctx: KoaContext): boolean {
 
 /** The user's roles for a client: those given for that client id and those for every client ('*'). */
 export function rolesFor(user: UserRecord, clientId: string): string[] {
-  return [...new Set([...(user.roles[clientId] ?? []), ...(user.roles['*'] ?? [])])];
+  // Own entries only: a client id such as `constructor` must not find Object.prototype's member.
+  return [...new Set([...(readOwn(user.roles, clientId) ?? []), ...(readOwn(user.roles, '*') ?? [])])];
 }
 
 /**

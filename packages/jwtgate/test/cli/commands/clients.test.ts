@@ -78,8 +78,8 @@ describe('jwtgate clients: public, native and exchanging clients', () => {
       '--audience',
       API,
     );
-    assert.equal(bad.code, 1);
-    assert.match(bad.stderr, /redirect URIs: "myapp:\/cb" is not valid/);
+    assert.equal(bad.code, 2, 'a refused value is wrong usage');
+    assert.match(bad.stderr, /--redirect-uri: "myapp:\/cb" is not valid/);
   });
 
   test('update edits what is given; token exchange on and off', async () => {
@@ -122,6 +122,9 @@ describe('jwtgate clients: public, native and exchanging clients', () => {
     const dpop = await cli('clients', 'update', 'spa', '--dpop', 'required');
     assert.equal(dpop.code, 0, dpop.stderr);
     assert.match(dpop.stdout, /^dpop: +required$/m);
+    const badDpop = await cli('clients', 'update', 'spa', '--dpop', 'sometimes');
+    assert.equal(badDpop.code, 2);
+    assert.match(badDpop.stderr, /--dpop: expected allowed or required/);
     const missing = await cli('clients', 'update', 'nobody', '--name', 'x');
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /no client nobody/);

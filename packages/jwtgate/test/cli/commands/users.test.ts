@@ -119,26 +119,27 @@ describe('jwtgate users', () => {
     assert.equal((await verifyPassword(hash, ' my pass phrase \n')).ok, false);
   });
 
-  test('refusals: a taken username in any case, a short password, a bad username or role (exit 1)', async () => {
+  test('refusals: a taken username in any case (exit 1); a short password, a bad username or role, named by the flag (exit 2)', async () => {
     const t = fresh();
     assert.equal((await t.cli(['users', 'add', 'alice'])).code, 0);
     const dup = await t.cli(['users', 'add', 'ALICE']);
     assert.equal(dup.code, 1);
     assert.match(dup.stderr, /already exists/);
     const short = await t.cli(['users', 'add', 'carol', '--password-stdin'], 'seven77\n');
-    assert.equal(short.code, 1);
+    assert.equal(short.code, 2);
     assert.match(short.stderr, /at least 8 characters/);
     assert.doesNotMatch(short.stderr, /seven77/);
     const empty = await t.cli(['users', 'add', 'carol', '--password-stdin'], '');
-    assert.equal(empty.code, 1);
+    assert.equal(empty.code, 2);
     const spaced = await t.cli(['users', 'add', 'carol smith']);
-    assert.equal(spaced.code, 1);
-    assert.match(spaced.stderr, /username: 1-64 characters/);
+    assert.equal(spaced.code, 2);
+    assert.match(spaced.stderr, /^jwtgate: <username>: 1-64 characters/);
     const role = await t.cli(['users', 'add', 'dave', '--roles', 'webapp']);
-    assert.equal(role.code, 1);
-    assert.match(role.stderr, /not client=role1,role2/);
+    assert.equal(role.code, 2);
+    assert.match(role.stderr, /^jwtgate: --roles: "webapp" is not client=role1,role2/);
     const email = await t.cli(['users', 'add', 'erin', '--email', 'not-an-address']);
-    assert.match(email.stderr, /email: expected/);
+    assert.equal(email.code, 2);
+    assert.match(email.stderr, /^jwtgate: --email: expected/);
     const users = await t.open((store) => store.users.list());
     assert.deepEqual(
       users.map((u) => u.username),
@@ -219,8 +220,8 @@ describe('jwtgate users', () => {
     assert.equal(event?.subject, user?.id);
     assert.deepEqual(event?.detail.after, expected);
     const bad = await t.cli(['users', 'set-roles', 'alice', 'we bapp=x']);
-    assert.equal(bad.code, 1);
-    assert.match(bad.stderr, /not a client id/);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /^jwtgate: <client=roles\.\.\.>: "we bapp" is not a client id/);
   });
 
   test('disable and enable; enable also ends a lock-out; both audited', async () => {

@@ -10,7 +10,7 @@ import {
 import { readConfig } from '../../../src/gateway/config/read-config.ts';
 import type { GatewayConfig, RouteConfig } from '../../../src/gateway/config/types.ts';
 import { ConfigError } from '../../../src/gateway/errors.ts';
-import { RevocationList } from '../../../src/gateway/pipeline/revocation-list.ts';
+import { RevocationList } from '../../../src/gateway/state/revocation-list.ts';
 import { config, EXAMPLE_CONFIG, hsProvider, route, SECRET_A } from '../helpers/config.ts';
 
 const FILE = '/etc/jwtgate/test.yaml';
@@ -67,9 +67,10 @@ describe('compileGateway: the example', () => {
     assert.equal(health.methods, null);
     assert.equal(billing.stripPrefix, '/billing');
     assert.equal(tutorial.stripPrefix, null);
-    assert.deepEqual([...billing.dropHeaders], ['authorization']);
-    assert.deepEqual([...tutorial.dropHeaders].sort(), ['authorization', 'token']);
-    assert.deepEqual([...health.dropHeaders], []);
+    assert.deepEqual([...billing.headers.dropHeaders], ['authorization']);
+    assert.deepEqual([...tutorial.headers.dropHeaders].sort(), ['authorization', 'token']);
+    // A public route reads no token, so none reaches its upstream: Authorization and every provider's.
+    assert.deepEqual([...health.headers.dropHeaders].sort(), ['authorization', 'token']);
     assert.deepEqual([...g.reservedHeaders].sort(), ['x-user-id', 'x-user-roles']);
     assert.equal(g.reservedPrefix, 'x-jwtgate-');
     assert.equal(g.trustForwarded, false);
@@ -142,8 +143,8 @@ describe('compileGateway: a compiled route', () => {
       ],
     );
     assert.equal(a?.websocket, true);
-    assert.deepEqual([...(a?.dropHeaders ?? [])], []);
-    assert.deepEqual([...(b?.dropHeaders ?? [])], ['authorization']);
+    assert.deepEqual([...(a?.headers.dropHeaders ?? [])], []);
+    assert.deepEqual([...(b?.headers.dropHeaders ?? [])], ['authorization']);
   });
 
   test('listen and admin addresses, including IPv6, and the reserved identity prefix', () => {
@@ -497,5 +498,88 @@ describe('compileGateway: identity header names and leeway', () => {
       found.some((p) => /gateway\.providers\.a\.leeway: at most 300s/.test(p)),
       found.join('\n'),
     );
+  });
+});
+
+describe('compileGateway: limits and the new route settings', () => {
+  test('limits default from the schema; a route takes route_max_concurrent unless it sets max_concurrent', () => {
+    const g = compile(
+      config([route('a', '/a'), route('b', '/b', { max_concurrent: 7 })], {
+        limits: { route_max_concurrent: 9 },
+      }),
+    );
+    assert.deepEqual(g.limits, {
+      maxConnections: 20_000,
+      maxConnectionsPerAddress: 256,
+      firstByteTimeoutMs: 10_000,
+      headersTimeoutMs: 30_000,
+      idleTimeoutMs: 120_000,
+      bodyTimeoutMs: 20_000,
+      bodyMinRate: 500,
+      bufferBodyBytes: 65_536,
+      upstreamConnections: 256,
+      routeMaxConcurrent: 9,
+      upstreamQueueTimeoutMs: 5000,
+    });
+    assert.deepEqual(
+      g.routes.map((r) => [r.gate.max, r.methodOverride]),
+      [
+        [9, 'refuse'],
+        [7, 'refuse'],
+      ],
+    );
+  });
+
+  test('connections are fitted under the open-file limit given', () => {
+    const c = config([route('a', '/a')]);
+    const g = compileGateway(c, { file: 't.yaml', revocations: new RevocationList(), openFileLimit: 1000 });
+    compiled.push(g);
+    assert.deepEqual(g.connections, { maxConnections: 436, upstreamConnections: 256, lowered: true });
+  });
+
+  test('strip_headers and the stripped list reach the header policy; public routes drop tokens', () => {
+    const g = compile(
+      config([
+        route('a', '/a', { strip_headers: ['X-Debug'] }),
+        route('p', '/p', { requires: undefined, public: true }),
+      ]),
+    );
+    const [a, p] = g.routes as [CompiledGateway['routes'][0], CompiledGateway['routes'][0]];
+    for (const name of [
+      'x-debug',
+      'x-client-ip',
+      'true-client-ip',
+      'remote-user',
+      'x-auth-request-email',
+      'x-original-method',
+    ])
+      assert.equal(a.headers.dropRequestHeader(name), true, name);
+    assert.equal(p.headers.dropRequestHeader('x-debug'), false, 'strip_headers is per route');
+    assert.equal(p.headers.dropRequestHeader('authorization'), true, 'a public route drops Authorization');
+    assert.equal(a.headers.dropRequestHeader('accept'), false);
+  });
+
+  test('CONNECT, allow on a route with methods, and bad strip_headers names are refused at load', () => {
+    const found = problems(
+      config([
+        route('c', '/c', { match: { path: '/c', methods: ['CONNECT'] } }),
+        route('m', '/m', { match: { path: '/m', methods: ['POST'] }, method_override: 'allow' }),
+        route('s', '/s', { strip_headers: ['Bad Header'] }),
+        route('ok', '/ok', { method_override: 'allow' }),
+      ]),
+    );
+    assert.equal(found.length, 3, found.join('\n'));
+    assert.ok(found.some((p) => p.includes('CONNECT is not supported')));
+    assert.ok(found.some((p) => p.includes('method_override: allow needs a route without methods')));
+    assert.ok(found.some((p) => p.includes('strip_headers: "Bad Header"')));
+  });
+
+  test('an identity header may not take a stripped name', () => {
+    const found = problems(
+      config([
+        route('a', '/a', { identity_headers: { 'Remote-User': 'sub', 'X-Auth-Request-User': 'sub' } }),
+      ]),
+    );
+    assert.equal(found.length, 2, found.join('\n'));
   });
 });

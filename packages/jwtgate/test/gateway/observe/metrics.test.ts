@@ -118,4 +118,26 @@ describe('createMetrics', () => {
       undefined,
     );
   });
+
+  test('every limit is listed at 0 from the start and counted when reached; connections and upstream load are read at scrape time', async () => {
+    const m = createMetrics();
+    m.limitReached('body_timeout');
+    m.limitReached('body_timeout');
+    m.setConnectionSource(async () => ({ open: 3, max: 9936 }));
+    m.setUpstreamSource(() => [{ origin: 'http://127.0.0.1:7001', active: 2, waiting: 5 }]);
+    const text = await m.registry.metrics();
+    assert.equal(sample(text, 'jwtgate_limit_reached_total{limit="body_timeout"}'), 2);
+    for (const limit of [
+      'max_connections',
+      'connections_per_address',
+      'first_byte_timeout',
+      'headers_timeout',
+      'upstream_busy',
+    ])
+      assert.equal(sample(text, `jwtgate_limit_reached_total{limit="${limit}"}`), 0, limit);
+    assert.equal(sample(text, 'jwtgate_connections'), 3);
+    assert.equal(sample(text, 'jwtgate_max_connections'), 9936);
+    assert.equal(sample(text, 'jwtgate_upstream_active_requests{origin="http://127.0.0.1:7001"}'), 2);
+    assert.equal(sample(text, 'jwtgate_upstream_waiting_requests{origin="http://127.0.0.1:7001"}'), 5);
+  });
 });

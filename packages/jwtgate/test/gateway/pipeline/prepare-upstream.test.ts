@@ -3,8 +3,9 @@ import type { IncomingMessage } from 'node:http';
 import { after, describe, test } from 'node:test';
 import { NOW_SECONDS, secretBytes, signToken } from '../../../../verify/test/helpers/keys.ts';
 import { type CompiledGateway, compileGateway } from '../../../src/gateway/config/compile-gateway.ts';
+import type { RouteConfig } from '../../../src/gateway/config/types.ts';
 import { type Forwarding, prepareUpstream } from '../../../src/gateway/pipeline/prepare-upstream.ts';
-import { RevocationList } from '../../../src/gateway/pipeline/revocation-list.ts';
+import { RevocationList } from '../../../src/gateway/state/revocation-list.ts';
 import { config, route } from '../helpers/config.ts';
 
 const compiled: CompiledGateway[] = [];
@@ -65,6 +66,8 @@ describe('prepareUpstream: unsafe paths are refused before any route is matched'
     '/pub/a%2fb',
     '/pub/a\\b',
     '/pub/a%00',
+    '/pub/x#/../../api/x',
+    '/pub/doc#frag',
   ]) {
     test(path, async () => {
       const out = await prepareUpstream(request(path), g, 'rid', now);
@@ -77,7 +80,9 @@ describe('prepareUpstream: unsafe paths are refused before any route is matched'
 
 describe('prepareUpstream: headers a client may not send upstream', () => {
   test('identity, forwarding, override and underscore headers are dropped; the gateway sets its own', async () => {
-    const g = gateway();
+    // method_override: strip, so the override header is removed rather than refused.
+    const [pub, api] = defaultRoutes() as [RouteConfig, RouteConfig];
+    const g = gateway({}, [pub, { ...api, method_override: 'strip' }]);
     const out = (await prepareUpstream(
       request('/api/x', {
         authorization: `Bearer ${await token()}`,

@@ -131,3 +131,21 @@ describe('findOverlaps', () => {
     assert.match(problems[1] ?? '', /"p" \(\/\*\*\) and "s" \(\/b\)/);
   });
 });
+
+describe('TRACE', () => {
+  test('a route without methods does not take TRACE (405 with the usual methods); one listing it does', () => {
+    const match = compileMatcher([r('any', '/any/**'), r('trace', '/t/**', ['TRACE'])]);
+    const refused = match('TRACE', '/any/x');
+    assert.equal(refused.route, null);
+    assert.ok(
+      refused.route === null && refused.allowed?.includes('GET') && !refused.allowed.includes('TRACE'),
+    );
+    assert.equal(routeName(match('TRACE', '/t/x')), 'trace');
+    assert.equal(routeName(match('GET', '/any/x')), 'any');
+  });
+
+  test('a TRACE-only route does not overlap a route without methods on the same paths', () => {
+    assert.deepEqual(findOverlaps([r('any', '/a/**'), r('trace', '/a/**', ['TRACE'])]), []);
+    assert.equal(findOverlaps([r('any', '/a/**'), r('t', '/a/**', ['TRACE', 'GET'])]).length, 1);
+  });
+});

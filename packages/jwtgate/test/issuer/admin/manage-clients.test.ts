@@ -17,11 +17,10 @@ import { makeClientKey, openTempStore, tempDir } from '../helpers.ts';
 
 const AUD = ['https://api.example'];
 
-function rejects(spec: Parameters<typeof checkClientSpec>[0], message: RegExp) {
+function rejects(spec: Parameters<typeof checkClientSpec>[0], message: RegExp, code = 'ERR_CLIENT_INVALID') {
   assert.throws(
     () => checkClientSpec(spec),
-    (err: unknown) =>
-      err instanceof IssuerError && err.code === 'ERR_CLIENT_INVALID' && message.test(err.message),
+    (err: unknown) => err instanceof IssuerError && err.code === code && message.test(err.message),
   );
 }
 
@@ -48,6 +47,19 @@ describe('checkClientSpec', () => {
     rejects({ id: 'svc', audiences: AUD, authMethod: 'secret' as never }, /auth method/);
   });
 
+  test('custom claims: no __proto__ member at any depth, bounded nesting', () => {
+    rejects({ id: 'svc', audiences: AUD, claims: JSON.parse('{"__proto__":{"admin":true}}') }, /__proto__/);
+    rejects({ id: 'svc', audiences: AUD, claims: JSON.parse('{"a":[{"__proto__":1}]}') }, /__proto__/);
+    let deep: unknown = 1;
+    for (let i = 0; i < 10_000; i++) deep = [deep];
+    rejects(
+      { id: 'svc', audiences: AUD, claims: { deep } as Record<string, unknown> },
+      /nested more than 32/,
+    );
+    const c = checkClientSpec({ id: 'svc', audiences: AUD, claims: { constructor: 'x', toString: 1 } });
+    assert.deepEqual(c.claims, { constructor: 'x', toString: 1 });
+  });
+
   test('private_key_jwt needs public keys only; secret methods take no keys', async () => {
     const { jwks } = await makeClientKey();
     rejects({ id: 'k', audiences: AUD, authMethod: 'private_key_jwt' }, /jwks: private_key_jwt needs/);
@@ -58,7 +70,8 @@ describe('checkClientSpec', () => {
         authMethod: 'private_key_jwt',
         jwks: { keys: [{ ...jwks.keys[0], d: 'secret' }] },
       },
-      /private key material \("d"\)/,
+      /jwks\.keys\[0\] \(kid "client-key-1"\): holds private key material \("d"\)/,
+      'ERR_CLIENT_KEY_INVALID',
     );
     rejects({ id: 'k', audiences: AUD, jwks }, /jwks: only for private_key_jwt/);
     assert.deepEqual(

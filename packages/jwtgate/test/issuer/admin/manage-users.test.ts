@@ -37,21 +37,42 @@ describe('user definitions', () => {
   });
 
   test('role assignments parse client=role1,role2 and merge repeats', () => {
-    assert.deepEqual(parseRoleAssignments(['webapp=billing,reader', '*=staff', 'webapp=x', 'api=']), {
-      webapp: ['billing', 'reader', 'x'],
-      '*': ['staff'],
-      api: [],
-    });
+    assert.deepEqual(
+      { ...parseRoleAssignments(['webapp=billing,reader', '*=staff', 'webapp=x', 'api=']) },
+      {
+        webapp: ['billing', 'reader', 'x'],
+        '*': ['staff'],
+        api: [],
+      },
+    );
     for (const bad of ['webapp', '=x'])
       assert.throws(() => parseRoleAssignments([bad]), isCode('ERR_USER_INVALID', /client=role1,role2/));
   });
 
+  test('client ids named like Object.prototype members are keys like any other', () => {
+    const names = ['constructor', 'hasOwnProperty', 'toString', 'valueOf', 'isPrototypeOf'];
+    const parsed = parseRoleAssignments(names.map((n) => `${n}=${n}-role`));
+    assert.deepEqual(Object.keys(parsed), names);
+    for (const n of names) assert.deepEqual(parsed[n], [`${n}-role`]);
+    const checked = checkRoles(JSON.parse(JSON.stringify(parsed)));
+    assert.deepEqual(Object.keys(checked), names);
+    assert.equal(Object.getPrototypeOf(checked), null);
+    // Not a client id: refused, and never the prototype of the map it is read into.
+    assert.throws(() => checkRoles(JSON.parse('{"__proto__":["admin"]}')), isCode('ERR_USER_INVALID'));
+    assert.throws(() => checkRoles(parseRoleAssignments(['__proto__=admin'])), isCode('ERR_USER_INVALID'));
+    assert.equal(Object.getPrototypeOf(parseRoleAssignments(['__proto__=admin'])), null);
+    assert.deepEqual(Object.keys(parseRoleAssignments(['__proto__=admin'])), ['__proto__']);
+  });
+
   test('roles: client ids or *, roles without spaces or commas, duplicates dropped, empty lists left out', () => {
-    assert.deepEqual(checkRoles({ webapp: ['a', 'a', 'b'], '*': ['c'], none: [] }), {
-      webapp: ['a', 'b'],
-      '*': ['c'],
-    });
-    assert.deepEqual(checkRoles(undefined), {});
+    assert.deepEqual(
+      { ...checkRoles({ webapp: ['a', 'a', 'b'], '*': ['c'], none: [] }) },
+      {
+        webapp: ['a', 'b'],
+        '*': ['c'],
+      },
+    );
+    assert.deepEqual({ ...checkRoles(undefined) }, {});
     for (const bad of [[], null, { 'a b': ['x'] }, { webapp: 'x' }, { webapp: ['a b'] }, { webapp: [''] }])
       assert.throws(() => checkRoles(bad), isCode('ERR_USER_INVALID', /roles/), JSON.stringify(bad));
   });

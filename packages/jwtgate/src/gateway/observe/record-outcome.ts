@@ -1,0 +1,62 @@
+import type { Logger } from 'pino';
+import type { Denial, RequestState } from '../pipeline/request-state.ts';
+import type { GatewayMetrics, LimitName } from './metrics.ts';
+
+/** The path without its query: a query may carry a token, and logs never do. */
+function logPath(url: string | undefined): string {
+  const u = url ?? '/';
+  const q = u.indexOf('?');
+  return q === -1 ? u : u.slice(0, q);
+}
+
+/** Logs and counts what became of requests, the same way for plain requests and upgrades. */
+export interface OutcomeRecorder {
+  /** The pipeline let the request through (counted as an allow decision when it authenticated). */
+  allowed(s: RequestState): void;
+  /** The pipeline stopped the request: a deny decision with its reason, and its outcome. */
+  denied(s: RequestState, d: Denial): void;
+  /** One access line and the request counter (once per request): the status the client got and why (`OK` or a code). */
+  finished(s: RequestState, status: number, reason: string): void;
+}
+
+/** Reasons that say the client reached one of its limits. */
+const LIMIT_OF: Readonly<Record<string, LimitName>> = {
+  ERR_BODY_TIMEOUT: 'body_timeout',
+  ERR_BODY_TOO_LARGE: 'body_too_large',
+  ERR_UPSTREAM_BUSY: 'upstream_busy',
+  ERR_RATE_LIMITED: 'rate_limited',
+};
+
+export function createOutcomeRecorder(log: Logger, metrics: GatewayMetrics): OutcomeRecorder {
+  const finished = (s: RequestState, status: number, reason: string) => {
+    if (s.recorded) return;
+    s.recorded = true;
+    const route = s.route?.name ?? '-';
+    metrics.request(route, status);
+    const limit = LIMIT_OF[reason];
+    if (limit !== undefined) metrics.limitReached(limit);
+    log.info({
+      request_id: s.requestId,
+      method: s.req.method,
+      path: logPath(s.req.url),
+      route,
+      status,
+      reason,
+      sub: s.identity?.claims.sub,
+      latency_ms: Math.round((performance.now() - s.started) * 100) / 100,
+      upgrade: s.socket === null ? undefined : true,
+    });
+  };
+  return {
+    allowed(s) {
+      if (s.identity !== undefined) metrics.decision('allow', 'OK');
+    },
+    denied(s, d) {
+      if (d.cause !== undefined)
+        log.error({ request_id: s.requestId, err: d.cause }, 'verification failed unexpectedly');
+      metrics.decision('deny', d.reason);
+      finished(s, d.status, d.reason);
+    },
+    finished,
+  };
+}

@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { type JwtGateError, toErrorResponse } from '@jwtgate/verify';
+import type { CompiledGateway, CompiledRoute } from '../config/compile-gateway.ts';
+import type { GatewayError } from '../errors.ts';
+import type { Target } from '../upstream/upstream-targets.ts';
+import type { Identity } from './authenticate.ts';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The client's X-Request-Id when it is a safe value, else a new UUID. */
+export function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+/**
+ * One request on its way through the pipeline: what the steps found so far. One object per
+ * request, filled in by the steps in order (a class, so every request has the same shape).
+ */
+export class RequestState {
+  readonly req: IncomingMessage;
+  /** The response of a plain request; null for an upgrade. */
+  readonly res: ServerResponse | null;
+  /** The client socket of an upgrade (WebSocket); null for a plain request. */
+  readonly socket: Duplex | null;
+  readonly g: CompiledGateway;
+  readonly requestId: string;
+  readonly now: () => number;
+  /** performance.now() on arrival, for latency_ms. */
+  readonly started: number;
+  /** The path as sent (no query), once checkPath accepted it. */
+  path = '';
+  /** The query with its `?`, or ''. */
+  query = '';
+  route: CompiledRoute | null = null;
+  identity: Identity | undefined = undefined;
+  /** The upstream's headers and its path (before the target's base path), set by upstreamHeaders. */
+  headers: Record<string, string> | null = null;
+  upstreamPath = '';
+  target: Target | null = null;
+  /** Set once the outcome is logged and counted: a request is recorded once, whatever ends it. */
+  recorded = false;
+
+  constructor(
+    req: IncomingMessage,
+    res: ServerResponse | null,
+    socket: Duplex | null,
+    g: CompiledGateway,
+    now: () => number,
+    requestId: string = requestIdOf(req),
+  ) {
+    this.req = req;
+    this.res = res;
+    this.socket = socket;
+    this.g = g;
+    this.now = now;
+    this.requestId = requestId;
+    this.started = performance.now();
+  }
+}
+
+/** A request that stops at the gateway: the answer, and the reason code for logs and metrics. */
+export interface Denial {
+  readonly ok: false;
+  readonly status: number;
+  readonly reason: string;
+  readonly headers: Record<string, string>;
+  readonly body: object;
+  /** Set for ERR_INTERNAL: the original error, for the log only. */
+  readonly cause?: unknown;
+}
+
+/** The answer to one of the gateway's own refusals: `{ error, message, request_id }`. */
+export function gatewayDenial(s: RequestState, err: GatewayError): Denial {
+  return {
+    ok: false,
+    status: err.status,
+    reason: err.code,
+    headers: { ...err.headers, 'x-request-id': s.requestId },
+    body: { error: err.code, message: err.message, request_id: s.requestId },
+  };
+}
+
+/** The RFC 6750 answer to a token problem, with the route's scope on 403. */
+export function tokenDenial(s: RequestState, error: JwtGateError): Denial {
+  const scope = s.route?.scope;
+  const r = toErrorResponse(error, { requestId: s.requestId, ...(scope ? { scope } : {}) });
+  return {
+    ok: false,
+    status: r.status,
+    reason: error.code,
+    headers: { ...r.headers, 'x-request-id': s.requestId },
+    body: r.body,
+    ...(error.code === 'ERR_INTERNAL' ? { cause: error.cause } : {}),
+  };
+}
