@@ -312,6 +312,13 @@ describe('the packed packages, installed with npm', () => {
       await issuer.started;
       const health = await fetch(`http://127.0.0.1:${port}/healthz`);
       assert.equal(health.status, 200);
+      // The passkey pages' scripts are read from the installed dependencies.
+      for (const asset of ['/assets/simplewebauthn-browser.js', '/assets/passkey.js']) {
+        const js = await fetch(`http://127.0.0.1:${port}${asset}`);
+        assert.equal(js.status, 200, asset);
+        assert.match(js.headers.get('content-type') ?? '', /javascript/, asset);
+        assert.ok((await js.text()).length > 500, asset);
+      }
       const res = await fetch(`http://127.0.0.1:${port}/token`, {
         method: 'POST',
         headers: {
@@ -326,6 +333,78 @@ describe('the packed packages, installed with npm', () => {
     } finally {
       assert.equal(await issuer.stop(), 0);
     }
+  });
+
+  test('the commands the docs give run from the global install, as typed (docs/issuer.md, examples, README)', async () => {
+    // Each line as the docs print it, in a shell whose PATH has the global install's bin first; the
+    // store from JWTGATE_STORE, as a Kubernetes Secret would give it.
+    const env = userEnv({
+      SECRET_KEY: 'b'.repeat(48),
+      JWTGATE_STORE: join(work, 'docs-commands.db'),
+      PASSWORD: 'correct horse battery staple',
+    });
+    env.PATH = `${join(global, 'bin')}${delimiter}${env.PATH}`;
+    const sh = (line: string) => run('bash', ['-ec', line], { cwd: work, env });
+    const ok = async (line: string, expect?: RegExp) => {
+      const r = await sh(line);
+      assert.equal(r.code, 0, `${line}\n${r.stderr}`);
+      if (expect) assert.match(r.stdout + r.stderr, expect, line);
+      return r;
+    };
+    assert.match((await ok('command -v jwtgate')).stdout, new RegExp(`^${global}/bin/jwtgate`));
+
+    // examples/*/README.md, docs/using-verify.md: a development token, then decode and verify it.
+    const mint = await ok(
+      `jwtgate token mint --secret-env SECRET_KEY --iss jwtgo.io --aud billing.jwtgo.io --sub alice --claim 'roles=["billing"]'`,
+    );
+    assert.match(mint.stderr, /warning: jwtgate token mint is for development and tests/);
+    const token = mint.stdout.trim();
+    assert.equal(token.split('.').length, 3);
+    await ok(`jwtgate token decode "${token}"`, /"sub": ?"alice"/);
+    await ok(`jwtgate token verify "${token}" --secret-env SECRET_KEY --iss jwtgo.io --aud billing.jwtgo.io`);
+    const wrongAud = await sh(
+      `jwtgate token verify "${token}" --secret-env SECRET_KEY --iss jwtgo.io --aud other`,
+    );
+    assert.equal(wrongAud.code, 1, 'an invalid token exits 1');
+
+    // docs/issuer.md: users.
+    await ok(
+      `jwtgate users add alice --email alice@example.com --roles webapp=billing,reader '*=staff' --admin`,
+    );
+    await ok(`printf '%s\\n' "$PASSWORD" | jwtgate users add bob --password-stdin`);
+    const list = await ok('jwtgate users list --json');
+    assert.deepEqual((JSON.parse(list.stdout) as { username: string }[]).map((u) => u.username).sort(), [
+      'alice',
+      'bob',
+    ]);
+    await ok('jwtgate users show alice', /staff/);
+    await ok('jwtgate users set-roles alice webapp=billing api=');
+    await ok('jwtgate users disable alice');
+    await ok('jwtgate users enable alice');
+    await ok('jwtgate users require-mfa alice');
+    await ok('jwtgate users require-mfa alice --off');
+    await ok('jwtgate users reset-mfa alice');
+    await ok(`printf '%s\\n' "$PASSWORD-2" | jwtgate users reset-password bob --password-stdin`);
+    await ok('jwtgate users remove alice');
+    assert.doesNotMatch((await ok('jwtgate users list')).stdout, /alice/);
+
+    // Clients, keys and revocations (docs/issuer.md, README's CLI list).
+    await ok(`jwtgate clients add webapp --name "Web App" --audience https://api.example \\
+  --grant-type authorization_code,refresh_token \\
+  --redirect-uri https://app.example/callback,https://app.example/signed-out`);
+    await ok(`jwtgate clients add spa --name "Single-page app" --auth-method none --audience https://api.example \\
+  --grant-type authorization_code,refresh_token \\
+  --redirect-uri https://app.example/callback --web-origin https://app.example
+jwtgate clients add desktop --auth-method none --application-type native --audience https://api.example \\
+  --grant-type authorization_code,refresh_token \\
+  --redirect-uri http://127.0.0.1/callback,com.example.desktop:/oauth2redirect`);
+    await ok('jwtgate clients update spa --web-origin https://app.example,https://beta.app.example');
+    await ok('jwtgate clients list', /^spa\s/m);
+    await ok('jwtgate keys generate --alg EdDSA --json', /"kty": ?"OKP"/);
+    await ok('jwtgate keys rotate');
+    await ok('jwtgate keys list', /ES256/);
+    await ok('jwtgate tokens revoke some-token-id');
+    await ok('jwtgate login --help', /--issuer <url>/);
   });
 
   test('on a Node.js older than 24 the installed jwtgate says so plainly and exits 1', async (t) => {
