@@ -58,7 +58,7 @@ describe('configuration errors name the path and the line', () => {
     ]);
   });
 
-  test('an unset ${VAR}: the line where it is used', () => {
+  test('an unset environment variable: the line where it is used', () => {
     const found = problems(
       `    - { name: x, match: { path: /x }, public: true, upstream: http://127.0.0.1:7001 }
 `,
