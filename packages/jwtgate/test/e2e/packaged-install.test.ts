@@ -1,9 +1,10 @@
 // End to end: the packages as a user gets them. Both are packed (`npm pack` runs their build),
 // the tarballs are installed into an empty folder and into a global prefix, and the installed
 // `jwtgate` runs on the repository's Node 24 with nothing from the repository: `--version`,
-// `check` on the example configuration, the README walkthrough against `jwtgate demo`, the
-// gateway on the demo's generated configuration as its header says, and `jwtgate issuer`. Only
-// compiled JavaScript is loaded from node_modules (Node refuses to strip types there).
+// `check` on the example configuration, and from the global install the README walkthrough
+// against `jwtgate demo`, the gateway on the demo's generated configuration as its header says,
+// `jwtgate issuer`, and the other commands the docs give. Only compiled JavaScript is loaded from
+// node_modules (Node refuses to strip types there).
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import {
@@ -212,10 +213,10 @@ describe('the packed packages, installed with npm', () => {
     assert.match(valid.stdout, /jwtgate\.yaml is valid: 2 provider\(s\), 3 route\(s\)/);
   });
 
-  test('the README walkthrough against jwtgate demo from the install', async (t) => {
+  test('the README walkthrough against jwtgate demo from the global install', async (t) => {
     const ports = { issuer: await freePort(), gateway: await freePort() };
     const demo = startServer(
-      jwtgate,
+      join(global, 'bin/jwtgate'),
       ['demo', `--issuer-port=${ports.issuer}`, `--gateway-port=${ports.gateway}`, '--token-lifetime=3'],
       { cwd: app, env: userEnv() },
       /"msg":"ready"/,
@@ -246,7 +247,7 @@ describe('the packed packages, installed with npm', () => {
     }
   });
 
-  test("jwtgate gateway runs on the demo's generated gateway.yaml as its header says", async () => {
+  test("jwtgate gateway (global install) runs on the demo's generated gateway.yaml as its header says", async () => {
     const ports = { issuer: await freePort(), gateway: await freePort() };
     const demo = startServer(
       jwtgate,
@@ -254,7 +255,8 @@ describe('the packed packages, installed with npm', () => {
       { cwd: app, env: userEnv() },
       /"msg":"ready"/,
     );
-    const binDir = join(app, 'node_modules/.bin');
+    // The header's command finds `jwtgate` on PATH: the global install's.
+    const binDir = join(global, 'bin');
     const shell = bashSession({
       cwd: app,
       env: { ...userEnv(), PATH: `${binDir}${delimiter}${userEnv().PATH}` },
