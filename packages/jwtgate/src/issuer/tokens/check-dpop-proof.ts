@@ -43,7 +43,10 @@ const policies = new WeakMap<Store, Map<() => number, DpopPolicy>>();
 
 function policyFor(store: Store, now: () => number): DpopPolicy {
   let byClock = policies.get(store);
-  if (byClock === undefined) policies.set(store, (byClock = new Map()));
+  if (byClock === undefined) {
+    byClock = new Map();
+    policies.set(store, byClock);
+  }
   let policy = byClock.get(now);
   if (policy === undefined) {
     policy = createDpopPolicy(
