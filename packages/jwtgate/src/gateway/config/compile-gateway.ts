@@ -1,6 +1,8 @@
 import {
   type Algorithm,
+  createMemoryReplayCache,
   createVerifier,
+  type DpopRequestLike,
   type FetchEvent,
   type FetchFunction,
   type ProviderOptions,
@@ -9,6 +11,7 @@ import {
 } from '@jwtgate/verify';
 import { createRateLimiter } from '../../lib/rate-limit.ts';
 import { ConfigError } from '../errors.ts';
+import { clientOrigin } from '../headers/client-origin.ts';
 import {
   compileHeaderPolicy,
   HEADER_NAME,
@@ -20,6 +23,7 @@ import { type Authenticate, compileAuthenticate } from '../pipeline/authenticate
 import { type Authorize, compileAuthorize } from '../pipeline/authorize.ts';
 import { compileMatcher, compilePathPattern, findOverlaps, type MatchResult } from '../routes/match-route.ts';
 import type { PathPattern } from '../routes/path-pattern.ts';
+import { createRedisReplayCache } from '../state/redis-dpop-replay.ts';
 import { createRedisRateLimiter, type SharedRateLimiter } from '../state/redis-rate-limit.ts';
 import { REVOCATION_GRACE_SECONDS, type RevocationList } from '../state/revocation-list.ts';
 import type { RedisSettings, SharedRedis } from '../state/shared-redis.ts';
@@ -49,6 +53,8 @@ export interface CompiledRoute {
   readonly maxBodyBytes: number;
   readonly rateLimit: { readonly per: 'sub' | 'client_id'; readonly limiter: SharedRateLimiter } | null;
   readonly websocket: boolean;
+  /** Every provider of the route is `dpop: required` (a missing token gets a DPoP challenge). */
+  readonly dpopRequired: boolean;
   /** `method_override`: refuse (400) or strip the ways to ask for another method. */
   readonly methodOverride: 'refuse' | 'strip' | 'allow';
   /** The route's cap on requests at the upstream at once (`max_concurrent`). */
@@ -130,6 +136,7 @@ function providerOptions(p: ProviderConfig): ProviderOptions {
     ...(p.require_sub !== undefined ? { requireSub: p.require_sub } : {}),
     ...(p.required_claims ? { requiredClaims: p.required_claims } : {}),
     ...(p.roles_claim ? { rolesClaim: p.roles_claim } : {}),
+    ...(p.dpop ? { dpop: p.dpop } : {}),
     ...(Object.keys(remote).length ? { remote } : {}),
   };
 }
@@ -194,9 +201,21 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
       fallback: local,
     });
   };
+  // DPoP proof ids: in this process, and with Redis in Redis, shared by every replica.
+  const localReplay = createMemoryReplayCache();
+  const replayCache =
+    shared === null
+      ? localReplay
+      : createRedisReplayCache({
+          redis: shared.client,
+          prefix: shared.prefix,
+          onFailure: shared.onFailure,
+          fallback: localReplay,
+        });
   let verifier: Verifier;
   try {
     verifier = createVerifier({
+      dpop: { replayCache },
       providers: Object.fromEntries(
         Object.entries(g.providers).map(([name, p]) => [name, providerOptions(p)]),
       ),
@@ -235,6 +254,7 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
   const pools = new PoolRegistry(connections.upstreamConnections);
   const reservedPrefix = (g.identity_header_prefix ?? 'x-jwtgate-').toLowerCase();
   const trustForwarded = g.trust_forwarded === true;
+  const originOf = (req: DpopRequestLike) => clientOrigin(req, trustForwarded);
   // Revocations are kept until exp plus this grace (RevocationList); a larger leeway would let a
   // revoked token back in after its entry is gone.
   for (const [name, p] of Object.entries(g.providers)) {
@@ -277,13 +297,18 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
       const unknown = providers.filter((p) => !Object.hasOwn(g.providers, p));
       if (unknown.length) problems.push(`${at}.requires: unknown provider ${unknown.join(', ')}`);
       else if (given === 1) {
-        authenticate = compileAuthenticate(verifier, providers, q.all ? 'all' : 'any', sources);
-        authorize = compileAuthorize(verifier, providers, {
-          ...(q.roles_any ? { rolesAny: q.roles_any } : {}),
-          ...(q.roles_all ? { rolesAll: q.roles_all } : {}),
-          ...(q.scopes_any ? { scopesAny: q.scopes_any } : {}),
-          ...(q.scopes_all ? { scopesAll: q.scopes_all } : {}),
-        });
+        authenticate = compileAuthenticate(verifier, providers, q.all ? 'all' : 'any', sources, originOf);
+        authorize = compileAuthorize(
+          verifier,
+          providers,
+          {
+            ...(q.roles_any ? { rolesAny: q.roles_any } : {}),
+            ...(q.roles_all ? { rolesAll: q.roles_all } : {}),
+            ...(q.scopes_any ? { scopesAny: q.scopes_any } : {}),
+            ...(q.scopes_all ? { scopesAll: q.scopes_all } : {}),
+          },
+          q.amr_any,
+        );
       }
     }
     if (r.rate_limit && isPublic)
@@ -353,6 +378,7 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
             }
           : null,
         websocket: r.websocket === true,
+        dpopRequired: providers.length > 0 && providers.every((p) => g.providers[p]?.dpop === 'required'),
         methodOverride: r.method_override ?? 'refuse',
         gate: new RouteGate(r.name, r.max_concurrent ?? limits.routeMaxConcurrent),
       }),

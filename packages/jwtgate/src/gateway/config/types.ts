@@ -23,6 +23,7 @@ export interface ProviderConfig {
   require_sub?: boolean;
   required_claims?: string[];
   roles_claim?: string;
+  dpop?: 'required' | 'optional' | 'off';
   jwks?: {
     timeout?: Duration;
     cooldown?: Duration;
@@ -40,6 +41,7 @@ export interface RequiresConfig {
   roles_all?: string[];
   scopes_any?: string[];
   scopes_all?: string[];
+  amr_any?: string[];
 }
 
 export interface RouteConfig {
