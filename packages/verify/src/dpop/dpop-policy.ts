@@ -13,7 +13,11 @@ export interface DpopOptions {
   readonly futureSeconds?: number;
   /** Where proof ids are remembered. Default: in this process, bounded (createMemoryReplayCache). */
   readonly replayCache?: ReplayCache;
-  /** Ids kept by the default replay cache. Default 100000. */
+  /**
+   * Ids kept by the default replay cache. Default 500000 (about 50 MB at most): with the default
+   * 300 s window, 1666 proofs a second sustained before it narrows the window (see
+   * createMemoryReplayCache); beyond that, a shared cache or a shorter window.
+   */
   readonly maxReplayEntries?: number;
   /** Server nonces (RFC 9449 9): proofs must carry one this accepts. Default: none asked for. */
   readonly nonce?: DpopNonce;
@@ -69,7 +73,7 @@ export function createDpopPolicy(raw: unknown, path: string, now: () => number):
       createMemoryReplayCache({
         maxEntries:
           o.maxReplayEntries === undefined
-            ? 100_000
+            ? 500_000
             : asNumber(o.maxReplayEntries, `${path}.maxReplayEntries`, 1),
       }),
     nonce,

@@ -15,12 +15,12 @@ export interface ReplayCache {
  * flood it narrows the window instead of growing.
  *
  * @example
- * const replay = createMemoryReplayCache({ maxEntries: 100_000 });
+ * const replay = createMemoryReplayCache({ maxEntries: 500_000 });
  */
 export function createMemoryReplayCache(options: { readonly maxEntries?: number } = {}): ReplayCache & {
   readonly size: number;
 } {
-  const max = options.maxEntries ?? 100_000;
+  const max = options.maxEntries ?? 500_000;
   const expiry = new Map<string, number>();
   // Insertion order as a queue (ids and their expiry), so the oldest is found in O(1).
   let ids: string[] = [];
