@@ -8,6 +8,7 @@ import {
   type Verifier,
 } from '@jwtgate/verify';
 import { createRateLimiter } from '../../lib/rate-limit.ts';
+import { type CorsPolicy, compileCors } from '../cors/compile-cors.ts';
 import { ConfigError } from '../errors.ts';
 import {
   compileHeaderPolicy,
@@ -53,6 +54,8 @@ export interface CompiledRoute {
   readonly methodOverride: 'refuse' | 'strip' | 'allow';
   /** The route's cap on requests at the upstream at once (`max_concurrent`). */
   readonly gate: RouteGate;
+  /** Its CORS (`cors`, else `gateway.cors`), or null for none. */
+  readonly cors: CorsPolicy | null;
 }
 
 export interface CompiledGateway {
@@ -327,6 +330,21 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
       problems.push(`${at}.identity_headers: ${(err as Error).message}`);
       return;
     }
+    const corsConfig = r.cors === undefined ? g.cors : r.cors === false ? undefined : r.cors;
+    const cors =
+      corsConfig === undefined
+        ? null
+        : compileCors(
+            {
+              config: corsConfig,
+              routeMethods: r.match.methods,
+              tokenHeaders: providers.flatMap((p) =>
+                (sources(p) ?? []).flatMap((t) => ('header' in t ? [t.header] : [])),
+              ),
+            },
+            r.cors === undefined ? 'gateway.cors' : `${at}.cors`,
+            problems,
+          );
     const rl = r.rate_limit;
     routes.push(
       Object.freeze({
@@ -355,6 +373,7 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
         websocket: r.websocket === true,
         methodOverride: r.method_override ?? 'refuse',
         gate: new RouteGate(r.name, r.max_concurrent ?? limits.routeMaxConcurrent),
+        cors,
       }),
     );
     located.set(routes.at(-1) as CompiledRoute, `gateway.routes[${i}]`);
@@ -388,7 +407,8 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
   }
   if (problems.length) {
     void pools.close();
-    throw new ConfigError(context.file, problems);
+    // A gateway-wide block's problems are found once per route that uses it: said once.
+    throw new ConfigError(context.file, [...new Set(problems)]);
   }
   return Object.freeze({
     listen: parseHostPort(g.listen),

@@ -42,6 +42,15 @@ export interface RequiresConfig {
   scopes_all?: string[];
 }
 
+export interface CorsConfig {
+  allow_origins: string[];
+  allow_methods?: string[];
+  allow_headers?: string[];
+  expose_headers?: string[];
+  allow_credentials?: boolean;
+  max_age?: Duration;
+}
+
 export interface RouteConfig {
   name: string;
   match: { path: string; methods?: string[] };
@@ -58,6 +67,7 @@ export interface RouteConfig {
   max_body_bytes?: number;
   rate_limit?: { per?: 'sub' | 'client_id'; requests_per_second: number; burst?: number };
   websocket?: boolean;
+  cors?: CorsConfig | false;
 }
 
 export interface LimitsConfig {
@@ -86,6 +96,7 @@ export interface GatewayConfig {
     token_cache?: { max_entries?: number; max_bytes?: number };
     revocation?: { feed: string };
     redis?: { url: string; key_prefix?: string; on_failure?: 'open' | 'closed'; jwks_cache?: boolean };
+    cors?: CorsConfig;
     providers: Record<string, ProviderConfig>;
     routes: RouteConfig[];
   };

@@ -61,7 +61,10 @@ export class RequestState {
   }
 }
 
-/** A request that stops at the gateway: the answer, and the reason code for logs and metrics. */
+/**
+ * A request that stops at the gateway: the answer, and the reason code for logs and metrics. A
+ * refusal, or (status 204, reason CORS_PREFLIGHT) a CORS preflight the gateway answered itself.
+ */
 export interface Denial {
   readonly ok: false;
   readonly status: number;

@@ -1,3 +1,4 @@
+import { answerPreflight } from './answer-preflight.ts';
 import { authenticate } from './authenticate.ts';
 import { authorize } from './authorize.ts';
 import { checkFraming } from './check-framing.ts';
@@ -26,7 +27,8 @@ export interface Continuation {
 
 /**
  * Everything between "a request arrived" and "send it upstream", in order, for plain requests
- * and WebSocket upgrades alike: strict framing -> path safety -> route (deny by default) ->
+ * and WebSocket upgrades alike: strict framing -> path safety -> CORS preflight (answered here,
+ * before authentication) -> route (deny by default) ->
  * method override -> authenticate (who is this? the verify core decides) -> authorize (roles,
  * scopes) -> rate limit -> what the upstream sees (headers, path). Forwarding is the caller's
  * (`forward`, `forwardUpgrade`).
@@ -34,6 +36,7 @@ export interface Continuation {
 export const PIPELINE: readonly Step[] = [
   checkFraming,
   checkPath,
+  answerPreflight,
   matchRoute,
   checkMethodOverride,
   authenticate,
