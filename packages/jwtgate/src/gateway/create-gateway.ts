@@ -5,10 +5,12 @@ import { basename, dirname } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { createAdminServer } from './admin-server.ts';
 import { type CompiledGateway, compileGateway } from './config/compile-gateway.ts';
+import { toMs } from './config/duration.ts';
 import { readConfig } from './config/read-config.ts';
-import { GatewayError } from './errors.ts';
+import { ConfigError, GatewayError } from './errors.ts';
 import { createRequestHandler } from './handle-request.ts';
 import { createUpgradeHandler } from './handle-upgrade.ts';
+import { type IdentityKeys, openIdentityKeys, readIdentityJwks } from './identity/identity-keys.ts';
 import { guardConnections } from './limits/guard-connections.ts';
 import { readOpenFileLimit } from './limits/plan-connections.ts';
 import { createMetrics, type GatewayMetrics } from './observe/metrics.ts';
@@ -55,8 +57,28 @@ export function createGateway(options: GatewayOptions): Gateway {
   let jwksFetch: ReturnType<typeof createSharedJwksFetch> | null = null;
   // Client and upstream connections are fitted under it (planConnections); read once, at start.
   const openFileLimit = readOpenFileLimit();
+  // The signing keys of signed identity tokens: opened with the first configuration that has
+  // them, again when their directory, algorithm or period changes.
+  let identityKeys: IdentityKeys | null = null;
+  let identityKeysOf = '';
   const compile = () => {
     const config = readConfig(options.configFile, options.env);
+    const si = config.gateway.signed_identity;
+    const keysOf = si ? JSON.stringify([si.state_dir, si.algorithm, si.rotate_after]) : '';
+    if (si && keysOf !== identityKeysOf) {
+      try {
+        identityKeys = openIdentityKeys({
+          dir: si.state_dir,
+          alg: si.algorithm ?? 'ES256',
+          rotateAfterMs: Math.max(60_000, toMs(si.rotate_after, 24 * 3600_000)),
+        });
+      } catch (err) {
+        throw new ConfigError(options.configFile, [
+          `gateway.signed_identity.state_dir: cannot keep keys in ${si.state_dir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+        ]);
+      }
+      identityKeysOf = keysOf;
+    }
     const opened = redis === null && config.gateway.redis !== undefined;
     if (opened && config.gateway.redis) {
       const r = config.gateway.redis;
@@ -84,6 +106,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         openFileLimit,
         revocations,
         redis,
+        identityKeys: si ? identityKeys : null,
         ...(jwksFetch ? { fetch: jwksFetch } : {}),
         ...(options.env ? { env: options.env } : {}),
         onKeyFetch: (provider, event) => {
@@ -102,6 +125,14 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
   };
   let current = compile();
+  // A new period's key is made current within a minute of the period's start.
+  const rotation = setInterval(() => {
+    try {
+      identityKeys?.rotate();
+    } catch (err) {
+      log.error({ err }, 'signed identity key rotation failed; signing with the previous key');
+    }
+  }, 60_000).unref();
   const bindCache = (g: CompiledGateway) => metrics.setCacheSource(() => g.verifier.stats());
   bindCache(current);
   const unrevoke = revocations.onRevoke((jti) => current.verifier.forgetJti(jti));
@@ -220,6 +251,10 @@ export function createGateway(options: GatewayOptions): Gateway {
       body: await metrics.registry.metrics(),
     }),
     revoked: () => revocations.list(),
+    jwks: () =>
+      identityKeys && current.routes.some((r) => r.signedIdentity)
+        ? readIdentityJwks(identityKeys.dir, Date.now())
+        : null,
     async revoke(jti, exp) {
       revocations.add(jti, exp);
       const r = redis as SharedRedis | null;
@@ -307,6 +342,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
     async close(graceMs = 10_000) {
       watcher?.close();
+      clearInterval(rotation);
       guard.close();
       handle.close();
       feed?.close();

@@ -7,6 +7,7 @@ import { compileGateway } from './config/compile-gateway.ts';
 import { readConfig } from './config/read-config.ts';
 import { createGateway } from './create-gateway.ts';
 import { GatewayError } from './errors.ts';
+import { readIdentityJwks } from './identity/identity-keys.ts';
 import { publishRevocation } from './state/redis-revocations.ts';
 import { RevocationList } from './state/revocation-list.ts';
 
@@ -152,6 +153,11 @@ async function runPrimary(options: RunOptions): Promise<void> {
         }
       },
       revoked: () => revocations.list(),
+      // The workers sign with the keys in the state directory: published from there.
+      jwks: () => {
+        const si = config.gateway.signed_identity;
+        return si ? readIdentityJwks(si.state_dir, Date.now()) : null;
+      },
       async revoke(jti, exp) {
         revocations.add(jti, exp);
         for (const w of workers()) w.send({ type: 'revoke', jti, exp });

@@ -1,5 +1,6 @@
 import {
   type Algorithm,
+  compileTokenExtractor,
   createVerifier,
   type FetchEvent,
   type FetchFunction,
@@ -16,6 +17,8 @@ import {
   type HeaderPolicy,
   identityHeaderProblem,
 } from '../headers/header-policy.ts';
+import type { IdentityKeys } from '../identity/identity-keys.ts';
+import { compileSignedIdentity, type SignedIdentity } from '../identity/mint-identity.ts';
 import { type ConnectionPlan, planConnections } from '../limits/plan-connections.ts';
 import { type Authenticate, compileAuthenticate } from '../pipeline/authenticate.ts';
 import { type Authorize, compileAuthorize } from '../pipeline/authorize.ts';
@@ -56,6 +59,8 @@ export interface CompiledRoute {
   readonly gate: RouteGate;
   /** Its CORS (`cors`, else `gateway.cors`), or null for none. */
   readonly cors: CorsPolicy | null;
+  /** The gateway's own token for the upstream (`signed_identity`), or null. */
+  readonly signedIdentity: SignedIdentity | null;
 }
 
 export interface CompiledGateway {
@@ -93,6 +98,8 @@ export interface CompileContext {
   readonly fetch?: FetchFunction;
   /** The process's open-file limit (readOpenFileLimit); connections are fitted under it. Default: none. */
   readonly openFileLimit?: number;
+  /** The gateway's signing keys, opened by the gateway when `gateway.signed_identity` is set. */
+  readonly identityKeys?: IdentityKeys | null;
 }
 
 export function parseHostPort(text: string): { host: string; port: number } {
@@ -246,8 +253,15 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
     }
   }
   const reserved = new Set<string>();
-  for (const r of g.routes)
+  for (const r of g.routes) {
     for (const h of Object.keys(r.identity_headers ?? {})) reserved.add(h.toLowerCase());
+    if (r.signed_identity) reserved.add((r.signed_identity.header ?? 'x-jwtgate-identity').toLowerCase());
+  }
+  const extractors = new Map(
+    Object.keys(g.providers).map((p) => [p, compileTokenExtractor(sources(p))] as const),
+  );
+  const tokenOf = (provider: string, request: Parameters<ReturnType<typeof compileTokenExtractor>>[0]) =>
+    (extractors.get(provider) as ReturnType<typeof compileTokenExtractor>)(request);
 
   const names = new Set<string>();
   const routes: CompiledRoute[] = [];
@@ -345,6 +359,31 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
             r.cors === undefined ? 'gateway.cors' : `${at}.cors`,
             problems,
           );
+    let signedIdentity: SignedIdentity | null = null;
+    const si = r.signed_identity;
+    if (si !== undefined) {
+      const header = si.header ?? 'X-Jwtgate-Identity';
+      const problem = identityHeaderProblem(header);
+      if (isPublic)
+        problems.push(`${at}.signed_identity: needs an authenticated route (it says who the caller is)`);
+      else if (!g.signed_identity)
+        problems.push(`${at}.signed_identity: needs gateway.signed_identity (its keys)`);
+      else if (problem !== null) problems.push(`${at}.signed_identity.header: ${problem}`);
+      else if (context.identityKeys)
+        signedIdentity = compileSignedIdentity({
+          header: header.toLowerCase(),
+          issuer: g.signed_identity.issuer,
+          audience: si.audience ?? r.name,
+          lifetimeSeconds: Math.max(1, Math.floor(toMs(si.lifetime, 60_000) / 1000)),
+          rolesClaim: (p) => g.providers[p]?.roles_claim ?? 'roles',
+          keys: context.identityKeys,
+          maxEntries: g.signed_identity.cache_max_entries ?? 10_000,
+          now: context.now ?? Date.now,
+          tokenOf,
+        });
+      if (si.lifetime !== undefined && toMs(si.lifetime, 0) > 3600_000)
+        problems.push(`${at}.signed_identity.lifetime: at most 1h`);
+    }
     const rl = r.rate_limit;
     routes.push(
       Object.freeze({
@@ -374,11 +413,14 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
         methodOverride: r.method_override ?? 'refuse',
         gate: new RouteGate(r.name, r.max_concurrent ?? limits.routeMaxConcurrent),
         cors,
+        signedIdentity,
       }),
     );
     located.set(routes.at(-1) as CompiledRoute, `gateway.routes[${i}]`);
   });
   problems.push(...findOverlaps(routes, (r) => located.get(r) ?? r.name));
+  if (g.signed_identity?.rotate_after !== undefined && toMs(g.signed_identity.rotate_after, 0) < 60_000)
+    problems.push('gateway.signed_identity.rotate_after: at least 1m');
   let revocationFeed: string | null = null;
   if (g.revocation) {
     const base = URL.parse(g.revocation.feed);

@@ -1,6 +1,7 @@
 // The gateway's configuration schema: one source for validation (ajv), the published JSON schema
 // (`schema/jwtgate.schema.json`, for editors via `$schema`) and the generated reference in docs/.
 import { CORS_SCHEMA, ROUTE_CORS_SCHEMA } from './cors-schema.ts';
+import { ROUTE_SIGNED_IDENTITY_SCHEMA, SIGNED_IDENTITY_SCHEMA } from './signed-identity-schema.ts';
 
 const duration = {
   description: 'A duration: milliseconds as a number, or a string such as `250ms`, `5s`, `2m`.',
@@ -231,6 +232,7 @@ const route = {
     },
     websocket: { type: 'boolean', default: false, description: 'Forward WebSocket upgrades.' },
     cors: ROUTE_CORS_SCHEMA,
+    signed_identity: ROUTE_SIGNED_IDENTITY_SCHEMA,
   },
 } as const;
 
@@ -411,6 +413,7 @@ export const CONFIG_SCHEMA = {
             'Share state between gateway replicas: revocations (pub/sub, caught up on reconnect) and rate-limit buckets. Changes take effect on restart.',
         },
         cors: CORS_SCHEMA,
+        signed_identity: SIGNED_IDENTITY_SCHEMA,
         providers: { type: 'object', minProperties: 1, additionalProperties: provider },
         routes: { type: 'array', minItems: 1, items: route },
       },

@@ -68,6 +68,7 @@ export interface RouteConfig {
   rate_limit?: { per?: 'sub' | 'client_id'; requests_per_second: number; burst?: number };
   websocket?: boolean;
   cors?: CorsConfig | false;
+  signed_identity?: { header?: string; audience?: string; lifetime?: Duration };
 }
 
 export interface LimitsConfig {
@@ -97,6 +98,13 @@ export interface GatewayConfig {
     revocation?: { feed: string };
     redis?: { url: string; key_prefix?: string; on_failure?: 'open' | 'closed'; jwks_cache?: boolean };
     cors?: CorsConfig;
+    signed_identity?: {
+      state_dir: string;
+      issuer: string;
+      algorithm?: 'ES256' | 'EdDSA';
+      rotate_after?: Duration;
+      cache_max_entries?: number;
+    };
     providers: Record<string, ProviderConfig>;
     routes: RouteConfig[];
   };

@@ -7,6 +7,7 @@ import { checkPath } from './check-path.ts';
 import { matchRoute } from './match-route.ts';
 import { rateLimit } from './rate-limit.ts';
 import type { Denial, RequestState } from './request-state.ts';
+import { signIdentity } from './sign-identity.ts';
 import { upstreamHeaders } from './upstream-headers.ts';
 
 /**
@@ -30,7 +31,7 @@ export interface Continuation {
  * and WebSocket upgrades alike: strict framing -> path safety -> CORS preflight (answered here,
  * before authentication) -> route (deny by default) ->
  * method override -> authenticate (who is this? the verify core decides) -> authorize (roles,
- * scopes) -> rate limit -> what the upstream sees (headers, path). Forwarding is the caller's
+ * scopes) -> rate limit -> what the upstream sees (headers, path) -> the signed identity token. Forwarding is the caller's
  * (`forward`, `forwardUpgrade`).
  */
 export const PIPELINE: readonly Step[] = [
@@ -43,6 +44,7 @@ export const PIPELINE: readonly Step[] = [
   authorize,
   rateLimit,
   upstreamHeaders,
+  signIdentity,
 ];
 
 /** Runs `steps` from `from` on, then calls `k`: synchronously, unless a step had to wait. */
