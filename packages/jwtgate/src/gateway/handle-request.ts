@@ -159,10 +159,7 @@ export function createRequestHandler(ctx: HandlerContext): RequestHandler {
     },
     deny(s, d: Denial) {
       // A body the client is still sending would be read and thrown away: close instead.
-      const own =
-        d.reason === 'CORS_PREFLIGHT' || d.reason.startsWith('ERR_CORS_')
-          ? d.headers
-          : withCors(s, d.headers);
+      const own = d.preflight === true ? d.headers : withCors(s, d.headers);
       const headers = hasBody(s.req) ? { ...own, connection: 'close' } : own;
       sendJson(s.res as ServerResponse, d.status, headers, d.body);
       record.denied(s, d);

@@ -20,7 +20,8 @@ export function answerPreflight(s: RequestState): Denial | undefined {
   const requested = req.headers['access-control-request-headers'];
   const answer = route.cors.preflight(origin, asked, requested);
   const headers = { ...answer.headers, 'x-request-id': s.requestId };
-  if (answer.ok) return { ok: false, status: 204, reason: 'CORS_PREFLIGHT', headers, body: {} };
+  if (answer.ok)
+    return { ok: false, status: 204, reason: 'CORS_PREFLIGHT', headers, body: {}, preflight: true };
   const { status, message } = GATEWAY_ERROR_CODES[answer.code];
   return {
     ok: false,
@@ -28,5 +29,6 @@ export function answerPreflight(s: RequestState): Denial | undefined {
     reason: answer.code,
     headers,
     body: { error: answer.code, message, request_id: s.requestId },
+    preflight: true,
   };
 }

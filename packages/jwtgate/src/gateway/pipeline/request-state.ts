@@ -71,6 +71,8 @@ export interface Denial {
   readonly reason: string;
   readonly headers: Record<string, string>;
   readonly body: object;
+  /** The answer to a CORS preflight: it carries its own CORS headers. */
+  readonly preflight?: true;
   /** Set for ERR_INTERNAL: the original error, for the log only. */
   readonly cause?: unknown;
 }
