@@ -51,7 +51,24 @@ export const CORS_SCHEMA = {
   },
 } as const;
 
+// ajv fills in no default under oneOf (strict mode refuses one there): the route's block is the
+// same without them, and compileCors reads an absent allow_credentials as false.
+const { allow_credentials: _credentials, ...withoutDefaults } = CORS_SCHEMA.properties;
+
 export const ROUTE_CORS_SCHEMA = {
-  description: "This route's CORS (replacing `gateway.cors`), or `false` for none on this route.",
-  oneOf: [{ const: false }, CORS_SCHEMA],
+  description:
+    "This route's CORS (replacing `gateway.cors`; the same keys), or `false` for none on this route.",
+  oneOf: [
+    { const: false },
+    {
+      ...CORS_SCHEMA,
+      properties: {
+        ...withoutDefaults,
+        allow_credentials: {
+          type: 'boolean',
+          description: CORS_SCHEMA.properties.allow_credentials.description,
+        },
+      },
+    },
+  ],
 } as const;

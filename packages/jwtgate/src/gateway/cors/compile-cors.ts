@@ -1,3 +1,4 @@
+import type { ConfigPath, ConfigProblems } from '../config/config-source.ts';
 import { toMs } from '../config/duration.ts';
 import type { CorsConfig } from '../config/types.ts';
 import { HEADER_NAME } from '../headers/header-policy.ts';
@@ -35,29 +36,28 @@ export interface CorsSpec {
   readonly tokenHeaders: readonly string[];
 }
 
-/** Compiles a CORS block; problems (relative to the block's path) are pushed onto `problems`. */
-export function compileCors(spec: CorsSpec, at: string, problems: string[]): CorsPolicy | null {
+/** Compiles a CORS block at `at`; null, with the problems recorded, when it cannot be. */
+export function compileCors(spec: CorsSpec, at: ConfigPath, problems: ConfigProblems): CorsPolicy | null {
   const c = spec.config;
   const credentials = c.allow_credentials === true;
-  const before = problems.length;
+  const before = problems.count;
   c.allow_origins.forEach((o, i) => {
     const problem = originProblem(o);
-    if (problem !== null) problems.push(`${at}.allow_origins[${i}]: ${problem}`);
+    if (problem !== null) problems.add([...at, 'allow_origins', i], problem);
   });
   // Fetch: with credentials a browser refuses `*`; saying both is a mistake to catch at load.
-  if (credentials && c.allow_origins.includes('*'))
-    problems.push(`${at}: allow_origins "*" cannot be combined with allow_credentials: list the origins`);
-  if (credentials && c.allow_headers?.includes('*'))
-    problems.push(`${at}: allow_headers "*" cannot be combined with allow_credentials: list the headers`);
-  if (credentials && c.expose_headers?.includes('*'))
-    problems.push(`${at}: expose_headers "*" cannot be combined with allow_credentials: list the headers`);
-  for (const [key, list] of [
-    ['allow_headers', c.allow_headers],
-    ['expose_headers', c.expose_headers],
-  ] as const)
-    for (const h of list ?? [])
-      if (h !== '*' && !HEADER_NAME.test(h)) problems.push(`${at}.${key}: "${h}" is not a valid header name`);
-  if (problems.length > before) return null;
+  for (const key of ['allow_origins', 'allow_headers', 'expose_headers'] as const)
+    if (credentials && c[key]?.includes('*'))
+      problems.add(
+        [...at, key],
+        `"*" cannot be combined with allow_credentials: list the ${key === 'allow_origins' ? 'origins' : 'headers'}`,
+      );
+  for (const key of ['allow_headers', 'expose_headers'] as const)
+    c[key]?.forEach((h, i) => {
+      if (h !== '*' && !HEADER_NAME.test(h))
+        problems.add([...at, key, i], `"${h}" is not a valid header name`);
+    });
+  if (problems.count > before) return null;
 
   const anyOrigin = c.allow_origins.length === 1 && c.allow_origins[0] === '*';
   const allowed = compileOriginMatcher(c.allow_origins);
@@ -68,7 +68,7 @@ export function compileCors(spec: CorsSpec, at: string, problems: string[]): Cor
   const headerSet = new Set(
     (c.allow_headers ?? ['authorization', 'content-type', ...spec.tokenHeaders]).map((h) => h.toLowerCase()),
   );
-  const maxAge = c.max_age === undefined ? null : String(Math.floor(toMs(c.max_age, 0) / 1000));
+  const maxAge = c.max_age === undefined ? null : String(Math.floor(toMs(c.max_age) / 1000));
   const expose = c.expose_headers?.length ? c.expose_headers.join(', ') : null;
 
   const allowOrigin = (origin: string, out: Record<string, string>) => {

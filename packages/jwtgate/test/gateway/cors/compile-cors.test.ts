@@ -1,12 +1,21 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { ConfigProblems, sourceWithoutLines } from '../../../src/gateway/config/config-source.ts';
 import type { CorsConfig } from '../../../src/gateway/config/types.ts';
 import { type CorsPolicy, compileCors } from '../../../src/gateway/cors/compile-cors.ts';
 
-function compile(config: CorsConfig, routeMethods?: string[], tokenHeaders: string[] = []) {
-  const problems: string[] = [];
-  const policy = compileCors({ config, routeMethods, tokenHeaders }, 'gateway.cors', problems);
-  return { policy, problems };
+function compile(
+  config: Omit<CorsConfig, 'allow_credentials'> & { allow_credentials?: boolean },
+  routeMethods?: string[],
+  tokenHeaders: string[] = [],
+) {
+  const found = new ConfigProblems(sourceWithoutLines('/etc/jwtgate/test.yaml'));
+  const policy = compileCors(
+    { config: { allow_credentials: false, ...config }, routeMethods, tokenHeaders },
+    ['gateway', 'cors'],
+    found,
+  );
+  return { policy, problems: found.toError().problems };
 }
 
 const APP = 'https://app.example.com';
@@ -23,7 +32,7 @@ describe('compileCors: load errors', () => {
     assert.equal(problems.length, 3);
     assert.match(
       problems[0] as string,
-      /^gateway\.cors: allow_origins "\*" cannot be combined with allow_credentials/,
+      /^gateway\.cors\.allow_origins: "\*" cannot be combined with allow_credentials/,
     );
   });
 
@@ -33,7 +42,10 @@ describe('compileCors: load errors', () => {
       allow_headers: ['X Bad'],
     });
     assert.match(problems[0] as string, /^gateway\.cors\.allow_origins\[1\]: .* is not an origin/);
-    assert.match(problems[1] as string, /^gateway\.cors\.allow_headers: "X Bad" is not a valid header name/);
+    assert.match(
+      problems[1] as string,
+      /^gateway\.cors\.allow_headers\[0\]: "X Bad" is not a valid header name/,
+    );
   });
 });
 
