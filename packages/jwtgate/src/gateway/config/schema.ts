@@ -3,6 +3,8 @@
 // (`schema/jwtgate.schema.json`, for editors via `$schema`) and the generated reference in docs/.
 // Defaults live here and nowhere else.
 import { ALGORITHMS, type Algorithm } from '@jwtgate/verify';
+import { CORS_SCHEMA, ROUTE_CORS_SCHEMA } from './cors-schema.ts';
+import { ROUTE_SIGNED_IDENTITY_SCHEMA, SIGNED_IDENTITY_SCHEMA } from './signed-identity-schema.ts';
 
 /** The algorithms the verify core verifies (`none` is not one of them). */
 const ALGORITHM_NAMES = Object.keys(ALGORITHMS) as Algorithm[];
@@ -246,6 +248,8 @@ const route = {
       },
     },
     websocket: { type: 'boolean', default: false, description: 'Forward WebSocket upgrades.' },
+    cors: ROUTE_CORS_SCHEMA,
+    signed_identity: ROUTE_SIGNED_IDENTITY_SCHEMA,
   },
 } as const;
 
@@ -426,6 +430,8 @@ export const CONFIG_SCHEMA = {
           description:
             'Share state between gateway replicas: revocations (pub/sub, caught up on reconnect) and rate-limit buckets. Changes take effect on restart.',
         },
+        cors: CORS_SCHEMA,
+        signed_identity: SIGNED_IDENTITY_SCHEMA,
         providers: { type: 'object', minProperties: 1, additionalProperties: provider },
         routes: { type: 'array', minItems: 1, items: route },
       },
