@@ -2,6 +2,7 @@ import type { Verifier } from '@jwtgate/verify';
 import type { HeaderPolicy } from '../headers/header-policy.ts';
 import { type Authenticate, compileAuthenticate } from '../pipeline/authenticate.ts';
 import { type Authorize, compileAuthorize } from '../pipeline/authorize.ts';
+import { ANY_HOST, compileHostPattern, type HostPattern } from '../routes/host-pattern.ts';
 import { compilePathPattern, type PathPattern } from '../routes/path-pattern.ts';
 import type { SharedRateLimiter } from '../state/redis-rate-limit.ts';
 import { RouteGate } from '../upstream/upstream-gate.ts';
@@ -16,6 +17,10 @@ import type { GatewaySection, RouteConfig } from './types.ts';
 export interface CompiledRoute {
   readonly name: string;
   readonly pattern: PathPattern;
+  /** `match.host` (any host when left out). */
+  readonly host: HostPattern;
+  /** `priority`: orders routes equally specific for a request. */
+  readonly priority: number;
   readonly methods: ReadonlySet<string> | null;
   readonly public: boolean;
   /** Who the request is (null on public routes). */
@@ -81,6 +86,12 @@ export function compileRoute(
   } catch (err) {
     problems.add([...at, 'match', 'path'], (err as Error).message);
   }
+  let host: HostPattern = ANY_HOST;
+  try {
+    host = compileHostPattern(r.match.host);
+  } catch (err) {
+    problems.add([...at, 'match', 'host'], (err as Error).message);
+  }
   const isPublic = r.public === true;
   const providers = routeProviders(r);
   providers.forEach((p, i) => {
@@ -122,6 +133,8 @@ export function compileRoute(
   return Object.freeze({
     name: r.name,
     pattern,
+    host,
+    priority: r.priority,
     methods: r.match.methods ? new Set(r.match.methods) : null,
     public: isPublic,
     authenticate,

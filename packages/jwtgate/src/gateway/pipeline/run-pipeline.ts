@@ -1,6 +1,7 @@
 import { authenticate } from './authenticate.ts';
 import { authorize } from './authorize.ts';
 import { checkFraming } from './check-framing.ts';
+import { checkHost } from './check-host.ts';
 import { checkMethodOverride } from './check-method-override.ts';
 import { checkPath } from './check-path.ts';
 import { matchRoute } from './match-route.ts';
@@ -26,7 +27,7 @@ export interface Continuation {
 
 /**
  * Everything between "a request arrived" and "send it upstream", in order, for plain requests
- * and WebSocket upgrades alike: strict framing -> path safety -> route (deny by default) ->
+ * and WebSocket upgrades alike: strict framing -> path safety -> host -> route (deny by default) ->
  * method override -> authenticate (who is this? the verify core decides) -> authorize (roles,
  * scopes) -> rate limit -> what the upstream sees (headers, path). Forwarding is the caller's
  * (`forward`, `forwardUpgrade`).
@@ -34,6 +35,7 @@ export interface Continuation {
 export const PIPELINE: readonly Step[] = [
   checkFraming,
   checkPath,
+  checkHost,
   matchRoute,
   checkMethodOverride,
   authenticate,
