@@ -7,6 +7,7 @@ import { CodedError, EXIT } from '../lib/coded-error.ts';
 export const GATEWAY_ERROR_CODES = {
   ERR_REQUEST_MALFORMED: { status: 400, message: 'The request is not a well-formed HTTP/1.1 request' },
   ERR_PATH_INVALID: { status: 400, message: 'The request path is not acceptable' },
+  ERR_HOST_INVALID: { status: 400, message: 'The request host is not acceptable' },
   ERR_METHOD_OVERRIDE: { status: 400, message: 'Method override is not accepted on this route' },
   ERR_FORM_MALFORMED: { status: 400, message: 'The form body could not be read' },
   ERR_HEADERS_TIMEOUT: { status: 408, message: 'The request headers did not arrive in time' },

@@ -9,7 +9,7 @@ import {
 import { compileCors } from '../cors/compile-cors.ts';
 import type { IdentityKeys } from '../identity/identity-keys.ts';
 import { type ConnectionPlan, planConnections } from '../limits/plan-connections.ts';
-import { compileMatcher, findOverlaps, type MatchResult } from '../routes/match-route.ts';
+import { compileMatcher, findAmbiguities, type MatchResult } from '../routes/match-route.ts';
 import type { RedisSettings, SharedRedis } from '../state/shared-redis.ts';
 import { PoolRegistry } from '../upstream/upstream-targets.ts';
 import { compileLimits, type Limits } from './compile-limits.ts';
@@ -28,7 +28,8 @@ export interface CompiledGateway {
   readonly admin: { readonly host: string; readonly port: number } | null;
   readonly verifier: Verifier;
   readonly routes: readonly CompiledRoute[];
-  readonly match: (method: string, path: string) => MatchResult<CompiledRoute>;
+  /** The most specific route for a request (host lower case without port, as checkHost gives it). */
+  readonly match: (method: string, host: string, path: string) => MatchResult<CompiledRoute>;
   /** Lower-case names a client may never send upstream: every identity header, and the reserved prefix. */
   readonly reservedHeaders: ReadonlySet<string>;
   readonly reservedPrefix: string;
@@ -126,7 +127,7 @@ export function compileGateway(loaded: LoadedConfig, context: CompileContext): C
     routes.push(route);
     located.set(route, at);
   });
-  for (const o of findOverlaps(routes)) {
+  for (const o of findAmbiguities(routes)) {
     const [a, b] = o.routes.map((r) => located.get(r) as ConfigPath) as [ConfigPath, ConfigPath];
     const line = loaded.source.line(b);
     problems.add(a, `${o.message} (the other is gateway.routes[${b.at(-1)}]${line ? `, line ${line}` : ''})`);

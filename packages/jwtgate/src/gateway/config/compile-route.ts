@@ -6,6 +6,7 @@ import type { IdentityKeys } from '../identity/identity-keys.ts';
 import { compileSignedIdentity, type SignedIdentity } from '../identity/mint-identity.ts';
 import { type Authenticate, compileAuthenticate } from '../pipeline/authenticate.ts';
 import { type Authorize, compileAuthorize } from '../pipeline/authorize.ts';
+import { ANY_HOST, compileHostPattern, type HostPattern } from '../routes/host-pattern.ts';
 import { compilePathPattern, type PathPattern } from '../routes/path-pattern.ts';
 import type { SharedRateLimiter } from '../state/redis-rate-limit.ts';
 import { RouteGate } from '../upstream/upstream-gate.ts';
@@ -20,6 +21,10 @@ import type { GatewaySection, RouteConfig } from './types.ts';
 export interface CompiledRoute {
   readonly name: string;
   readonly pattern: PathPattern;
+  /** `match.host` (any host when left out). */
+  readonly host: HostPattern;
+  /** `priority`: orders routes equally specific for a request. */
+  readonly priority: number;
   readonly methods: ReadonlySet<string> | null;
   readonly public: boolean;
   /** Who the request is (null on public routes). */
@@ -155,6 +160,12 @@ export function compileRoute(
   } catch (err) {
     problems.add([...at, 'match', 'path'], (err as Error).message);
   }
+  let host: HostPattern = ANY_HOST;
+  try {
+    host = compileHostPattern(r.match.host);
+  } catch (err) {
+    problems.add([...at, 'match', 'host'], (err as Error).message);
+  }
   const isPublic = r.public === true;
   const providers = routeProviders(r);
   providers.forEach((p, i) => {
@@ -206,6 +217,8 @@ export function compileRoute(
   return Object.freeze({
     name: r.name,
     pattern,
+    host,
+    priority: r.priority,
     methods: r.match.methods ? new Set(r.match.methods) : null,
     public: isPublic,
     authenticate,

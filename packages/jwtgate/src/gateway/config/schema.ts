@@ -182,7 +182,14 @@ const route = {
         path: {
           type: 'string',
           pattern: '^/',
-          description: 'Exact path, `*` for one segment, or a trailing `/**` for everything below.',
+          description:
+            "Exact path, `*` for one segment, or a trailing `/**` for everything below. The most specific route matching a request wins: the host first, then the path segment by segment (a literal segment before `*`, `*` before `/**`; an exact path before `/**`), then `priority`. A route's `methods` are part of what it matches: a request goes to the most specific route that takes its method, and is answered 405 only when no route for its host and path does.",
+        },
+        host: {
+          type: 'string',
+          minLength: 1,
+          description:
+            'The request host (Host, or `:authority` over HTTP/2; compared in lower case, without the port): exact (`api.example.com`) or a wildcard (`*.example.com`: any name under it, not `example.com` itself). Without it the route matches any host. An exact host is more specific than a wildcard, a wildcard than any host.',
         },
         methods: {
           type: 'array',
@@ -192,6 +199,12 @@ const route = {
             'Methods the route accepts. Default: any method but `TRACE` (which echoes the request, identity headers included), only accepted where listed. `CONNECT` is never accepted: the gateway does not tunnel.',
         },
       },
+    },
+    priority: {
+      type: 'integer',
+      default: 0,
+      description:
+        'Orders routes that are equally specific for some request (higher first). Two such routes of the same priority that a request could match both of are refused at load, naming both and such a request.',
     },
     public: {
       type: 'boolean',

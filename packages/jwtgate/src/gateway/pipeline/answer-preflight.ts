@@ -14,7 +14,7 @@ export function answerPreflight(s: RequestState): Denial | undefined {
   const origin = req.headers.origin;
   const asked = req.headers['access-control-request-method'];
   if (origin === undefined || typeof asked !== 'string') return undefined;
-  const route = s.g.match(asked, s.path).route;
+  const route = s.g.match(asked, s.host, s.path).route;
   if (route === null || route.cors === null) return undefined;
   s.route = route;
   const requested = req.headers['access-control-request-headers'];

@@ -34,6 +34,8 @@ export class RequestState {
   path = '';
   /** The query with its `?`, or ''. */
   query = '';
+  /** The host routes match on (lower case, no port), once checkHost accepted it; '' when none was sent. */
+  host = '';
   route: CompiledRoute | null = null;
   identity: Identity | undefined = undefined;
   /** The upstream's headers and its path (before the target's base path), set by upstreamHeaders. */

@@ -2,6 +2,7 @@ import { answerPreflight } from './answer-preflight.ts';
 import { authenticate } from './authenticate.ts';
 import { authorize } from './authorize.ts';
 import { checkFraming } from './check-framing.ts';
+import { checkHost } from './check-host.ts';
 import { checkMethodOverride } from './check-method-override.ts';
 import { checkPath } from './check-path.ts';
 import { matchRoute } from './match-route.ts';
@@ -28,8 +29,8 @@ export interface Continuation {
 
 /**
  * Everything between "a request arrived" and "send it upstream", in order, for plain requests
- * and WebSocket upgrades alike: strict framing -> path safety -> CORS preflight (answered here,
- * before authentication) -> route (deny by default) ->
+ * and WebSocket upgrades alike: strict framing -> path safety -> host -> CORS preflight (answered
+ * here, before authentication) -> route (deny by default) ->
  * method override -> authenticate (who is this? the verify core decides) -> authorize (roles,
  * scopes) -> rate limit -> what the upstream sees (headers, path) -> the signed identity token. Forwarding is the caller's
  * (`forward`, `forwardUpgrade`).
@@ -37,6 +38,7 @@ export interface Continuation {
 export const PIPELINE: readonly Step[] = [
   checkFraming,
   checkPath,
+  checkHost,
   answerPreflight,
   matchRoute,
   checkMethodOverride,
