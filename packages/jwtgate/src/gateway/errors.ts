@@ -7,12 +7,25 @@ import { CodedError, EXIT } from '../lib/coded-error.ts';
 export const GATEWAY_ERROR_CODES = {
   ERR_REQUEST_MALFORMED: { status: 400, message: 'The request is not a well-formed HTTP/1.1 request' },
   ERR_PATH_INVALID: { status: 400, message: 'The request path is not acceptable' },
+  ERR_HOST_INVALID: { status: 400, message: 'The request host is not acceptable' },
   ERR_METHOD_OVERRIDE: { status: 400, message: 'Method override is not accepted on this route' },
   ERR_FORM_MALFORMED: { status: 400, message: 'The form body could not be read' },
   ERR_HEADERS_TIMEOUT: { status: 408, message: 'The request headers did not arrive in time' },
   ERR_BODY_TIMEOUT: { status: 408, message: 'The request body did not arrive in time' },
   ERR_ROUTE_NOT_FOUND: { status: 404, message: 'No route matches the request' },
   ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'The route does not allow this method' },
+  ERR_CORS_ORIGIN_NOT_ALLOWED: {
+    status: 403,
+    message: 'Cross-origin requests from this origin are not allowed',
+  },
+  ERR_CORS_METHOD_NOT_ALLOWED: {
+    status: 403,
+    message: 'Cross-origin requests with this method are not allowed',
+  },
+  ERR_CORS_HEADER_NOT_ALLOWED: {
+    status: 403,
+    message: 'Cross-origin requests with these headers are not allowed',
+  },
   ERR_BODY_TOO_LARGE: { status: 413, message: 'The request body is too large' },
   ERR_RATE_LIMITED: { status: 429, message: 'Too many requests' },
   ERR_UPSTREAM_UNAVAILABLE: { status: 502, message: 'The upstream service is unavailable' },

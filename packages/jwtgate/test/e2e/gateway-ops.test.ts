@@ -343,16 +343,16 @@ describe('jwtgate gateway: a bad configuration file', { timeout: 60_000 }, () =>
     );
   });
 
-  it('names overlapping routes', async () => {
+  it('names two routes equally specific for some request, and such a request', async () => {
     const extra = `    - name: invoices
-      match: { path: /billing/invoices/*, methods: [GET] }
+      match: { path: /billing/**, methods: [GET] }
       public: true
       upstream: http://127.0.0.1:1
 `;
-    const out = await refused('overlap.yaml', exampleConfig(ports, extra));
+    const out = await refused('ambiguous.yaml', exampleConfig(ports, extra));
     assert.ok(
       out.includes(
-        'gateway.routes[1] (line 22): routes "billing" (/billing/**) and "invoices" (/billing/invoices/*) overlap (the other is gateway.routes[3], line 32)',
+        'gateway.routes[1] (line 22): routes "billing" (/billing/**) and "invoices" (/billing/**) are equally specific for GET <any host>/billing: make one more specific, or give one a higher priority (the other is gateway.routes[3], line 32)',
       ),
       out,
     );

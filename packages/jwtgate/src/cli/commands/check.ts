@@ -10,6 +10,7 @@ import type { Command } from 'commander';
 import type { CompiledGateway } from '../../gateway/config/compile-gateway.ts';
 import type { GatewayConfig, RouteConfig } from '../../gateway/config/types.ts';
 import { ConfigError } from '../../gateway/errors.ts';
+import { requestHost } from '../../gateway/routes/host-pattern.ts';
 import { createRecord } from '../../lib/own-record.ts';
 import { explainSteps, formatSteps, type StepResult } from '../explain-steps.ts';
 import { readToken } from '../read-input.ts';
@@ -45,13 +46,14 @@ function placeToken(lists: readonly (readonly TokenSource[])[]): TokenSource[] {
 /** A request as node would hand it to the gateway, carrying the token in `sources`. */
 function fakeRequest(
   method: string,
+  host: string,
   path: string,
   token: string | undefined,
   sources: readonly TokenSource[],
 ) {
   // Header names come from the configuration: a record without a prototype holds any of them.
   const headers = createRecord<string>();
-  headers.host = 'jwtgate-check';
+  headers.host = host;
   let url = path;
   if (token !== undefined) {
     for (const s of sources) {
@@ -115,15 +117,19 @@ function requirementOf(r: RouteConfig): Requirement {
 async function explainRequest(
   g: CompiledGateway,
   config: GatewayConfig,
-  opts: { method: string; path: string; token: string | undefined; json: boolean },
+  opts: { method: string; host: string; path: string; token: string | undefined; json: boolean },
 ): Promise<boolean> {
   const { prepareUpstream } = await import('../../gateway/pipeline/prepare-upstream.ts');
+  const { matchingRoutes } = await import('../../gateway/routes/match-route.ts');
+  const { explainPrecedence } = await import('../../gateway/routes/route-specificity.ts');
   const { method, path, token } = opts;
+  const host = requestHost(opts.host) ?? '';
   const lines: string[] = [];
-  const report: Record<string, unknown> = { method, path };
+  const report: Record<string, unknown> = { method, host: host || null, path };
   const q = path.indexOf('?');
   const bare = q === -1 ? path : path.slice(0, q);
-  const match = g.match(method, bare);
+  const match = g.match(method, host, bare);
+  const candidates = matchingRoutes(g.routes, host, bare);
   const routeConfig = match.route
     ? config.gateway.routes.find((r) => r.name === match.route?.name)
     : undefined;
@@ -132,7 +138,12 @@ async function explainRequest(
   const lists = providers.map((p) => config.gateway.providers[p]?.token_from ?? []);
   const sources = placeToken(lists);
   // The one decision that counts comes from the gateway's own pipeline, on a request built from the arguments.
-  const decision = await prepareUpstream(fakeRequest(method, path, token, sources), g, 'check', Date.now);
+  const decision = await prepareUpstream(
+    fakeRequest(method, opts.host, path, token, sources),
+    g,
+    'check',
+    Date.now,
+  );
 
   if (!decision.ok && decision.reason === 'ERR_PATH_INVALID') {
     lines.push(
@@ -145,15 +156,22 @@ async function explainRequest(
     if (match.route === null) {
       const why =
         match.allowed === null
-          ? 'no route matches the path'
-          : `the route allows only ${match.allowed.join(', ')}`;
+          ? `no route matches ${host ? `host ${host} and ` : ''}the path`
+          : `the most specific route for the path (${candidates[0]?.name}) allows only ${match.allowed.join(', ')}`;
       lines.push(`${bad('✗')} route: ${why}`);
     } else {
       const r = match.route;
       report.route = r.name;
       lines.push(
-        `${ok('✓')} route: ${r.name} (${r.pattern.source}${r.methods ? ` ${[...r.methods].join(',')}` : ''})`,
+        `${ok('✓')} route: ${r.name} (${r.host.source ?? 'any host'} ${r.pattern.source}${r.methods ? ` ${[...r.methods].join(',')}` : ''}${r.priority ? ` priority ${r.priority}` : ''})`,
       );
+      // Why it won: every other route matching the host and path, and what put this one first.
+      const beaten = candidates.filter((c) => c !== r);
+      report.precedence = beaten.map((c) => ({ over: c.name, why: explainPrecedence(r, c) }));
+      for (const c of beaten)
+        lines.push(
+          `  won over ${c.name} (${c.host.source ?? 'any host'} ${c.pattern.source}): ${explainPrecedence(r, c)}`,
+        );
       if (r.public) {
         lines.push(`${ok('✓')} public route: no token needed`);
       } else {
@@ -225,6 +243,11 @@ export function registerCheckCommand(program: Command): void {
     .option('-c, --config <file>', 'configuration file', 'jwtgate.yaml')
     .option('--method <method>', 'request method', 'GET')
     .option('--path <path>', 'request path (and query)')
+    .option(
+      '--host <host>',
+      'request host (Host header); routes with a host match only theirs',
+      'jwtgate-check',
+    )
     .option('--token <token>', 'the token the request carries')
     .option('--token-file <file>', 'read the token from a file')
     .option('--json', 'print JSON', false)
@@ -237,6 +260,8 @@ export function registerCheckCommand(program: Command): void {
       if (!METHOD.test(method)) throw new UsageError(`--method: not a method: ${opts.method}`);
       if (opts.path !== undefined && !String(opts.path).startsWith('/'))
         throw new UsageError('--path must start with /');
+      if (requestHost(String(opts.host)) === null || requestHost(String(opts.host)) === '')
+        throw new UsageError(`--host: not a host name: ${opts.host}`);
       if ((opts.token !== undefined || opts.tokenFile !== undefined) && opts.path === undefined)
         throw new UsageError('--token needs --path (and --method)');
       const token =
@@ -270,7 +295,7 @@ export function registerCheckCommand(program: Command): void {
                 g.routes
                   .map(
                     (r) =>
-                      `  ${r.name}: ${r.methods ? [...r.methods].join(',') : 'any method'} ${r.pattern.source}${r.public ? ` ${dim('(public)')}` : ''}`,
+                      `  ${r.name}: ${r.methods ? [...r.methods].join(',') : 'any method'} ${r.host.source ? `${r.host.source} ` : ''}${r.pattern.source}${r.public ? ` ${dim('(public)')}` : ''}`,
                   )
                   .join('\n') +
                 '\n',
@@ -278,7 +303,13 @@ export function registerCheckCommand(program: Command): void {
           }
           return;
         }
-        const allowed = await explainRequest(g, config, { method, path: opts.path, token, json: opts.json });
+        const allowed = await explainRequest(g, config, {
+          method,
+          host: String(opts.host),
+          path: opts.path,
+          token,
+          json: opts.json,
+        });
         process.exitCode = allowed ? 0 : 1;
       }
     });

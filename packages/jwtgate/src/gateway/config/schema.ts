@@ -3,6 +3,8 @@
 // (`schema/jwtgate.schema.json`, for editors via `$schema`) and the generated reference in docs/.
 // Defaults live here and nowhere else.
 import { ALGORITHMS, type Algorithm } from '@jwtgate/verify';
+import { CORS_SCHEMA, ROUTE_CORS_SCHEMA } from './cors-schema.ts';
+import { ROUTE_SIGNED_IDENTITY_SCHEMA, SIGNED_IDENTITY_SCHEMA } from './signed-identity-schema.ts';
 
 /** The algorithms the verify core verifies (`none` is not one of them). */
 const ALGORITHM_NAMES = Object.keys(ALGORITHMS) as Algorithm[];
@@ -104,6 +106,12 @@ const provider = {
       description:
         'Claim path of the roles: `roles`, `realm_access.roles`, `resource_access.app.roles`, `https://example.com/roles`.',
     },
+    dpop: {
+      enum: ['required', 'optional', 'off'],
+      default: 'optional',
+      description:
+        "DPoP-bound tokens (RFC 9449, `cnf.jkt`): `optional` takes a bound token only as `Authorization: DPoP` with a valid proof for this request, and unbound tokens as Bearer; `required` takes only bound tokens; `off` ignores `cnf.jkt` (a bound token is then a bearer token) and refuses the DPoP scheme. Proofs are checked against the URL the client used: the listener's scheme and the Host header, or with `trust_forwarded` the first X-Forwarded-Proto and X-Forwarded-Host. Proof ids are remembered per process, and in Redis when `redis` is configured (one proof is accepted once by all the gateways sharing it).",
+    },
     jwks: {
       type: 'object',
       additionalProperties: false,
@@ -143,6 +151,12 @@ const requires = {
     roles_all: stringList,
     scopes_any: stringList,
     scopes_all: stringList,
+    amr_any: {
+      ...stringList,
+      minItems: 1,
+      description:
+        'The user signed in with one of these methods (the token\'s `amr`, RFC 8176: `otp`, `hwk`, `mfa`, ...); otherwise 401 with `error="insufficient_user_authentication"` (RFC 9470).',
+    },
   },
 } as const;
 
@@ -168,7 +182,14 @@ const route = {
         path: {
           type: 'string',
           pattern: '^/',
-          description: 'Exact path, `*` for one segment, or a trailing `/**` for everything below.',
+          description:
+            "Exact path, `*` for one segment, or a trailing `/**` for everything below. The most specific route matching a request wins: the host first, then the path segment by segment (a literal segment before `*`, `*` before `/**`; an exact path before `/**`), then `priority`. A route's `methods` are part of what it matches: a request goes to the most specific route that takes its method, and is answered 405 only when no route for its host and path does.",
+        },
+        host: {
+          type: 'string',
+          minLength: 1,
+          description:
+            'The request host (Host, or `:authority` over HTTP/2; compared in lower case, without the port): exact (`api.example.com`) or a wildcard (`*.example.com`: any name under it, not `example.com` itself). Without it the route matches any host. An exact host is more specific than a wildcard, a wildcard than any host.',
         },
         methods: {
           type: 'array',
@@ -178,6 +199,12 @@ const route = {
             'Methods the route accepts. Default: any method but `TRACE` (which echoes the request, identity headers included), only accepted where listed. `CONNECT` is never accepted: the gateway does not tunnel.',
         },
       },
+    },
+    priority: {
+      type: 'integer',
+      default: 0,
+      description:
+        'Orders routes that are equally specific for some request (higher first). Two such routes of the same priority that a request could match both of are refused at load, naming both and such a request.',
     },
     public: {
       type: 'boolean',
@@ -234,6 +261,8 @@ const route = {
       },
     },
     websocket: { type: 'boolean', default: false, description: 'Forward WebSocket upgrades.' },
+    cors: ROUTE_CORS_SCHEMA,
+    signed_identity: ROUTE_SIGNED_IDENTITY_SCHEMA,
   },
 } as const;
 
@@ -414,6 +443,8 @@ export const CONFIG_SCHEMA = {
           description:
             'Share state between gateway replicas: revocations (pub/sub, caught up on reconnect) and rate-limit buckets. Changes take effect on restart.',
         },
+        cors: CORS_SCHEMA,
+        signed_identity: SIGNED_IDENTITY_SCHEMA,
         providers: { type: 'object', minProperties: 1, additionalProperties: provider },
         routes: { type: 'array', minItems: 1, items: route },
       },

@@ -1,9 +1,9 @@
 import { GatewayError } from '../errors.ts';
 import { type Denial, gatewayDenial, type RequestState } from './request-state.ts';
 
-/** Step: the one route for the method and path; none is 404 (deny by default), another method 405 with Allow. */
+/** Step: the one route for the method, host and path (the most specific); none is 404 (deny by default), another method 405 with Allow. */
 export function matchRoute(s: RequestState): Denial | undefined {
-  const match = s.g.match(s.req.method ?? 'GET', s.path);
+  const match = s.g.match(s.req.method ?? 'GET', s.host, s.path);
   if (match.route !== null) {
     s.route = match.route;
     return undefined;

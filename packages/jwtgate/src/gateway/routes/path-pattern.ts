@@ -54,3 +54,16 @@ export function patternsOverlap(a: PathPattern, b: PathPattern): boolean {
   // Different lengths: only a prefix pattern can reach into the longer one's segments.
   return a.segments.length < b.segments.length ? a.prefix : b.prefix;
 }
+
+/** A path both patterns match (they overlap): literals where either has one, `x` for the rest. */
+export function examplePath(a: PathPattern, b: PathPattern): string {
+  const n = Math.max(a.segments.length, b.segments.length);
+  const parts: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const x = a.segments[i];
+    const y = b.segments[i];
+    const literal = [x, y].find((s) => s !== undefined && s !== '*' && !/^\{.*\}$/.test(s));
+    parts.push(literal ?? 'x');
+  }
+  return `/${parts.join('/')}`;
+}

@@ -152,6 +152,45 @@ describe('jwtgate check', () => {
     assert.equal((await check('--path', '/healthz')).code, 0);
   });
 
+  test('--path and --host: which route won, and why over each other route matching the request', async () => {
+    const routed = join(dir, 'routed.yaml');
+    writeFileSync(
+      routed,
+      `gateway:
+  listen: 127.0.0.1:9001
+  providers:
+    tutorial:
+      issuer: jwtgo.io
+      secret: \${SECRET_KEY}
+      algorithms: [HS256]
+      audiences: [billing.jwtgo.io]
+  routes:
+    - { name: api, match: { path: /api/** }, public: true, upstream: http://127.0.0.1:7001 }
+    - { name: admin, match: { path: /api/admin/** }, public: true, upstream: http://127.0.0.1:7002 }
+    - { name: tenant, match: { path: /api/**, host: '*.example.com' }, public: true, upstream: http://127.0.0.1:7003 }
+`,
+    );
+    const run = (...args: string[]) => cli(['check', '-c', routed, ...args], env);
+    const admin = await run('--path', '/api/admin/users');
+    assert.equal(admin.code, 0, admin.stderr);
+    assert.match(admin.stdout, /route: admin \(any host \/api\/admin\/\*\*\)/);
+    assert.match(
+      admin.stdout,
+      /won over api \(any host \/api\/\*\*\): at segment 2, "admin" \(literal\) is more specific than \/\*\*/,
+    );
+    const tenant = JSON.parse(
+      (await run('--path', '/api/admin/users', '--host', 'Shop.Example.com:8443', '--json')).stdout,
+    );
+    assert.equal(tenant.host, 'shop.example.com');
+    assert.equal(tenant.route, 'tenant');
+    assert.deepEqual(
+      tenant.precedence.map((p: { over: string }) => p.over),
+      ['admin', 'api'],
+    );
+    assert.match(tenant.precedence[0].why, /wildcard host \*\.example\.com is more specific than any host/);
+    assert.equal((await run('--path', '/api/x', '--host', 'bad host')).code, 2);
+  });
+
   test('usage errors exit 2', async () => {
     assert.equal((await check('--token', 'x')).code, 2);
     assert.equal((await check('--path', 'relative')).code, 2);

@@ -66,10 +66,11 @@ describe('compileGateway: the example', () => {
     assert.equal(health.methods, null);
     assert.equal(billing.stripPrefix, '/billing');
     assert.equal(tutorial.stripPrefix, null);
-    assert.deepEqual([...billing.headers.dropHeaders], ['authorization']);
-    assert.deepEqual([...tutorial.headers.dropHeaders].sort(), ['authorization', 'token']);
+    // A DPoP proof is a credential too: never forwarded unless the token is.
+    assert.deepEqual([...billing.headers.dropHeaders].sort(), ['authorization', 'dpop']);
+    assert.deepEqual([...tutorial.headers.dropHeaders].sort(), ['authorization', 'dpop', 'token']);
     // A public route reads no token, so none reaches its upstream: Authorization and every provider's.
-    assert.deepEqual([...health.headers.dropHeaders].sort(), ['authorization', 'token']);
+    assert.deepEqual([...health.headers.dropHeaders].sort(), ['authorization', 'dpop', 'token']);
     assert.deepEqual([...g.reservedHeaders].sort(), ['x-user-id', 'x-user-roles']);
     assert.equal(g.reservedPrefix, 'x-jwtgate-');
     assert.equal(g.trustForwarded, false);
@@ -78,11 +79,11 @@ describe('compileGateway: the example', () => {
     assert.equal(billing.rateLimit, null);
     assert.equal(billing.websocket, false);
     assert.equal(billing.upstream.targets[0]?.origin, 'http://127.0.0.1:7001');
-    assert.equal(g.match('GET', '/billing/invoices/7').route, billing);
-    assert.equal(g.match('GET', '/healthz').route, health);
-    assert.equal(g.match('GET', '/').route, tutorial);
-    assert.deepEqual(g.match('DELETE', '/billing'), { route: null, allowed: ['GET', 'POST'] });
-    assert.deepEqual(g.match('GET', '/elsewhere'), { route: null, allowed: null });
+    assert.equal(g.match('GET', '', '/billing/invoices/7').route, billing);
+    assert.equal(g.match('GET', '', '/healthz').route, health);
+    assert.equal(g.match('GET', '', '/').route, tutorial);
+    assert.deepEqual(g.match('DELETE', '', '/billing'), { route: null, allowed: ['GET', 'POST'] });
+    assert.deepEqual(g.match('GET', '', '/elsewhere'), { route: null, allowed: null });
     assert.ok(Object.isFrozen(g) && Object.isFrozen(billing));
     assert.deepEqual(g.verifier.providers, ['corp', 'tutorial']);
   });
@@ -143,7 +144,7 @@ describe('compileGateway: a compiled route', () => {
     );
     assert.equal(a?.websocket, true);
     assert.deepEqual([...(a?.headers.dropHeaders ?? [])], []);
-    assert.deepEqual([...(b?.headers.dropHeaders ?? [])], ['authorization']);
+    assert.deepEqual([...(b?.headers.dropHeaders ?? [])].sort(), ['authorization', 'dpop']);
   });
 
   test('listen and admin addresses, including IPv6, and the reserved identity prefix', () => {
@@ -239,32 +240,49 @@ describe('compileGateway: refused configurations', () => {
     ]);
   });
 
-  test('the same literal path twice is refused', () => {
+  test('the same path twice is refused as ambiguous, naming both routes and a request', () => {
     assert.deepEqual(problems(config([route('one', '/a'), route('two', '/a')])), [
-      'gateway.routes[0]: routes "one" (/a) and "two" (/a) overlap (the other is gateway.routes[1])',
+      'gateway.routes[0]: routes "one" (/a) and "two" (/a) are equally specific for GET <any host>/a: make one more specific, or give one a higher priority (the other is gateway.routes[1])',
     ]);
   });
 
-  test('/a/** and /a/b overlap', () => {
-    assert.deepEqual(problems(config([route('all', '/a/**'), route('b', '/a/b')])), [
-      'gateway.routes[0]: routes "all" (/a/**) and "b" (/a/b) overlap (the other is gateway.routes[1])',
-    ]);
+  test('a more specific route is no ambiguity: /a/** and /a/b, /users/* and /users/me load', () => {
+    const g = compile(
+      config([route('all', '/a/**'), route('b', '/a/b'), route('any', '/users/*'), route('me', '/users/me')]),
+    );
+    assert.equal(g.match('GET', '', '/a/b').route?.name, 'b');
+    assert.equal(g.match('GET', '', '/a/c').route?.name, 'all');
+    assert.equal(g.match('GET', '', '/users/me').route?.name, 'me');
   });
 
-  test('* and a literal overlap', () => {
-    assert.deepEqual(problems(config([route('any', '/users/*'), route('me', '/users/me')])), [
-      'gateway.routes[0]: routes "any" (/users/*) and "me" (/users/me) overlap (the other is gateway.routes[1])',
-    ]);
-  });
-
-  test('overlapping paths with a shared method are refused; without methods they overlap every method', () => {
+  test('equally specific routes with a shared method are refused; a priority orders them', () => {
     const get = (name: string, path: string, methods?: string[]): RouteInput =>
       route(name, path, { match: methods ? { path, methods } : { path } });
     assert.equal(
-      problems(config([get('x', '/a/**', ['GET', 'POST']), get('y', '/a/b', ['POST'])])).length,
+      problems(config([get('x', '/a/**', ['GET', 'POST']), get('y', '/a/**', ['POST'])])).length,
       1,
     );
-    assert.equal(problems(config([get('x', '/a/**'), get('y', '/a/b', ['DELETE'])])).length, 1);
+    const g = compile(
+      config([get('x', '/a/**', ['GET', 'POST']), { ...get('y', '/a/**', ['POST']), priority: 1 }]),
+    );
+    assert.equal(g.match('POST', '', '/a/z').route?.name, 'y');
+    assert.equal(g.match('GET', '', '/a/z').route?.name, 'x');
+  });
+
+  test('routes of different hosts never meet; a bad host is refused at its path', () => {
+    const g = compile(
+      config([
+        route('a', '/x', { match: { path: '/x', host: 'a.example.com' } }),
+        route('b', '/x', { match: { path: '/x', host: '*.example.com' } }),
+        route('c', '/x'),
+      ]),
+    );
+    assert.equal(g.match('GET', 'a.example.com', '/x').route?.name, 'a');
+    assert.equal(g.match('GET', 'b.example.com', '/x').route?.name, 'b');
+    assert.equal(g.match('GET', 'example.org', '/x').route?.name, 'c');
+    assert.deepEqual(problems(config([route('a', '/x', { match: { path: '/x', host: 'a b' } })])), [
+      'gateway.routes[0].match.host: "a b" is not a host name (a wildcard is written *.example.com)',
+    ]);
   });
 
   test('overlapping paths with disjoint methods are fine and dispatch by method', () => {
@@ -274,9 +292,9 @@ describe('compileGateway: refused configurations', () => {
         route('write', '/a/b', { match: { path: '/a/b', methods: ['POST', 'PUT'] } }),
       ]),
     );
-    assert.equal(g.match('GET', '/a/b').route?.name, 'read');
-    assert.equal(g.match('PUT', '/a/b').route?.name, 'write');
-    assert.deepEqual(g.match('DELETE', '/a/b'), { route: null, allowed: ['POST', 'PUT', 'GET'] });
+    assert.equal(g.match('GET', '', '/a/b').route?.name, 'read');
+    assert.equal(g.match('PUT', '', '/a/b').route?.name, 'write');
+    assert.deepEqual(g.match('DELETE', '', '/a/b'), { route: null, allowed: ['POST', 'PUT', 'GET'] });
   });
 
   test('duplicate route names are refused', () => {
@@ -366,7 +384,7 @@ describe('compileGateway: refused configurations', () => {
     assert.ok(found.some((p) => p.includes('unknown provider "missing"')));
     assert.ok(found.some((p) => p.includes('duplicate route name')));
     assert.ok(found.some((p) => p.includes('strip_prefix')));
-    assert.ok(found.some((p) => p.includes('overlap')));
+    assert.ok(found.some((p) => p.includes('equally specific')));
   });
 });
 

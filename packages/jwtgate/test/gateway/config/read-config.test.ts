@@ -77,6 +77,7 @@ describe('readConfig: a valid file', () => {
         upstream: 'http://127.0.0.1:7001',
         forward_token: false,
         method_override: 'refuse',
+        priority: 0,
         timeout: '30s',
         websocket: false,
       },
