@@ -104,8 +104,9 @@ function runWrk(url: string, gatewayPid: number, options: string[], scriptArgs: 
   const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
   return {
     rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
-    p50: /50%\s+(\S+)/.exec(out)?.[1] ?? '?',
-    p99: /99%\s+(\S+)/.exec(out)?.[1] ?? '?',
+    // The latency distribution's lines ("    99%  12.3ms"), not the thread stats' "+/- Stdev" column.
+    p50: /^\s+50%\s+(\S+)/m.exec(out)?.[1] ?? '?',
+    p99: /^\s+99%\s+(\S+)/m.exec(out)?.[1] ?? '?',
     requests,
     cpuPerRequestUs: used / requests,
   };
