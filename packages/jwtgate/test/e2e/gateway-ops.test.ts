@@ -241,7 +241,9 @@ describe('jwtgate gateway --workers 2', { timeout: 60_000 }, () => {
     base = `http://127.0.0.1:${f.ports.gateway}`;
     admin = `http://127.0.0.1:${f.ports.admin}`;
     await gw.waitFor(/"msg":"gateway primary started"/);
-    await waitForStatus(`${admin}/readyz`, 200);
+    // Each worker loads the whole gateway: on a loaded machine (load average ~20 on 2 cores)
+    // two took 11-12 s to report ready, past the 10 s default.
+    await waitForStatus(`${admin}/readyz`, 200, 30_000);
   });
 
   after(async () => {
