@@ -23,8 +23,11 @@ import type { PathPattern } from '../routes/path-pattern.ts';
 import { createRedisRateLimiter, type SharedRateLimiter } from '../state/redis-rate-limit.ts';
 import { REVOCATION_GRACE_SECONDS, type RevocationList } from '../state/revocation-list.ts';
 import type { RedisSettings, SharedRedis } from '../state/shared-redis.ts';
+import { compileSubjectMatcher, type SubjectMatcher } from '../tls/client-subject.ts';
+import { loadServerTls, type ServerTls } from '../tls/load-server-tls.ts';
 import { RouteGate } from '../upstream/upstream-gate.ts';
 import { createTargetGroup, PoolRegistry, type TargetGroup } from '../upstream/upstream-targets.ts';
+import { loadUpstreamTls } from '../upstream/upstream-tls.ts';
 import { compileLimits, type Limits } from './compile-limits.ts';
 import { toMs } from './duration.ts';
 import type { GatewayConfig, ProviderConfig, RouteConfig } from './types.ts';
@@ -53,11 +56,18 @@ export interface CompiledRoute {
   readonly methodOverride: 'refuse' | 'strip' | 'allow';
   /** The route's cap on requests at the upstream at once (`max_concurrent`). */
   readonly gate: RouteGate;
+  /** `client_certificate`: a verified client certificate (one of `subjects`) is required; null: not asked. */
+  readonly clientCertificate: {
+    readonly subjects: readonly SubjectMatcher[] | null;
+    readonly header: string | null;
+  } | null;
 }
 
 export interface CompiledGateway {
   readonly listen: { readonly host: string; readonly port: number };
   readonly admin: { readonly host: string; readonly port: number } | null;
+  /** `gateway.tls`, its files read; null: plain HTTP. */
+  readonly tls: ServerTls | null;
   readonly verifier: Verifier;
   readonly routes: readonly CompiledRoute[];
   readonly match: (method: string, path: string) => MatchResult<CompiledRoute>;
@@ -243,8 +253,11 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
     }
   }
   const reserved = new Set<string>();
-  for (const r of g.routes)
+  for (const r of g.routes) {
     for (const h of Object.keys(r.identity_headers ?? {})) reserved.add(h.toLowerCase());
+    if (r.client_certificate?.header) reserved.add(r.client_certificate.header.toLowerCase());
+  }
+  const tls = g.tls ? loadServerTls(g.tls, problems) : null;
 
   const names = new Set<string>();
   const routes: CompiledRoute[] = [];
@@ -304,6 +317,18 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
       problems.push(
         `${at}.method_override: allow needs a route without methods (an override could escape its method rules)`,
       );
+    if (r.client_certificate && !g.tls?.client_certificates)
+      problems.push(`${at}.client_certificate: needs gateway.tls.client_certificates (a CA to verify them)`);
+    if (r.client_certificate?.header) {
+      const problem = identityHeaderProblem(r.client_certificate.header);
+      if (problem !== null) problems.push(`${at}.client_certificate.header: ${problem}`);
+    }
+    const upstreamUrls = Array.isArray(r.upstream) ? r.upstream : [r.upstream];
+    const upstreamTls = r.upstream_tls
+      ? loadUpstreamTls(r.upstream_tls, `${at}.upstream_tls`, problems)
+      : null;
+    if (r.upstream_tls && !upstreamUrls.some((u) => u.startsWith('https:')))
+      problems.push(`${at}.upstream_tls: the route has no https:// upstream`);
     if (r.match.methods?.includes('CONNECT'))
       problems.push(`${at}.match.methods: CONNECT is not supported (the gateway does not tunnel)`);
     const scope = [...(r.requires?.scopes_all ?? []), ...(r.requires?.scopes_any ?? [])].join(' ');
@@ -336,7 +361,7 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
         public: isPublic,
         authenticate,
         authorize,
-        upstream: createTargetGroup(Array.isArray(r.upstream) ? r.upstream : [r.upstream], pools),
+        upstream: createTargetGroup(upstreamUrls, pools, upstreamTls),
         stripPrefix: r.strip_prefix ? r.strip_prefix.replace(/\/$/, '') : null,
         headers,
         scope,
@@ -355,6 +380,12 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
         websocket: r.websocket === true,
         methodOverride: r.method_override ?? 'refuse',
         gate: new RouteGate(r.name, r.max_concurrent ?? limits.routeMaxConcurrent),
+        clientCertificate: r.client_certificate
+          ? Object.freeze({
+              subjects: r.client_certificate.subjects?.map(compileSubjectMatcher) ?? null,
+              header: r.client_certificate.header?.toLowerCase() ?? null,
+            })
+          : null,
       }),
     );
     located.set(routes.at(-1) as CompiledRoute, `gateway.routes[${i}]`);
@@ -393,6 +424,7 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
   return Object.freeze({
     listen: parseHostPort(g.listen),
     admin: g.admin?.listen ? parseHostPort(g.admin.listen) : null,
+    tls,
     verifier,
     routes,
     match: compileMatcher(routes),

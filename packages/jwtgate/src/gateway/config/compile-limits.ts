@@ -19,6 +19,10 @@ export interface Limits {
   readonly upstreamConnections: number;
   readonly routeMaxConcurrent: number;
   readonly upstreamQueueTimeoutMs: number;
+  readonly http2MaxConcurrentStreams: number;
+  readonly http2MaxHeaderListSize: number;
+  readonly http2MaxResets: number;
+  readonly http2MaxSessionMemoryMiB: number;
 }
 
 export function compileLimits(l: LimitsConfig = {}): Limits {
@@ -34,5 +38,9 @@ export function compileLimits(l: LimitsConfig = {}): Limits {
     upstreamConnections: l.upstream_connections ?? LIMITS.upstream_connections.default,
     routeMaxConcurrent: l.route_max_concurrent ?? LIMITS.route_max_concurrent.default,
     upstreamQueueTimeoutMs: toMs(l.upstream_queue_timeout ?? LIMITS.upstream_queue_timeout.default, 0),
+    http2MaxConcurrentStreams: l.http2_max_concurrent_streams ?? LIMITS.http2_max_concurrent_streams.default,
+    http2MaxHeaderListSize: l.http2_max_header_list_size ?? LIMITS.http2_max_header_list_size.default,
+    http2MaxResets: l.http2_max_resets ?? LIMITS.http2_max_resets.default,
+    http2MaxSessionMemoryMiB: l.http2_max_session_memory ?? LIMITS.http2_max_session_memory.default,
   });
 }

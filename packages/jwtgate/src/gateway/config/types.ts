@@ -58,6 +58,22 @@ export interface RouteConfig {
   max_body_bytes?: number;
   rate_limit?: { per?: 'sub' | 'client_id'; requests_per_second: number; burst?: number };
   websocket?: boolean;
+  client_certificate?: { subjects?: string[]; header?: string };
+  upstream_tls?: UpstreamTlsConfig;
+}
+
+export interface UpstreamTlsConfig {
+  ca?: string;
+  cert?: string;
+  key?: string;
+  server_name?: string;
+}
+
+export interface TlsConfig {
+  certificates: { cert: string; key: string; names?: string[] }[];
+  min_version?: 'TLSv1.2' | 'TLSv1.3';
+  http2?: boolean;
+  client_certificates?: { ca: string; mode?: 'required' | 'optional' };
 }
 
 export interface LimitsConfig {
@@ -72,6 +88,10 @@ export interface LimitsConfig {
   upstream_connections?: number;
   route_max_concurrent?: number;
   upstream_queue_timeout?: Duration;
+  http2_max_concurrent_streams?: number;
+  http2_max_header_list_size?: number;
+  http2_max_resets?: number;
+  http2_max_session_memory?: number;
 }
 
 export interface GatewayConfig {
@@ -79,6 +99,7 @@ export interface GatewayConfig {
   gateway: {
     listen: string;
     admin?: { listen?: string };
+    tls?: TlsConfig;
     max_body_bytes?: number;
     limits?: LimitsConfig;
     identity_header_prefix?: string;

@@ -1,5 +1,6 @@
 import { authenticate } from './authenticate.ts';
 import { authorize } from './authorize.ts';
+import { checkClientCertificate } from './check-client-certificate.ts';
 import { checkFraming } from './check-framing.ts';
 import { checkMethodOverride } from './check-method-override.ts';
 import { checkPath } from './check-path.ts';
@@ -27,7 +28,7 @@ export interface Continuation {
 /**
  * Everything between "a request arrived" and "send it upstream", in order, for plain requests
  * and WebSocket upgrades alike: strict framing -> path safety -> route (deny by default) ->
- * method override -> authenticate (who is this? the verify core decides) -> authorize (roles,
+ * client certificate (mTLS routes) -> method override -> authenticate (who is this? the verify core decides) -> authorize (roles,
  * scopes) -> rate limit -> what the upstream sees (headers, path). Forwarding is the caller's
  * (`forward`, `forwardUpgrade`).
  */
@@ -35,6 +36,7 @@ export const PIPELINE: readonly Step[] = [
   checkFraming,
   checkPath,
   matchRoute,
+  checkClientCertificate,
   checkMethodOverride,
   authenticate,
   authorize,
