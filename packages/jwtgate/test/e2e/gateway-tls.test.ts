@@ -90,8 +90,9 @@ function httpsGet(
           ? { cert: readFileSync(options.cert.cert), key: readFileSync(options.cert.key) }
           : {}),
         agent: options.agent ?? false,
-        ALPNProtocols: ['http/1.1'],
         headers: options.headers ?? {},
+        // node:https offers no ALPN by default; an HTTP/1.1 client that does gets http/1.1.
+        ...{ ALPNProtocols: ['http/1.1'] },
       },
       (res) => {
         // Taken now: a keep-alive agent takes the socket back once the response ends.
