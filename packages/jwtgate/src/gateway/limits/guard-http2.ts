@@ -2,11 +2,7 @@ import type { Http2SecureServer, Http2Session, ServerHttp2Stream } from 'node:ht
 import type { Logger } from 'pino';
 import type { Limits } from '../config/compile-limits.ts';
 import type { LimitName } from '../observe/metrics.ts';
-import {
-  NGHTTP2_ENHANCE_YOUR_CALM,
-  NGHTTP2_NO_ERROR,
-  NGHTTP2_REFUSED_STREAM,
-} from '../tls/create-tls-server.ts';
+import { NGHTTP2_ENHANCE_YOUR_CALM, NGHTTP2_NO_ERROR } from '../tls/create-tls-server.ts';
 
 const RESET_WINDOW_MS = 10_000;
 
@@ -15,9 +11,10 @@ const RESET_WINDOW_MS = 10_000;
  * `limits.http2_max_resets` streams within 10 s (CVE-2023-44487, "rapid reset": each stream costs
  * the gateway a pipeline run, cancelling it costs the client one frame) gets GOAWAY
  * ENHANCE_YOUR_CALM and the connection is closed; the other clients' connections are untouched.
- * Refused streams (over max concurrent streams) and session errors node raises (too many invalid
- * frames or refused streams, flooding) are counted. Stream concurrency, header list size and
- * session memory are node's settings (createTlsServer).
+ * Connections node closes on a protocol error (CONTINUATION flood, too many invalid frames or
+ * refused streams) are counted as `http2_bad_frames`. Stream concurrency, header list size and
+ * session memory are node's settings (createTlsServer): nghttp2 refuses or resets those streams
+ * before they reach JavaScript, so they are held off but not counted.
  */
 export function guardHttp2(
   server: Http2SecureServer,
@@ -32,7 +29,6 @@ export function guardHttp2(
     const onStreamClose = (stream: ServerHttp2Stream) => {
       const code = stream.rstCode;
       if (code === undefined || code === NGHTTP2_NO_ERROR || session.destroyed) return;
-      if (code === NGHTTP2_REFUSED_STREAM) reached('http2_refused_streams');
       const t = now();
       if (t - windowStart >= RESET_WINDOW_MS) {
         windowStart = t;
@@ -44,7 +40,9 @@ export function guardHttp2(
           { remote: session.socket?.remoteAddress, resets },
           'HTTP/2 connection closed: too many stream resets',
         );
-        session.destroy(undefined, NGHTTP2_ENHANCE_YOUR_CALM);
+        // The GOAWAY says why; destroy then drops the streams under way and the socket.
+        session.goaway(NGHTTP2_ENHANCE_YOUR_CALM);
+        session.destroy();
       }
     };
     session.on('stream', (stream: ServerHttp2Stream) => {

@@ -11,7 +11,6 @@ export const LIMIT_NAMES = [
   'upstream_busy',
   'rate_limited',
   'http2_resets',
-  'http2_refused_streams',
   'http2_bad_frames',
 ] as const;
 export type LimitName = (typeof LIMIT_NAMES)[number];

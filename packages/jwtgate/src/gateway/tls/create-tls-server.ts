@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { constants, createSecureServer, type Http2SecureServer } from 'node:http2';
+import { constants, createSecureServer, type Http2SecureServer, Http2ServerResponse } from 'node:http2';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { SecureContext } from 'node:tls';
 import type { Limits } from '../config/compile-limits.ts';
@@ -9,6 +9,27 @@ import type { ServerTls } from './load-server-tls.ts';
 export type TlsServer = HttpsServer | Http2SecureServer;
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * node's HTTP/2 response, with HTTP/1.1's meaning of two properties the request handler reads to
+ * tell a client that left from a finished response: `destroyed` (the stream is gone) and
+ * `writableFinished`, which node's HTTP/2 response also reports for a stream reset before the
+ * response was ended (then the upstream request must be cancelled, and the outcome is 499).
+ */
+class GatewayHttp2Response extends Http2ServerResponse {}
+const finished = Object.getOwnPropertyDescriptor(Http2ServerResponse.prototype, 'writableFinished')?.get;
+Object.defineProperties(GatewayHttp2Response.prototype, {
+  destroyed: {
+    get(this: Http2ServerResponse) {
+      return this.stream.destroyed;
+    },
+  },
+  writableFinished: {
+    get(this: Http2ServerResponse) {
+      return this.writableEnded && finished?.call(this) === true;
+    },
+  },
+});
 
 /**
  * Creates the TLS listener. Each handshake takes its certificate from `tls()` at that moment
@@ -37,6 +58,7 @@ export function createTlsServer(tls: () => ServerTls, limits: Limits, handler: H
     {
       ...options,
       allowHTTP1: true,
+      Http2ServerResponse: GatewayHttp2Response,
       maxSessionMemory: limits.http2MaxSessionMemoryMiB,
       // node's own default of 128 header pairs per block, as much as 16 KiB of HTTP/1.1 headers holds.
       maxHeaderListPairs: 128,
