@@ -409,6 +409,29 @@ http {
     result: await h2load(`${base}/hs/x`, [auth], gw.child),
   });
   await stop(gw.child);
+  // The same gateway without TLS: what terminating TLS costs it.
+  const plainPort = await freePort();
+  const plainConfig = join(scratch, 'plain.yaml');
+  const parsed = JSON.parse(readFileSync(config, 'utf8'));
+  parsed.gateway.listen = `127.0.0.1:${plainPort}`;
+  delete parsed.gateway.tls;
+  writeFileSync(plainConfig, JSON.stringify(parsed));
+  const plain = start('0', process.execPath, [
+    '--conditions=jwtgate-source',
+    CLI,
+    'gateway',
+    '-c',
+    plainConfig,
+  ]);
+  plain.child.stdout?.resume();
+  for (let i = 0; i < 200 && !plain.output().includes('gateway ready'); i++) await sleep(100);
+  rows.push({
+    label: 'jwtgate, plain HTTP, public route',
+    protocol: 'HTTP/1.1',
+    proxy: 'jwtgate',
+    result: await wrk(`http://127.0.0.1:${plainPort}/pub/x`, [], plain.child),
+  });
+  await stop(plain.child);
 }
 await stop(upstream.child);
 
