@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createSecureContext, type SecureContext } from 'node:tls';
+import type { ConfigPath, ConfigProblems } from '../config/config-source.ts';
 import type { TlsConfig } from '../config/types.ts';
 import { certificateNames, compileCertificateSelector } from './select-certificate.ts';
 
@@ -18,16 +19,17 @@ export interface ServerTls {
   readonly defaults: { readonly cert: Buffer; readonly key: Buffer; readonly ca?: Buffer };
 }
 
-function read(file: string, at: string, problems: string[]): Buffer | null {
+/** A PEM file's bytes, or null with the problem recorded at `at`. */
+export function readPem(file: string, at: ConfigPath, problems: ConfigProblems): Buffer | null {
   try {
     const pem = readFileSync(file);
     if (!pem.includes('-----BEGIN ')) {
-      problems.push(`${at}: ${file} is not a PEM file`);
+      problems.add(at, `${file} is not a PEM file`);
       return null;
     }
     return pem;
   } catch (err) {
-    problems.push(`${at}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    problems.add(at, `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
     return null;
   }
 }
@@ -37,27 +39,29 @@ function read(file: string, at: string, problems: string[]): Buffer | null {
  * CA. Problems are pushed (file and path named) and null returned, so a bad file fails the load,
  * and a reload keeps the running contexts.
  */
-export function loadServerTls(tls: TlsConfig, problems: string[]): ServerTls | null {
+export function loadServerTls(tls: TlsConfig, problems: ConfigProblems): ServerTls | null {
   const minVersion = tls.min_version ?? 'TLSv1.2';
-  const before = problems.length;
+  const before = problems.count;
   const files: string[] = [];
   let ca: Buffer | undefined;
   if (tls.client_certificates) {
     files.push(tls.client_certificates.ca);
-    ca = read(tls.client_certificates.ca, 'gateway.tls.client_certificates.ca', problems) ?? undefined;
+    ca =
+      readPem(tls.client_certificates.ca, ['gateway', 'tls', 'client_certificates', 'ca'], problems) ??
+      undefined;
   }
   const loaded: { context: SecureContext; names: string[]; cert: Buffer; key: Buffer }[] = [];
   tls.certificates.forEach((c, i) => {
-    const at = `gateway.tls.certificates[${i}]`;
+    const at: ConfigPath = ['gateway', 'tls', 'certificates', i];
     files.push(c.cert, c.key);
-    const cert = read(c.cert, `${at}.cert`, problems);
-    const key = read(c.key, `${at}.key`, problems);
+    const cert = readPem(c.cert, [...at, 'cert'], problems);
+    const key = readPem(c.key, [...at, 'key'], problems);
     if (cert === null || key === null) return;
     let names: string[];
     try {
       names = c.names ?? certificateNames(new X509Certificate(cert));
     } catch (err) {
-      problems.push(`${at}.cert: ${c.cert} holds no readable certificate (${(err as Error).message})`);
+      problems.add([...at, 'cert'], `${c.cert} holds no readable certificate (${(err as Error).message})`);
       return;
     }
     try {
@@ -65,12 +69,13 @@ export function loadServerTls(tls: TlsConfig, problems: string[]): ServerTls | n
       const context = createSecureContext({ cert, key, minVersion, ...(ca ? { ca } : {}) });
       loaded.push({ context, names, cert, key });
     } catch (err) {
-      problems.push(
-        `${at}: ${c.cert} and ${c.key} are not a certificate and its key (${(err as Error).message})`,
+      problems.add(
+        at,
+        `${c.cert} and ${c.key} are not a certificate and its key (${(err as Error).message})`,
       );
     }
   });
-  if (problems.length > before) return null;
+  if (problems.count > before) return null;
   const first = loaded[0] as (typeof loaded)[number];
   return Object.freeze({
     minVersion,

@@ -72,8 +72,23 @@ export function createTargetGroup(
 ): TargetGroup {
   const targets: Target[] = urls.map((raw) => {
     const url = new URL(raw);
-    const { pool, gate } = pools.get(url.origin, tls);
-    return { origin: url.origin, basePath: url.pathname.replace(/\/$/, ''), pool, gate, downUntil: 0 };
+    const origin = url.origin;
+    // The pool is taken from the registry on first use, by a request: building a target group
+    // (compiling a configuration, `jwtgate check`) opens nothing.
+    let entry: { pool: Pool; gate: OriginGate } | undefined;
+    return {
+      origin,
+      basePath: url.pathname.replace(/\/$/, ''),
+      get pool() {
+        entry ??= pools.get(origin, tls);
+        return entry.pool;
+      },
+      get gate() {
+        entry ??= pools.get(origin, tls);
+        return entry.gate;
+      },
+      downUntil: 0,
+    };
   });
   let next = 0;
   return {

@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { getCACertificates } from 'node:tls';
+import type { ConfigPath, ConfigProblems } from '../config/config-source.ts';
 import type { UpstreamTlsConfig } from '../config/types.ts';
+import { readPem } from '../tls/load-server-tls.ts';
 
 /** How the gateway connects to a route's `https://` upstreams (undici's `connect` options). */
 export interface UpstreamTls {
@@ -22,24 +23,17 @@ function systemTrust(): readonly string[] {
   return systemCas;
 }
 
-function readPem(file: string, at: string, problems: string[]): Buffer | undefined {
-  try {
-    const pem = readFileSync(file);
-    if (pem.includes('-----BEGIN ')) return pem;
-    problems.push(`${at}: ${file} is not a PEM file`);
-  } catch (err) {
-    problems.push(`${at}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-  return undefined;
-}
-
 /** Reads a route's `upstream_tls` files; problems are pushed with the file and path. */
-export function loadUpstreamTls(config: UpstreamTlsConfig, at: string, problems: string[]): UpstreamTls {
+export function loadUpstreamTls(
+  config: UpstreamTlsConfig,
+  at: ConfigPath,
+  problems: ConfigProblems,
+): UpstreamTls {
   if ((config.cert === undefined) !== (config.key === undefined))
-    problems.push(`${at}: cert and key go together (mTLS to the upstream needs both)`);
-  const ca = config.ca ? readPem(config.ca, `${at}.ca`, problems) : undefined;
-  const cert = config.cert ? readPem(config.cert, `${at}.cert`, problems) : undefined;
-  const key = config.key ? readPem(config.key, `${at}.key`, problems) : undefined;
+    problems.add(at, 'cert and key go together (mTLS to the upstream needs both)');
+  const ca = config.ca ? (readPem(config.ca, [...at, 'ca'], problems) ?? undefined) : undefined;
+  const cert = config.cert ? (readPem(config.cert, [...at, 'cert'], problems) ?? undefined) : undefined;
+  const key = config.key ? (readPem(config.key, [...at, 'key'], problems) ?? undefined) : undefined;
   return Object.freeze({
     ca: ca ? [ca] : systemTrust(),
     ...(cert && key ? { cert, key } : {}),

@@ -3,6 +3,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { compileGateway } from '../../../src/gateway/config/compile-gateway.ts';
+import { ConfigProblems, sourceWithoutLines } from '../../../src/gateway/config/config-source.ts';
+import { configFromObject } from '../../../src/gateway/config/read-config.ts';
 import { ConfigError } from '../../../src/gateway/errors.ts';
 import { RevocationList } from '../../../src/gateway/state/revocation-list.ts';
 import { loadServerTls } from '../../../src/gateway/tls/load-server-tls.ts';
@@ -19,18 +21,20 @@ describe('loadServerTls', () => {
   after(() => dir.remove());
 
   test('certificates, their names, defaults, and the files to watch', () => {
-    const problems: string[] = [];
+    const problems = new ConfigProblems(sourceWithoutLines('g.yaml'));
     const tls = loadServerTls(
       {
         certificates: [
           { cert: a.cert, key: a.key },
           { cert: b.cert, key: b.key, names: ['*.other.test'] },
         ],
-        client_certificates: { ca: ca.cert },
+        min_version: 'TLSv1.2',
+        http2: true,
+        client_certificates: { ca: ca.cert, mode: 'optional' },
       },
       problems,
     );
-    assert.deepEqual(problems, []);
+    assert.equal(problems.count, 0);
     assert.ok(tls);
     assert.equal(tls.minVersion, 'TLSv1.2');
     assert.equal(tls.http2, true);
@@ -42,7 +46,7 @@ describe('loadServerTls', () => {
   });
 
   test('each bad file is named with its path in the configuration', () => {
-    const problems: string[] = [];
+    const collected = new ConfigProblems(sourceWithoutLines('g.yaml'));
     const tls = loadServerTls(
       {
         certificates: [
@@ -50,11 +54,14 @@ describe('loadServerTls', () => {
           { cert: notPem, key: a.key },
           { cert: a.cert, key: b.key },
         ],
-        client_certificates: { ca: join(dir.dir, 'no-ca.pem') },
+        min_version: 'TLSv1.2',
+        http2: true,
+        client_certificates: { ca: join(dir.dir, 'no-ca.pem'), mode: 'optional' },
       },
-      problems,
+      collected,
     );
     assert.equal(tls, null);
+    const problems = collected.toError().problems;
     assert.equal(problems.length, 4, problems.join('\n'));
     assert.match(
       problems[0] as string,
@@ -80,7 +87,7 @@ describe('loadServerTls', () => {
       tls: { certificates: [{ cert: join(dir.dir, 'missing.pem'), key: a.key }] },
     });
     assert.throws(
-      () => compileGateway(cfg, { file, revocations: new RevocationList() }),
+      () => compileGateway(configFromObject(cfg, file), { revocations: new RevocationList() }),
       (err: unknown) =>
         err instanceof ConfigError &&
         err.message.includes(file) &&
@@ -101,13 +108,13 @@ describe('loadServerTls', () => {
       { tls: { certificates: [{ cert: a.cert, key: a.key }] } },
     );
     assert.throws(
-      () => compileGateway(cfg, { file: 'g.yaml', revocations: new RevocationList() }),
+      () => compileGateway(configFromObject(cfg, 'g.yaml'), { revocations: new RevocationList() }),
       (err: unknown) => {
         const p = (err as ConfigError).problems.join('\n');
         return (
-          p.includes('gateway.routes[0] (mtls).client_certificate: needs gateway.tls.client_certificates') &&
-          p.includes('gateway.routes[1] (up).upstream_tls: cert and key go together') &&
-          p.includes('gateway.routes[1] (up).upstream_tls: the route has no https:// upstream')
+          p.includes('gateway.routes[0].client_certificate: needs gateway.tls.client_certificates') &&
+          p.includes('gateway.routes[1].upstream_tls: cert and key go together') &&
+          p.includes('gateway.routes[1].upstream_tls: the route has no https:// upstream')
         );
       },
     );
