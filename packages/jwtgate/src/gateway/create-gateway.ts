@@ -207,6 +207,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   const sessions = new Set<Http2Session>();
   if (tls !== null) {
     server.on('connection', (socket: Socket) => {
+      // node:http sets TCP_NODELAY on its sockets; a TLS server does not, and Nagle's algorithm
+      // then holds each small response frame back until the client's delayed ACK (tens of ms).
+      socket.setNoDelay(true);
       sockets.add(socket);
       socket.once('close', () => sockets.delete(socket));
     });

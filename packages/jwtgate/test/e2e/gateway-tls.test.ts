@@ -421,6 +421,9 @@ describe('the gateway terminating TLS (real process)', () => {
     const g = spawnGateway(bad);
     const code = await g.exited;
     assert.equal(code, 78);
-    assert.match(g.output(), /gateway\.tls\.certificates\[1\]\.key \(line \d+\): cannot read .*missing\.key \(ENOENT\)/);
+    assert.match(
+      g.output(),
+      /gateway\.tls\.certificates\[1\]\.key \(line \d+\): cannot read .*missing\.key \(ENOENT\)/,
+    );
   });
 });
