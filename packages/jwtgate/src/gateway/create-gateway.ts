@@ -1,5 +1,6 @@
 import { watch } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { type Http2SecureServer, Http2ServerResponse, type Http2Session } from 'node:http2';
 import type { Socket } from 'node:net';
 import { basename, dirname } from 'node:path';
 import pino, { type Logger } from 'pino';
@@ -12,12 +13,17 @@ import { createRequestHandler } from './handle-request.ts';
 import { createUpgradeHandler } from './handle-upgrade.ts';
 import { type IdentityKeys, openIdentityKeys, readIdentityJwks } from './identity/identity-keys.ts';
 import { guardConnections } from './limits/guard-connections.ts';
+import { guardHttp2 } from './limits/guard-http2.ts';
 import { readOpenFileLimit } from './limits/plan-connections.ts';
 import { createMetrics, type GatewayMetrics } from './observe/metrics.ts';
 import { type FeedSubscription, subscribeRevocationFeed } from './state/revocation-feed.ts';
 import { RevocationList } from './state/revocation-list.ts';
 import { createSharedJwksFetch } from './state/shared-jwks-cache.ts';
 import { openSharedRedis, type SharedRedis } from './state/shared-redis.ts';
+import { createTlsServer, type TlsServer } from './tls/create-tls-server.ts';
+import { adaptHttp2Request, isHttp2 } from './tls/http2-request.ts';
+import type { ServerTls } from './tls/load-server-tls.ts';
+import { watchFiles } from './tls/watch-files.ts';
 
 export interface GatewayOptions {
   readonly configFile: string;
@@ -41,7 +47,8 @@ export interface Gateway {
   current(): CompiledGateway;
   readonly revocations: RevocationList;
   readonly metrics: GatewayMetrics;
-  readonly server: Server;
+  /** The client listener: plain HTTP/1.1, or TLS (with HTTP/2 by ALPN) when `gateway.tls` is set. */
+  readonly server: Server | TlsServer;
   /** The shared Redis (`gateway.redis`), or null. */
   readonly redis: SharedRedis | null;
 }
@@ -170,24 +177,61 @@ export function createGateway(options: GatewayOptions): Gateway {
   // headers must arrive within limits.headers_timeout. Node checks that deadline only every
   // connectionsCheckingInterval (30 s by default, so a 30 s timeout fired at up to 60 s): checked
   // every second here, which costs one walk of the connections being read.
-  const server = createServer(
-    {
-      maxHeaderSize: 16 * 1024,
-      requestTimeout: 0,
-      headersTimeout: current.limits.headersTimeoutMs,
-      connectionsCheckingInterval: Math.min(1000, Math.max(100, current.limits.headersTimeoutMs / 2)),
-    },
-    (req, res) => {
-      inFlight++;
-      const release = hold(current);
-      res.once('close', () => {
-        inFlight--;
-        release();
-        if (inFlight === 0 && drained) drained();
-      });
-      handle(req, res);
-    },
-  );
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    inFlight++;
+    const release = hold(current);
+    res.once('close', () => {
+      inFlight--;
+      release();
+      if (inFlight === 0 && drained) drained();
+    });
+    if (isHttp2(req)) adaptHttp2Request(req);
+    handle(req, res);
+  };
+  // The certificates handshakes get: the running configuration's (a refused reload keeps them).
+  let tls: ServerTls | null = current.tls;
+  const server: Server | TlsServer =
+    tls !== null
+      ? createTlsServer(() => tls as ServerTls, current.limits, onRequest)
+      : createServer(
+          {
+            maxHeaderSize: 16 * 1024,
+            requestTimeout: 0,
+            headersTimeout: current.limits.headersTimeoutMs,
+            connectionsCheckingInterval: Math.min(1000, Math.max(100, current.limits.headersTimeoutMs / 2)),
+          },
+          onRequest,
+        );
+  // TLS and HTTP/2 servers have no closeAllConnections: their connections are tracked here.
+  const sockets = new Set<Socket>();
+  const sessions = new Set<Http2Session>();
+  if (tls !== null) {
+    server.on('connection', (socket: Socket) => {
+      // node:http sets TCP_NODELAY on its sockets; a TLS server does not, and Nagle's algorithm
+      // then holds each small response frame back until the client's delayed ACK (tens of ms).
+      socket.setNoDelay(true);
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+    });
+    // A failed handshake (no client certificate where one is required, an old TLS version) is
+    // the client's problem: logged at debug, never thrown.
+    server.on('tlsClientError', (err: NodeJS.ErrnoException) =>
+      log.debug({ code: err.code }, 'TLS handshake failed'),
+    );
+  }
+  if (tls?.http2) {
+    const h2 = server as Http2SecureServer;
+    h2.on('session', (session: Http2Session) => {
+      sessions.add(session);
+      session.once('close', () => sessions.delete(session));
+    });
+    guardHttp2(
+      h2,
+      () => current.limits,
+      (limit) => metrics.limitReached(limit),
+      log,
+    );
+  }
   const upgrade = createUpgradeHandler(() => current, log, metrics);
   // A connection idle (either way) for limits.idle_timeout is closed.
   server.on('timeout', (socket: Socket) => {
@@ -195,12 +239,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     socket.destroy();
   });
   const applyLimits = (g: CompiledGateway) => {
-    server.headersTimeout = g.limits.headersTimeoutMs;
-    server.timeout = g.limits.idleTimeoutMs;
+    (server as Server).headersTimeout = g.limits.headersTimeoutMs;
+    (server as Server).timeout = g.limits.idleTimeoutMs;
     server.maxConnections = g.connections.maxConnections;
   };
   applyLimits(current);
-  const guard = guardConnections(server, limits, (limit) => metrics.limitReached(limit));
+  const guard = guardConnections(server as Server, limits, (limit) => metrics.limitReached(limit));
   // Past maxConnections node closes the new connection at once; count it.
   server.on('drop', () => metrics.limitReached('max_connections'));
   metrics.setConnectionSource(
@@ -216,14 +260,18 @@ export function createGateway(options: GatewayOptions): Gateway {
       waiting: gate.waiting,
     })),
   );
-  server.on('upgrade', (req, socket, head) => {
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     // Held until the socket closes: never a pool closed under a handshake in progress.
     socket.once('close', hold(current));
     upgrade(req, socket, head);
   });
   // CONNECT goes through the same pipeline, which refuses it (no route takes it: no tunnels).
-  server.on('connect', (req, socket, head) => upgrade(req, socket, head));
-  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+  server.on('connect', (req: IncomingMessage, socket: Socket | Http2ServerResponse, head: Buffer) => {
+    // HTTP/2 CONNECT (RFC 9113 8.5) arrives as a request and its response: no tunnels either.
+    if (socket instanceof Http2ServerResponse) return void socket.writeHead(405).end();
+    upgrade(req, socket, head);
+  });
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     // Malformed HTTP, oversized headers, headers too slow: node hands them here (nothing reached
     // a route); a short answer, never a stack trace.
     if (!socket.writable) return socket.destroy();
@@ -276,6 +324,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
   });
   let watcher: ReturnType<typeof watch> | null = null;
+  // Certificate files are always watched (cert-manager, certbot and others rotate them in place).
+  let certWatcher: { close(): void } | null = null;
+  const watchCertificates = (t: ServerTls | null) => {
+    certWatcher?.close();
+    certWatcher = t === null ? null : watchFiles(t.files, () => void reload());
+  };
   let reloadTimer: NodeJS.Timeout | null = null;
 
   async function reload(): Promise<boolean> {
@@ -290,6 +344,17 @@ export function createGateway(options: GatewayOptions): Gateway {
     current = next;
     bindCache(next);
     applyLimits(next);
+    if (next.tls !== null && tls !== null) {
+      if (next.tls.clientAuth !== tls.clientAuth || next.tls.http2 !== tls.http2)
+        log.warn('tls.client_certificates.mode and tls.http2 changes take effect on restart');
+      const changedFiles = next.tls.files.join('\n') !== tls.files.join('\n');
+      tls = next.tls;
+      // Handshakes without SNI get the default context; the others ask `tls` (SNICallback).
+      (server as TlsServer).setSecureContext({ ...tls.defaults, minVersion: tls.minVersion });
+      if (changedFiles) watchCertificates(tls);
+    } else if ((next.tls === null) !== (tls === null)) {
+      log.warn('turning tls on or off takes effect on restart');
+    }
     if (next.listen.port !== old.listen.port || next.listen.host !== old.listen.host) {
       log.warn('listen address changes take effect on restart');
     }
@@ -317,6 +382,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       void current.verifier.load();
       followFeed(current.revocationFeed);
       const port = await listen(server, current.listen.host, options.port ?? current.listen.port);
+      watchCertificates(tls);
       let adminPort: number | null = null;
       if (options.admin !== false && (current.admin || options.adminPort !== undefined)) {
         const a = current.admin ?? { host: '127.0.0.1', port: 0 };
@@ -335,6 +401,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       log.info(
         {
           listen: `${current.listen.host}:${port}`,
+          tls: tls === null ? false : { http2: tls.http2, client_certificates: tls.clientAuth ?? false },
           admin: adminPort,
           routes: current.routes.length,
           max_connections: current.connections.maxConnections,
@@ -347,6 +414,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
     async close(graceMs = 10_000) {
       watcher?.close();
+      certWatcher?.close();
       clearInterval(rotation);
       guard.close();
       handle.close();
@@ -354,7 +422,9 @@ export function createGateway(options: GatewayOptions): Gateway {
       if (reloadTimer) clearTimeout(reloadTimer);
       unrevoke();
       const closed = new Promise((r) => server.close(r));
-      server.closeIdleConnections();
+      (server as Server).closeIdleConnections?.();
+      // HTTP/2: GOAWAY, so clients open no new stream; the streams under way finish.
+      for (const session of sessions) session.close();
       if (inFlight > 0) {
         await Promise.race([
           new Promise<void>((r) => {
@@ -363,7 +433,8 @@ export function createGateway(options: GatewayOptions): Gateway {
           new Promise((r) => setTimeout(r, graceMs).unref()),
         ]);
       }
-      server.closeAllConnections();
+      if ('closeAllConnections' in server) server.closeAllConnections();
+      for (const socket of sockets) socket.destroy();
       await closed;
       await new Promise((r) => (admin.listening ? admin.close(r) : r(undefined)));
       // Pools close once their requests finish; after a short wait they are destroyed.
@@ -379,7 +450,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   };
 }
 
-function listen(server: Server, host: string, port: number): Promise<number> {
+function listen(server: Server | TlsServer, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(

@@ -12,6 +12,11 @@ export const GATEWAY_ERROR_CODES = {
   ERR_FORM_MALFORMED: { status: 400, message: 'The form body could not be read' },
   ERR_HEADERS_TIMEOUT: { status: 408, message: 'The request headers did not arrive in time' },
   ERR_BODY_TIMEOUT: { status: 408, message: 'The request body did not arrive in time' },
+  ERR_CLIENT_CERT_REQUIRED: {
+    status: 403,
+    message: 'This route needs a client certificate the gateway trusts',
+  },
+  ERR_CLIENT_CERT_REFUSED: { status: 403, message: 'The client certificate is not one this route accepts' },
   ERR_ROUTE_NOT_FOUND: { status: 404, message: 'No route matches the request' },
   ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'The route does not allow this method' },
   ERR_CORS_ORIGIN_NOT_ALLOWED: {

@@ -10,6 +10,7 @@ import { classifyUpstreamError, forward, isConnectFailure } from './pipeline/for
 import { hasBody, readBody } from './pipeline/read-body.ts';
 import { type Denial, RequestState } from './pipeline/request-state.ts';
 import { type Continuation, PIPELINE, runPipeline } from './pipeline/run-pipeline.ts';
+import { isHttp2 } from './tls/http2-request.ts';
 import { release, tryAdmit, waitForAdmission } from './upstream/upstream-gate.ts';
 import type { Target } from './upstream/upstream-targets.ts';
 
@@ -60,8 +61,9 @@ export function createRequestHandler(ctx: HandlerContext): RequestHandler {
   function answer(s: RequestState, err: GatewayError) {
     const res = s.res as ServerResponse;
     const headers: Record<string, string> = withCors(s, { ...err.headers, 'x-request-id': s.requestId });
-    // A body the client is still sending would have to be read and thrown away: close instead.
-    if (!s.req.complete && hasBody(s.req)) headers.connection = 'close';
+    // A body the client is still sending would have to be read and thrown away: close instead
+    // (HTTP/1.1; an HTTP/2 stream ends alone, and RFC 9113 8.2.2 forbids Connection there).
+    if (!s.req.complete && hasBody(s.req) && !isHttp2(s.req)) headers.connection = 'close';
     sendJson(res, err.status, headers, { error: err.code, message: err.message, request_id: s.requestId });
   }
 
@@ -160,7 +162,7 @@ export function createRequestHandler(ctx: HandlerContext): RequestHandler {
     deny(s, d: Denial) {
       // A body the client is still sending would be read and thrown away: close instead.
       const own = d.preflight === true ? d.headers : withCors(s, d.headers);
-      const headers = hasBody(s.req) ? { ...own, connection: 'close' } : own;
+      const headers = hasBody(s.req) && !isHttp2(s.req) ? { ...own, connection: 'close' } : own;
       sendJson(s.res as ServerResponse, d.status, headers, d.body);
       record.denied(s, d);
     },

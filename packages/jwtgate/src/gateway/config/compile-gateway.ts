@@ -11,6 +11,7 @@ import type { IdentityKeys } from '../identity/identity-keys.ts';
 import { type ConnectionPlan, planConnections } from '../limits/plan-connections.ts';
 import { compileMatcher, findAmbiguities, type MatchResult } from '../routes/match-route.ts';
 import type { RedisSettings, SharedRedis } from '../state/shared-redis.ts';
+import { loadServerTls, type ServerTls } from '../tls/load-server-tls.ts';
 import { PoolRegistry } from '../upstream/upstream-targets.ts';
 import { compileLimits, type Limits } from './compile-limits.ts';
 import { compileProviders, type ProviderContext } from './compile-providers.ts';
@@ -26,6 +27,8 @@ export type { CompiledRoute };
 export interface CompiledGateway {
   readonly listen: { readonly host: string; readonly port: number };
   readonly admin: { readonly host: string; readonly port: number } | null;
+  /** `gateway.tls`, its files read (nothing is listened on); null: plain HTTP. */
+  readonly tls: ServerTls | null;
   readonly verifier: Verifier;
   readonly routes: readonly CompiledRoute[];
   /** The most specific route for a request (host lower case without port, as checkHost gives it). */
@@ -133,10 +136,12 @@ export function compileGateway(loaded: LoadedConfig, context: CompileContext): C
     problems.add(a, `${o.message} (the other is gateway.routes[${b.at(-1)}]${line ? `, line ${line}` : ''})`);
   }
   const state = planSharedState(g, problems);
+  const tls = g.tls ? loadServerTls(g.tls, problems) : null;
   problems.throwIfAny();
   return Object.freeze({
     listen: parseHostPort(g.listen),
     admin: g.admin?.listen ? parseHostPort(g.admin.listen) : null,
+    tls,
     verifier: verifier as Verifier,
     routes,
     match: compileMatcher(routes),

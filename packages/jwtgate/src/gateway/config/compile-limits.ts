@@ -16,6 +16,10 @@ export interface Limits {
   readonly upstreamConnections: number;
   readonly routeMaxConcurrent: number;
   readonly upstreamQueueTimeoutMs: number;
+  readonly http2MaxConcurrentStreams: number;
+  readonly http2MaxHeaderListSize: number;
+  readonly http2MaxResets: number;
+  readonly http2MaxSessionMemoryMiB: number;
 }
 
 export function compileLimits(l: LimitsConfig): Limits {
@@ -31,5 +35,9 @@ export function compileLimits(l: LimitsConfig): Limits {
     upstreamConnections: l.upstream_connections,
     routeMaxConcurrent: l.route_max_concurrent,
     upstreamQueueTimeoutMs: toMs(l.upstream_queue_timeout),
+    http2MaxConcurrentStreams: l.http2_max_concurrent_streams,
+    http2MaxHeaderListSize: l.http2_max_header_list_size,
+    http2MaxResets: l.http2_max_resets,
+    http2MaxSessionMemoryMiB: l.http2_max_session_memory,
   });
 }

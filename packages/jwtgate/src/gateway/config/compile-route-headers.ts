@@ -22,6 +22,7 @@ export function compileHeaderContext(g: GatewaySection): HeaderContext {
   for (const r of g.routes) {
     for (const h of Object.keys(r.identity_headers ?? {})) reserved.add(h.toLowerCase());
     if (r.signed_identity !== undefined) reserved.add(r.signed_identity.header.toLowerCase());
+    if (r.client_certificate?.header !== undefined) reserved.add(r.client_certificate.header.toLowerCase());
   }
   return {
     reserved,

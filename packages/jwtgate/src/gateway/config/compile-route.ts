@@ -13,6 +13,7 @@ import { RouteGate } from '../upstream/upstream-gate.ts';
 import { createTargetGroup, type PoolRegistry, type TargetGroup } from '../upstream/upstream-targets.ts';
 import type { Limits } from './compile-limits.ts';
 import { compileRouteHeaders, type HeaderContext } from './compile-route-headers.ts';
+import { type ClientCertificateRule, routeClientCertificate, routeUpstreamTls } from './compile-route-tls.ts';
 import { type ConfigPath, ConfigProblems, sourceWithoutLines } from './config-source.ts';
 import { toMs } from './duration.ts';
 import type { GatewaySection, RouteConfig } from './types.ts';
@@ -51,6 +52,8 @@ export interface CompiledRoute {
   readonly cors: CorsPolicy | null;
   /** The gateway's own token for the upstream (`signed_identity`), or null. */
   readonly signedIdentity: SignedIdentity | null;
+  /** `client_certificate`: a verified client certificate (one of `subjects`) is required; null: not asked. */
+  readonly clientCertificate: ClientCertificateRule | null;
 }
 
 /** What every route of one configuration is compiled against. */
@@ -190,6 +193,8 @@ export function compileRoute(
   const headers = compileRouteHeaders(r, at, g, providers, context.headers, problems);
   const cors = routeCors(r, at, g, providers, problems);
   const signedIdentity = routeSignedIdentity(r, at, context, problems);
+  const clientCertificate = routeClientCertificate(r, at, g, problems);
+  const upstreamTls = routeUpstreamTls(r, at, problems);
   if (problems.count > before || pattern === null || headers === null) return null;
 
   let authenticate: Authenticate | null = null;
@@ -223,7 +228,11 @@ export function compileRoute(
     public: isPublic,
     authenticate,
     authorize,
-    upstream: createTargetGroup(Array.isArray(r.upstream) ? r.upstream : [r.upstream], context.pools),
+    upstream: createTargetGroup(
+      Array.isArray(r.upstream) ? r.upstream : [r.upstream],
+      context.pools,
+      upstreamTls,
+    ),
     stripPrefix: r.strip_prefix ? r.strip_prefix.replace(/\/$/, '') : null,
     headers,
     scope: [...(q?.scopes_all ?? []), ...(q?.scopes_any ?? [])].join(' '),
@@ -247,5 +256,6 @@ export function compileRoute(
     gate: new RouteGate(r.name, r.max_concurrent ?? context.limits.routeMaxConcurrent),
     cors,
     signedIdentity,
+    clientCertificate,
   });
 }

@@ -261,8 +261,112 @@ const route = {
       },
     },
     websocket: { type: 'boolean', default: false, description: 'Forward WebSocket upgrades.' },
+    client_certificate: {
+      type: 'object',
+      additionalProperties: false,
+      description:
+        'Requires a client certificate verified by `gateway.tls.client_certificates` (mTLS); without one the request is refused with 401 ERR_CLIENT_CERT_REQUIRED, with a subject not listed 403 ERR_CLIENT_CERT_REFUSED. Works on public routes too (the certificate is then the only credential).',
+      properties: {
+        subjects: {
+          ...stringList,
+          minItems: 1,
+          description:
+            'Accepted subjects, as the certificate names them in RFC 4514 order-free form `CN=svc-a,O=Example` (every attribute given must match), or just `svc-a` for the common name. Default: any verified certificate.',
+        },
+        header: {
+          type: 'string',
+          minLength: 1,
+          description:
+            "Send the verified subject (`CN=svc-a,O=Example`) to the upstream in this header; a client's copy is always removed.",
+        },
+      },
+    },
+    upstream_tls: {
+      type: 'object',
+      additionalProperties: false,
+      description:
+        '`https://` upstreams of this route: verified against the system CAs unless `ca` is given, with SNI from the URL host unless `server_name` is given.',
+      properties: {
+        ca: {
+          type: 'string',
+          minLength: 1,
+          description: 'PEM file of the CAs the upstream certificate must chain to.',
+        },
+        cert: {
+          type: 'string',
+          minLength: 1,
+          description: 'PEM client certificate for mTLS to the upstream (with `key`).',
+        },
+        key: { type: 'string', minLength: 1, description: 'PEM private key of `cert`.' },
+        server_name: {
+          type: 'string',
+          minLength: 1,
+          description: 'SNI name and the name the certificate must carry.',
+        },
+      },
+    },
     cors: ROUTE_CORS_SCHEMA,
     signed_identity: ROUTE_SIGNED_IDENTITY_SCHEMA,
+  },
+} as const;
+
+const tls = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['certificates'],
+  description:
+    'TLS on `listen` (HTTPS, and HTTP/2 by ALPN on the same port). Certificate files are read at load, re-read when they change on disk or on SIGHUP (new handshakes get the new certificate, open connections keep theirs); a reload with a bad file keeps the running certificates and logs the error. Without `tls` the listener speaks plain HTTP/1.1.',
+  properties: {
+    certificates: {
+      type: 'array',
+      minItems: 1,
+      description:
+        'Certificates chosen by SNI: the names of each are its subjectAltName DNS names (or `names`), exact or `*.example.com` (one label). A handshake without SNI, or with a name none carries, gets the first.',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['cert', 'key'],
+        properties: {
+          cert: {
+            type: 'string',
+            minLength: 1,
+            description: 'PEM file: the certificate, then its intermediates.',
+          },
+          key: { type: 'string', minLength: 1, description: 'PEM file: its private key.' },
+          names: { ...stringList, minItems: 1, description: 'Serve it for these names instead of its own.' },
+        },
+      },
+    },
+    min_version: {
+      enum: ['TLSv1.2', 'TLSv1.3'],
+      default: 'TLSv1.2',
+      description: 'The oldest TLS version accepted.',
+    },
+    http2: {
+      type: 'boolean',
+      default: true,
+      description: 'Offer HTTP/2 by ALPN (`h2`) beside HTTP/1.1.',
+    },
+    client_certificates: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['ca'],
+      description:
+        "Ask clients for a certificate (mTLS). Its verified subject is what routes' `client_certificate` checks. A change of `mode` takes effect on restart; the CA file reloads like the certificates.",
+      properties: {
+        ca: {
+          type: 'string',
+          minLength: 1,
+          description: 'PEM file of the CAs client certificates must chain to.',
+        },
+        mode: {
+          enum: ['required', 'optional'],
+          default: 'optional',
+          description:
+            '`required`: a handshake without a valid client certificate fails. `optional`: it goes on, and only routes with `client_certificate` refuse it.',
+        },
+      },
+    },
   },
 } as const;
 
@@ -333,6 +437,34 @@ const limits = {
       description:
         "Requests of one route at its upstream at once (a route's `max_concurrent` overrides it): one route cannot take every connection of an origin another route shares.",
     },
+    http2_max_concurrent_streams: {
+      type: 'integer',
+      minimum: 1,
+      default: 100,
+      description:
+        'HTTP/2: streams one connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS); more are refused (REFUSED_STREAM).',
+    },
+    http2_max_header_list_size: {
+      type: 'integer',
+      minimum: 1024,
+      default: 16384,
+      description:
+        'HTTP/2: the decoded size of one header block (RFC 9113 SETTINGS_MAX_HEADER_LIST_SIZE, as HTTP/1.1 has 16 KiB); a larger one, however well it compresses, resets the stream.',
+    },
+    http2_max_resets: {
+      type: 'integer',
+      minimum: 1,
+      default: 200,
+      description:
+        'HTTP/2: streams a client may cancel (RST_STREAM) on one connection within 10 s ("rapid reset"); one more and the connection gets GOAWAY (ENHANCE_YOUR_CALM) and is closed.',
+    },
+    http2_max_session_memory: {
+      type: 'integer',
+      minimum: 1,
+      default: 10,
+      description:
+        'HTTP/2: MiB one connection may hold in header tables and queued frames; past it new streams are refused and the connection closed.',
+    },
     upstream_queue_timeout: {
       ...duration,
       default: '5s',
@@ -368,6 +500,7 @@ export const CONFIG_SCHEMA = {
           },
           description: 'Operations listener: /healthz, /readyz, /metrics, /revocations.',
         },
+        tls,
         max_body_bytes: {
           type: 'integer',
           minimum: 0,

@@ -18,3 +18,5 @@ export type CorsConfig = Exclude<NonNullable<RouteConfig['cors']>, false>;
 export type GatewayConfigInput = FromSchema<typeof CONFIG_SCHEMA, 'input'>;
 export type ProviderInput = GatewayConfigInput['gateway']['providers'][string];
 export type RouteInput = GatewayConfigInput['gateway']['routes'][number];
+export type TlsConfig = NonNullable<GatewaySection['tls']>;
+export type UpstreamTlsConfig = NonNullable<RouteConfig['upstream_tls']>;

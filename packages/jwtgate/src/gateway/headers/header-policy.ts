@@ -130,7 +130,10 @@ function connectionListed(value: string | string[] | undefined): Set<string> | n
   return new Set(text.split(',').map((s) => s.trim().toLowerCase()));
 }
 
-/** Headers for the upstream: the client's minus hop-by-hop fields and anything `drop` says. */
+/**
+ * Headers for the upstream: the client's minus hop-by-hop fields and anything `drop` says, and
+ * minus HTTP/2 pseudo-headers (`:authority` reaches the upstream as X-Forwarded-Host, like Host).
+ */
 export function copyRequestHeaders(
   headers: IncomingHttpHeaders,
   drop: (name: string) => boolean,
@@ -138,14 +141,17 @@ export function copyRequestHeaders(
   const listed = connectionListed(headers.connection);
   const out: Record<string, string | string[]> = {};
   for (const name in headers) {
-    if (HOP_BY_HOP.has(name) || drop(name) || listed?.has(name)) continue;
+    if (HOP_BY_HOP.has(name) || drop(name) || listed?.has(name) || name.charCodeAt(0) === 58) continue;
     const value = headers[name];
     if (value !== undefined) out[name] = value;
   }
   return out;
 }
 
-/** Response headers for the client: the upstream's minus hop-by-hop fields. */
+/**
+ * Response headers for the client: the upstream's minus hop-by-hop fields, which are also the
+ * connection-specific fields an HTTP/2 response must never carry (RFC 9113 8.2.2).
+ */
 export function copyResponseHeaders(headers: IncomingHttpHeaders): Record<string, string | string[]> {
   const listed = connectionListed(headers.connection);
   const out: Record<string, string | string[]> = {};
@@ -300,7 +306,8 @@ export function compileHeaderPolicy(spec: HeaderPolicySpec): HeaderPolicy {
       const prior = headers['x-forwarded-for'];
       headers['x-forwarded-for'] = trustForwarded && prior ? `${prior}, ${peer}` : peer;
       if (!trustForwarded || headers['x-forwarded-proto'] === undefined)
-        headers['x-forwarded-proto'] = 'http';
+        headers['x-forwarded-proto'] =
+          (req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
       if ((!trustForwarded || headers['x-forwarded-host'] === undefined) && req.headers.host !== undefined) {
         headers['x-forwarded-host'] = req.headers.host;
       }

@@ -11,6 +11,8 @@ export const LIMIT_NAMES = [
   'body_too_large',
   'upstream_busy',
   'rate_limited',
+  'http2_resets',
+  'http2_bad_frames',
 ] as const;
 export type LimitName = (typeof LIMIT_NAMES)[number];
 

@@ -42,6 +42,8 @@ export class RequestState {
   headers: Record<string, string> | null = null;
   upstreamPath = '';
   target: Target | null = null;
+  /** The verified client certificate's subject, once a route with `client_certificate` checked it. */
+  clientSubject: string | null = null;
   /** Set once the outcome is logged and counted: a request is recorded once, whatever ends it. */
   recorded = false;
 

@@ -1,6 +1,7 @@
 import { answerPreflight } from './answer-preflight.ts';
 import { authenticate } from './authenticate.ts';
 import { authorize } from './authorize.ts';
+import { checkClientCertificate } from './check-client-certificate.ts';
 import { checkFraming } from './check-framing.ts';
 import { checkHost } from './check-host.ts';
 import { checkMethodOverride } from './check-method-override.ts';
@@ -30,7 +31,7 @@ export interface Continuation {
 /**
  * Everything between "a request arrived" and "send it upstream", in order, for plain requests
  * and WebSocket upgrades alike: strict framing -> path safety -> host -> CORS preflight (answered
- * here, before authentication) -> route (deny by default) ->
+ * here, before authentication) -> route (deny by default) -> client certificate (mTLS routes) ->
  * method override -> authenticate (who is this? the verify core decides) -> authorize (roles,
  * scopes) -> rate limit -> what the upstream sees (headers, path) -> the signed identity token. Forwarding is the caller's
  * (`forward`, `forwardUpgrade`).
@@ -41,6 +42,7 @@ export const PIPELINE: readonly Step[] = [
   checkHost,
   answerPreflight,
   matchRoute,
+  checkClientCertificate,
   checkMethodOverride,
   authenticate,
   authorize,

@@ -11,6 +11,8 @@ import type { RequestState } from './request-state.ts';
 export function upstreamHeaders(s: RequestState): undefined {
   const route = s.route as CompiledRoute;
   s.headers = route.headers.upstreamHeaders(s.req, s.identity?.claims, s.requestId, s.identity?.binding);
+  const subjectHeader = route.clientCertificate?.header;
+  if (subjectHeader && s.clientSubject !== null) s.headers[subjectHeader] = s.clientSubject;
   let p = s.path;
   if (route.stripPrefix !== null && p.startsWith(route.stripPrefix)) {
     p = p.slice(route.stripPrefix.length);

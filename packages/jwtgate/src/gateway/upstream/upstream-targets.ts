@@ -1,5 +1,6 @@
 import { Pool } from 'undici';
 import { OriginGate } from './upstream-gate.ts';
+import { connectOptions, type UpstreamTls } from './upstream-tls.ts';
 
 /** One upstream target: a keep-alive undici pool and its passive health. */
 export interface Target {
@@ -29,17 +30,19 @@ export class PoolRegistry {
     this.#connections = connections;
   }
 
-  get(origin: string): { pool: Pool; gate: OriginGate } {
-    let entry = this.#pools.get(origin);
+  get(origin: string, tls: UpstreamTls | null = null): { pool: Pool; gate: OriginGate } {
+    const key = tls === null ? origin : `${origin} ${tls.id}`;
+    let entry = this.#pools.get(key);
     if (!entry) {
       // keep-alive connections to each upstream; no pipelining (requests may not be idempotent).
       const pool = new Pool(origin, {
         connections: this.#connections,
         pipelining: 1,
         keepAliveTimeout: 30_000,
+        ...(origin.startsWith('https:') ? connectOptions(tls) : {}),
       });
       entry = { pool, gate: new OriginGate(this.#connections) };
-      this.#pools.set(origin, entry);
+      this.#pools.set(key, entry);
     }
     return entry;
   }
@@ -62,7 +65,11 @@ export class PoolRegistry {
 
 const DOWN_FOR_MS = 10_000;
 
-export function createTargetGroup(urls: readonly string[], pools: PoolRegistry): TargetGroup {
+export function createTargetGroup(
+  urls: readonly string[],
+  pools: PoolRegistry,
+  tls: UpstreamTls | null = null,
+): TargetGroup {
   const targets: Target[] = urls.map((raw) => {
     const url = new URL(raw);
     const origin = url.origin;
@@ -73,11 +80,11 @@ export function createTargetGroup(urls: readonly string[], pools: PoolRegistry):
       origin,
       basePath: url.pathname.replace(/\/$/, ''),
       get pool() {
-        entry ??= pools.get(origin);
+        entry ??= pools.get(origin, tls);
         return entry.pool;
       },
       get gate() {
-        entry ??= pools.get(origin);
+        entry ??= pools.get(origin, tls);
         return entry.gate;
       },
       downUntil: 0,

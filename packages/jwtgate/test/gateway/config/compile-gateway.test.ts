@@ -538,6 +538,10 @@ describe('compileGateway: limits and the new route settings', () => {
       upstreamConnections: 256,
       routeMaxConcurrent: 9,
       upstreamQueueTimeoutMs: 5000,
+      http2MaxConcurrentStreams: 100,
+      http2MaxHeaderListSize: 16_384,
+      http2MaxResets: 200,
+      http2MaxSessionMemoryMiB: 10,
     });
     assert.deepEqual(
       g.routes.map((r) => [r.gate.max, r.methodOverride]),
