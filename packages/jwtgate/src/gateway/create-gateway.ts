@@ -6,6 +6,7 @@ import pino, { type Logger } from 'pino';
 import { createAdminServer } from './admin-server.ts';
 import { type CompiledGateway, compileGateway } from './config/compile-gateway.ts';
 import { readConfig } from './config/read-config.ts';
+import { createDecisionHandler } from './decide/handle-decision.ts';
 import { GatewayError } from './errors.ts';
 import { createRequestHandler } from './handle-request.ts';
 import { createUpgradeHandler } from './handle-upgrade.ts';
@@ -26,12 +27,14 @@ export interface GatewayOptions {
   /** Override the configured listen port (0 = any free port), e.g. for tests. */
   readonly port?: number;
   readonly adminPort?: number;
+  /** Override the port of `gateway.decisions.listen` (0 = any free port). */
+  readonly decisionsPort?: number;
   /** Serve the admin listener (default true); `--workers` leaves it to the primary, which owns the port. */
   readonly admin?: boolean;
 }
 
 export interface Gateway {
-  start(): Promise<{ port: number; adminPort: number | null }>;
+  start(): Promise<{ port: number; adminPort: number | null; decisionsPort: number | null }>;
   /** Validates and swaps in the file's current config; an invalid file keeps the old one. */
   reload(): Promise<boolean>;
   /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes everything. */
@@ -155,12 +158,30 @@ export function createGateway(options: GatewayOptions): Gateway {
       handle(req, res);
     },
   );
+  // Forward-auth decisions (gateway.decisions): the same configuration, asked by a proxy in front.
+  const decide = createDecisionHandler({ current: () => current, log, metrics, now: Date.now });
+  const decisionServer = createServer(
+    { maxHeaderSize: 16 * 1024, requestTimeout: 0, headersTimeout: current.limits.headersTimeoutMs },
+    (req, res) => {
+      inFlight++;
+      const release = hold(current);
+      res.once('close', () => {
+        inFlight--;
+        release();
+        if (inFlight === 0 && drained) drained();
+      });
+      decide(req, res);
+    },
+  );
+  decisionServer.on('timeout', (socket: Socket) => socket.destroy());
   const upgrade = createUpgradeHandler(() => current, log, metrics);
   // A connection idle (either way) for limits.idle_timeout is closed.
   server.on('timeout', (socket: Socket) => socket.destroy());
   const applyLimits = (g: CompiledGateway) => {
     server.headersTimeout = g.limits.headersTimeoutMs;
     server.timeout = g.limits.idleTimeoutMs;
+    decisionServer.headersTimeout = g.limits.headersTimeoutMs;
+    decisionServer.timeout = g.limits.idleTimeoutMs;
     server.maxConnections = g.connections.maxConnections;
   };
   applyLimits(current);
@@ -250,7 +271,11 @@ export function createGateway(options: GatewayOptions): Gateway {
     current = next;
     bindCache(next);
     applyLimits(next);
-    if (next.listen.port !== old.listen.port || next.listen.host !== old.listen.host) {
+    if (
+      next.listen.port !== old.listen.port ||
+      next.listen.host !== old.listen.host ||
+      JSON.stringify(next.decisions?.listen) !== JSON.stringify(old.decisions?.listen)
+    ) {
       log.warn('listen address changes take effect on restart');
     }
     // In-flight requests hold the old config; its pools close once they finish.
@@ -282,6 +307,11 @@ export function createGateway(options: GatewayOptions): Gateway {
         const a = current.admin ?? { host: '127.0.0.1', port: 0 };
         adminPort = await listen(admin, a.host, options.adminPort ?? a.port);
       }
+      let decisionsPort: number | null = null;
+      if (current.decisions !== null) {
+        const d = current.decisions.listen;
+        decisionsPort = await listen(decisionServer, d.host, options.decisionsPort ?? d.port);
+      }
       if (options.watch) {
         const name = basename(options.configFile);
         watcher = watch(dirname(options.configFile), (_event, file) => {
@@ -296,6 +326,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         {
           listen: `${current.listen.host}:${port}`,
           admin: adminPort,
+          decisions: decisionsPort,
           routes: current.routes.length,
           max_connections: current.connections.maxConnections,
           upstream_connections: current.connections.upstreamConnections,
@@ -303,7 +334,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         },
         'gateway ready',
       );
-      return { port, adminPort };
+      return { port, adminPort, decisionsPort };
     },
     async close(graceMs = 10_000) {
       watcher?.close();
@@ -312,8 +343,12 @@ export function createGateway(options: GatewayOptions): Gateway {
       feed?.close();
       if (reloadTimer) clearTimeout(reloadTimer);
       unrevoke();
-      const closed = new Promise((r) => server.close(r));
+      const closed = Promise.all([
+        new Promise((r) => server.close(r)),
+        new Promise((r) => (decisionServer.listening ? decisionServer.close(r) : r(undefined))),
+      ]);
       server.closeIdleConnections();
+      decisionServer.closeIdleConnections();
       if (inFlight > 0) {
         await Promise.race([
           new Promise<void>((r) => {
@@ -323,6 +358,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         ]);
       }
       server.closeAllConnections();
+      decisionServer.closeAllConnections();
       await closed;
       await new Promise((r) => (admin.listening ? admin.close(r) : r(undefined)));
       // Pools close once their requests finish; after a short wait they are destroyed.

@@ -9,6 +9,11 @@ export const GATEWAY_ERROR_CODES = {
   ERR_PATH_INVALID: { status: 400, message: 'The request path is not acceptable' },
   ERR_METHOD_OVERRIDE: { status: 400, message: 'Method override is not accepted on this route' },
   ERR_FORM_MALFORMED: { status: 400, message: 'The form body could not be read' },
+  ERR_DECISION_UNDESCRIBED: {
+    status: 400,
+    message: 'The decision request does not describe a request (method and URI)',
+  },
+  ERR_DECISION_UNTRUSTED: { status: 403, message: 'Decisions are answered to the configured proxies only' },
   ERR_HEADERS_TIMEOUT: { status: 408, message: 'The request headers did not arrive in time' },
   ERR_BODY_TIMEOUT: { status: 408, message: 'The request body did not arrive in time' },
   ERR_ROUTE_NOT_FOUND: { status: 404, message: 'No route matches the request' },

@@ -25,6 +25,7 @@ import { REVOCATION_GRACE_SECONDS, type RevocationList } from '../state/revocati
 import type { RedisSettings, SharedRedis } from '../state/shared-redis.ts';
 import { RouteGate } from '../upstream/upstream-gate.ts';
 import { createTargetGroup, PoolRegistry, type TargetGroup } from '../upstream/upstream-targets.ts';
+import { type CompiledDecisions, compileDecisions } from './compile-decisions.ts';
 import { compileLimits, type Limits } from './compile-limits.ts';
 import { toMs } from './duration.ts';
 import type { GatewayConfig, ProviderConfig, RouteConfig } from './types.ts';
@@ -58,6 +59,8 @@ export interface CompiledRoute {
 export interface CompiledGateway {
   readonly listen: { readonly host: string; readonly port: number };
   readonly admin: { readonly host: string; readonly port: number } | null;
+  /** The forward-auth decision listener (`gateway.decisions`), or null. */
+  readonly decisions: CompiledDecisions | null;
   readonly verifier: Verifier;
   readonly routes: readonly CompiledRoute[];
   readonly match: (method: string, path: string) => MatchResult<CompiledRoute>;
@@ -386,6 +389,7 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
         jwksCache: g.redis.jwks_cache === true,
       };
   }
+  const decisions = compileDecisions(g.decisions, problems);
   if (problems.length) {
     void pools.close();
     throw new ConfigError(context.file, problems);
@@ -393,6 +397,7 @@ export function compileGateway(config: GatewayConfig, context: CompileContext): 
   return Object.freeze({
     listen: parseHostPort(g.listen),
     admin: g.admin?.listen ? parseHostPort(g.admin.listen) : null,
+    decisions,
     verifier,
     routes,
     match: compileMatcher(routes),

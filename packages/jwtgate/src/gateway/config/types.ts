@@ -79,6 +79,7 @@ export interface GatewayConfig {
   gateway: {
     listen: string;
     admin?: { listen?: string };
+    decisions?: { listen: string; trusted_proxies: string[]; url?: string };
     max_body_bytes?: number;
     limits?: LimitsConfig;
     identity_header_prefix?: string;

@@ -1,0 +1,91 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { CompiledGateway, CompiledRoute } from '../config/compile-gateway.ts';
+import { GatewayError } from '../errors.ts';
+import type { GatewayMetrics } from '../observe/metrics.ts';
+import { createOutcomeRecorder } from '../observe/record-outcome.ts';
+import { type Denial, gatewayDenial, RequestState } from '../pipeline/request-state.ts';
+import { type Continuation, PIPELINE, runPipeline, type Step } from '../pipeline/run-pipeline.ts';
+import { upstreamHeaders } from '../pipeline/upstream-headers.ts';
+import { DESCRIBING_HEADERS, describeRequest } from './describe-request.ts';
+
+export interface DecisionContext {
+  readonly current: () => CompiledGateway;
+  readonly log: Logger;
+  readonly metrics: GatewayMetrics;
+  readonly now: () => number;
+}
+
+/**
+ * The gateway's own steps, every one up to what the upstream would see: a decision is the
+ * gateway's pipeline, not a copy of it (the proxy forwards, so the forwarding steps are left out).
+ */
+export const DECISION_PIPELINE: readonly Step[] = PIPELINE.filter((step) => step !== upstreamHeaders);
+
+function send(res: ServerResponse, status: number, headers: Record<string, string>, body: object | null) {
+  if (res.headersSent) return void res.destroy();
+  const h: Record<string, string> = { 'cache-control': 'no-store', ...headers };
+  if (body === null) return void res.writeHead(status, h).end();
+  h['content-type'] = 'application/json; charset=utf-8';
+  res.writeHead(status, h).end(JSON.stringify(body));
+}
+
+/**
+ * The decision listener's handler: the request a trusted proxy describes (describeRequest) goes
+ * through DECISION_PIPELINE; 200 with the route's identity headers for the proxy to copy to the
+ * upstream request, or the denial as the gateway would answer it (RFC 6750 401/403 with
+ * WWW-Authenticate, 404, 429 with Retry-After ...). A peer outside `trusted_proxies` is refused
+ * before anything is read: its describing headers would choose what is decided.
+ */
+export function createDecisionHandler(
+  ctx: DecisionContext,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const record = createOutcomeRecorder(ctx.log, ctx.metrics);
+  const k: Continuation = {
+    pass(s) {
+      const route = s.route as CompiledRoute;
+      record.allowed(s);
+      const headers: Record<string, string> = { 'x-request-id': s.requestId };
+      if (s.identity !== undefined) route.headers.identity(s.identity.claims, headers);
+      send(s.res as ServerResponse, 200, headers, null);
+      record.finished(s, 200, 'OK');
+    },
+    deny(s, d: Denial) {
+      send(s.res as ServerResponse, d.status, d.headers, d.body);
+      record.denied(s, d);
+    },
+    fail(s, err) {
+      ctx.log.error({ err, request_id: s.requestId }, 'decision failed');
+      send(s.res as ServerResponse, 500, { 'x-request-id': s.requestId }, { error: 'ERR_INTERNAL' });
+      record.finished(s, 500, 'ERR_INTERNAL');
+    },
+  };
+
+  return (req, res) => {
+    const g = ctx.current();
+    const decisions = g.decisions;
+    const untrusted = decisions === null || !decisions.trusts(req.socket.remoteAddress);
+    const described = untrusted ? null : describeRequest(req);
+    if (described !== null) {
+      // The pipeline reads the request it decides: the described one, in place of the proxy's.
+      req.method = described.method;
+      req.url = described.uri;
+      if (described.host !== undefined) req.headers.host = described.host;
+      for (const name of DESCRIBING_HEADERS) delete req.headers[name];
+    }
+    const s = new RequestState(req, res, null, g, ctx.now);
+    if (described === null) {
+      const err = untrusted
+        ? new GatewayError('ERR_DECISION_UNTRUSTED')
+        : new GatewayError('ERR_DECISION_UNDESCRIBED');
+      if (untrusted)
+        ctx.log.warn({ peer: req.socket.remoteAddress }, 'decision asked by an untrusted address');
+      return k.deny(s, gatewayDenial(s, err));
+    }
+    try {
+      runPipeline(DECISION_PIPELINE, s, k);
+    } catch (err) {
+      k.fail(s, err);
+    }
+  };
+}
