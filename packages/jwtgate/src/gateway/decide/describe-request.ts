@@ -9,12 +9,25 @@ export interface DescribedRequest {
   readonly proto: string | undefined;
 }
 
-/** Where Envoy's `ext_authz` (HTTP service, `path_prefix: /envoy`) puts the original path. */
-export const ENVOY_PREFIX = '/envoy';
+/**
+ * The decision listener's paths, one per convention. The path says which headers describe the
+ * request, and only those are read: a header of another convention, which that proxy would pass
+ * on from the client unchanged, never chooses what is decided.
+ */
+export const DECISION_PATHS = {
+  /** nginx `auth_request`: `X-Original-Method`, `X-Original-URI`, `X-Forwarded-Host` (set by the snippet). */
+  nginx: '/nginx',
+  /** Traefik `ForwardAuth`, Caddy `forward_auth`: `X-Forwarded-Method`, `-Uri`, `-Host`, `-Proto`. */
+  forwardAuth: '/forward-auth',
+  /** ingress-nginx `auth-url`: `X-Original-Method` and `X-Original-URL` (the whole URL). */
+  ingressNginx: '/ingress-nginx',
+  /** Envoy `ext_authz` over HTTP (`path_prefix: /envoy`): the original request, its path below it. */
+  envoy: '/envoy',
+} as const;
 
 /**
  * Headers by which proxies describe the original request. Each is removed from the request once
- * read, so none of them reaches a step as if the client had sent it.
+ * read, so none reaches a step as if the client had sent it.
  */
 export const DESCRIBING_HEADERS: readonly string[] = [
   'x-forwarded-method',
@@ -24,47 +37,62 @@ export const DESCRIBING_HEADERS: readonly string[] = [
   'x-original-method',
   'x-original-uri',
   'x-original-url',
-  'x-scheme',
 ];
 
 const one = (v: string | string[] | undefined): string | undefined =>
   typeof v === 'string' && v !== '' ? v : undefined;
 
+function described(
+  method: string | undefined,
+  uri: string | undefined,
+  host: string | undefined,
+  proto: string | undefined,
+): DescribedRequest | null {
+  return method === undefined || uri === undefined ? null : { method, uri, host, proto };
+}
+
 /**
- * Reads which request a proxy asks about, by the conventions of each proxy:
- * - Envoy `ext_authz` over HTTP: the check request is the original one (method, headers,
- *   `:authority`), its path under `/envoy`;
- * - Traefik `ForwardAuth`, Caddy `forward_auth`: `X-Forwarded-Method`, `-Uri`, `-Host`, `-Proto`;
- * - nginx `auth_request`: `X-Original-Method`, `X-Original-URI` and the Host the snippet sets;
- * - ingress-nginx `auth-url`: `X-Original-Method` and `X-Original-URL` (the whole URL).
- * Null when the method or the target is not described (the request cannot be decided).
+ * Reads which request a proxy asks about, by the convention its path names (DECISION_PATHS).
+ * Null when the path names none, or the method or the target is not described.
  */
 export function describeRequest(req: IncomingMessage): DescribedRequest | null {
   const h = req.headers;
   const url = req.url ?? '/';
-  if (url === ENVOY_PREFIX || url.startsWith(`${ENVOY_PREFIX}/`) || url.startsWith(`${ENVOY_PREFIX}?`)) {
-    const rest = url.slice(ENVOY_PREFIX.length);
-    return {
-      method: req.method ?? 'GET',
-      uri: rest.startsWith('/') ? rest : `/${rest}`,
-      host: one(h.host),
-      proto: one(h['x-forwarded-proto']),
-    };
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  if (path === DECISION_PATHS.envoy || path.startsWith(`${DECISION_PATHS.envoy}/`)) {
+    const rest = url.slice(DECISION_PATHS.envoy.length);
+    return described(
+      req.method,
+      rest.startsWith('/') ? rest : `/${rest}`,
+      one(h.host),
+      one(h['x-forwarded-proto']),
+    );
   }
-  const method = one(h['x-forwarded-method']) ?? one(h['x-original-method']);
-  let uri = one(h['x-forwarded-uri']) ?? one(h['x-original-uri']);
-  let host = one(h['x-forwarded-host']);
-  let proto = one(h['x-forwarded-proto']) ?? one(h['x-scheme']);
-  const full = one(h['x-original-url']);
-  if (uri === undefined && full !== undefined) {
-    // ingress-nginx: `$scheme://$http_host$request_uri`. The target is taken as written, not
-    // re-encoded by a URL parser: path safety must see what the upstream will see.
-    const m = /^(https?):\/\/([^/?#]*)(.*)$/i.exec(full);
-    if (m === null) return null;
-    proto ??= (m[1] as string).toLowerCase();
-    host ??= m[2] as string;
-    uri = m[3] === '' ? '/' : m[3];
+  switch (path) {
+    case DECISION_PATHS.nginx:
+      return described(
+        one(h['x-original-method']),
+        one(h['x-original-uri']),
+        one(h['x-forwarded-host']),
+        one(h['x-forwarded-proto']),
+      );
+    case DECISION_PATHS.forwardAuth:
+      return described(
+        one(h['x-forwarded-method']),
+        one(h['x-forwarded-uri']),
+        one(h['x-forwarded-host']),
+        one(h['x-forwarded-proto']),
+      );
+    case DECISION_PATHS.ingressNginx: {
+      // `$scheme://$http_host$request_uri`: the target is taken as written, not re-encoded by a
+      // URL parser, so path safety sees what the upstream will see.
+      const m = /^(https?):\/\/([^/?#]*)(.*)$/i.exec(one(h['x-original-url']) ?? '');
+      if (m === null) return null;
+      const uri = m[3] === '' ? '/' : m[3];
+      return described(one(h['x-original-method']), uri, m[2], (m[1] as string).toLowerCase());
+    }
+    default:
+      return null;
   }
-  if (method === undefined || uri === undefined) return null;
-  return { method, uri, host: host ?? one(h.host), proto };
 }

@@ -102,7 +102,7 @@ describe('decision listener', () => {
 
   test('nginx auth_request: 200 with the identity headers of the route', async () => {
     const t = await token({ roles: ['billing', 'admin'] });
-    const a = await ask(port, '/', nginx('/api/orders?x=1', { authorization: `Bearer ${t}` }));
+    const a = await ask(port, '/nginx', nginx('/api/orders?x=1', { authorization: `Bearer ${t}` }));
     assert.equal(a.status, 200);
     assert.equal(a.headers['x-jwtgate-sub'], 'alice');
     assert.equal(a.headers['x-jwtgate-roles'], 'billing,admin');
@@ -112,7 +112,7 @@ describe('decision listener', () => {
   });
 
   test('no token: 401 with the RFC 6750 WWW-Authenticate', async () => {
-    const a = await ask(port, '/', nginx('/api/orders'));
+    const a = await ask(port, '/nginx', nginx('/api/orders'));
     assert.equal(a.status, 401);
     assert.match(String(a.headers['www-authenticate']), /^Bearer/);
     assert.equal(JSON.parse(a.body).error, 'ERR_TOKEN_MISSING');
@@ -121,21 +121,21 @@ describe('decision listener', () => {
 
   test('a bad token: 401 invalid_token', async () => {
     const t = `${await token()}x`;
-    const a = await ask(port, '/', nginx('/api/orders', { authorization: `Bearer ${t}` }));
+    const a = await ask(port, '/nginx', nginx('/api/orders', { authorization: `Bearer ${t}` }));
     assert.equal(a.status, 401);
     assert.match(String(a.headers['www-authenticate']), /error="invalid_token"/);
   });
 
   test('a missing role: 403 insufficient_scope', async () => {
     const t = await token({ roles: ['billing'] });
-    const a = await ask(port, '/', nginx('/admin/users', { authorization: `Bearer ${t}` }));
+    const a = await ask(port, '/nginx', nginx('/admin/users', { authorization: `Bearer ${t}` }));
     assert.equal(a.status, 403);
     assert.match(String(a.headers['www-authenticate']), /error="insufficient_scope"/);
   });
 
   test('the described method is the one decided: 405 for a method the route does not take', async () => {
     const t = await token();
-    const a = await ask(port, '/', nginx('/api/x', { authorization: `Bearer ${t}` }, 'TRACE'));
+    const a = await ask(port, '/nginx', nginx('/api/x', { authorization: `Bearer ${t}` }, 'TRACE'));
     assert.equal(a.status, 405);
   });
 
@@ -148,10 +148,10 @@ describe('decision listener', () => {
       'x-forwarded-proto': 'https',
       authorization: `Bearer ${t}`,
     };
-    const a = await ask(port, '/', headers);
+    const a = await ask(port, '/forward-auth', headers);
     assert.equal(a.status, 200);
     assert.equal(a.headers['x-jwtgate-roles'], 'admin');
-    const b = await ask(port, '/', { ...headers, 'x-forwarded-uri': '/nowhere' });
+    const b = await ask(port, '/forward-auth', { ...headers, 'x-forwarded-uri': '/nowhere' });
     assert.equal(b.status, 404);
     assert.equal(JSON.parse(b.body).error, 'ERR_ROUTE_NOT_FOUND');
   });
@@ -172,7 +172,7 @@ describe('decision listener', () => {
 
   test('ingress-nginx auth-url: X-Original-URL and X-Original-Method', async () => {
     const t = await token();
-    const a = await ask(port, '/', {
+    const a = await ask(port, '/ingress-nginx', {
       'x-original-url': 'https://app.example/api/orders?id=3',
       'x-original-method': 'GET',
       authorization: `Bearer ${t}`,
@@ -184,14 +184,14 @@ describe('decision listener', () => {
   test('path safety runs on the described URI', async () => {
     const t = await token();
     for (const uri of ['/docs/../api/x', '/api/%2e%2e/admin/x', '/api/a;b']) {
-      const a = await ask(port, '/', nginx(uri, { authorization: `Bearer ${t}` }));
+      const a = await ask(port, '/nginx', nginx(uri, { authorization: `Bearer ${t}` }));
       assert.equal(a.status, 400, uri);
       assert.equal(JSON.parse(a.body).error, 'ERR_PATH_INVALID', uri);
     }
   });
 
   test('a public route passes without a token and sets no identity', async () => {
-    const a = await ask(port, '/', nginx('/docs/intro', { 'x-jwtgate-sub': 'mallory' }));
+    const a = await ask(port, '/nginx', nginx('/docs/intro', { 'x-jwtgate-sub': 'mallory' }));
     assert.equal(a.status, 200);
     assert.equal(a.headers['x-jwtgate-sub'], undefined);
   });
@@ -200,35 +200,51 @@ describe('decision listener', () => {
     const t = await token({ sub: `rl-${randomUUID()}` });
     const statuses: number[] = [];
     for (let i = 0; i < 3; i++)
-      statuses.push((await ask(port, '/', nginx('/limited', { authorization: `Bearer ${t}` }))).status);
+      statuses.push((await ask(port, '/nginx', nginx('/limited', { authorization: `Bearer ${t}` }))).status);
     assert.deepEqual(statuses, [200, 200, 429]);
   });
 
   test('a revoked token is denied', async () => {
     const jti = randomUUID();
     const t = await token({ jti });
-    assert.equal((await ask(port, '/', nginx('/api/x', { authorization: `Bearer ${t}` }))).status, 200);
+    assert.equal((await ask(port, '/nginx', nginx('/api/x', { authorization: `Bearer ${t}` }))).status, 200);
     const exp = Math.floor(Date.now() / 1000) + 600;
     const r = await fetch(`http://127.0.0.1:${adminPort}/revocations`, {
       method: 'POST',
       body: JSON.stringify({ jti, exp }),
     });
     assert.equal(r.status, 204);
-    const a = await ask(port, '/', nginx('/api/x', { authorization: `Bearer ${t}` }));
+    const a = await ask(port, '/nginx', nginx('/api/x', { authorization: `Bearer ${t}` }));
     assert.equal(a.status, 401);
     assert.equal(JSON.parse(a.body).error, 'ERR_TOKEN_REVOKED');
   });
 
   test('a request that describes nothing is 400 ERR_DECISION_UNDESCRIBED', async () => {
     const t = await token();
-    const a = await ask(port, '/api/x', { authorization: `Bearer ${t}` });
-    assert.equal(a.status, 400);
-    assert.equal(JSON.parse(a.body).error, 'ERR_DECISION_UNDESCRIBED');
+    for (const [path, headers] of [
+      ['/api/x', {}],
+      ['/nginx', { 'x-original-uri': '/api/x' }],
+      ['/ingress-nginx', { 'x-original-url': '/api/x', 'x-original-method': 'GET' }],
+    ] as const) {
+      const a = await ask(port, path, { ...headers, authorization: `Bearer ${t}` });
+      assert.equal(a.status, 400, path);
+      assert.equal(JSON.parse(a.body).error, 'ERR_DECISION_UNDESCRIBED', path);
+    }
+  });
+
+  test("only the path's convention is read: another proxy's header a client sends is ignored", async () => {
+    // nginx passes X-Forwarded-Uri from the client unchanged; on /nginx it must not choose the route.
+    const a = await ask(
+      port,
+      '/nginx',
+      nginx('/api/x', { 'x-forwarded-uri': '/docs/x', 'x-forwarded-method': 'GET' }),
+    );
+    assert.equal(a.status, 401);
   });
 
   test('from an address outside trusted_proxies: 403 ERR_DECISION_UNTRUSTED, nothing decided', async () => {
     const t = await token();
-    const a = await ask(port, '/', nginx('/api/x', { authorization: `Bearer ${t}` }), {
+    const a = await ask(port, '/nginx', nginx('/api/x', { authorization: `Bearer ${t}` }), {
       localAddress: '127.0.0.2',
     });
     assert.equal(a.status, 403);
