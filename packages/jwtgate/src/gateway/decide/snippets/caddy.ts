@@ -19,6 +19,11 @@ export function caddySnippet(spec: IntegrationSpec): string {
     `\t\t\turi ${DECISION_PATHS.forwardAuth}`,
     `\t\t\tcopy_headers ${copied.join(' ')}`,
     '\t\t}',
+    '\t\t# Caddy 2.6 sets a header the answer lacks to its placeholder, unreplaced: removed here.',
+    ...copied.flatMap((h, i) => [
+      `\t\t@jwtgate_unset_${i} header ${h} "{http.reverse_proxy.header.*"`,
+      `\t\trequest_header @jwtgate_unset_${i} -${h}`,
+    ]),
     `\t\treverse_proxy ${spec.upstream.replace(/^http:\/\//, '')}`,
     '\t}',
     '}',
