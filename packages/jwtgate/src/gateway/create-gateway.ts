@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { basename, dirname } from 'node:path';
 import pino, { type Logger } from 'pino';
+import { tracing } from '../lib/tracing/tracing.ts';
 import { createAdminServer } from './admin-server.ts';
 import { type CompiledGateway, compileGateway } from './config/compile-gateway.ts';
 import { readConfig } from './config/read-config.ts';
@@ -13,6 +14,7 @@ import { createUpgradeHandler } from './handle-upgrade.ts';
 import { guardConnections } from './limits/guard-connections.ts';
 import { readOpenFileLimit } from './limits/plan-connections.ts';
 import { createMetrics, type GatewayMetrics } from './observe/metrics.ts';
+import { traceKeyFetch } from './observe/request-spans.ts';
 import { type FeedSubscription, subscribeRevocationFeed } from './state/revocation-feed.ts';
 import { RevocationList } from './state/revocation-list.ts';
 import { createSharedJwksFetch } from './state/shared-jwks-cache.ts';
@@ -81,13 +83,16 @@ export function createGateway(options: GatewayOptions): Gateway {
           onLookup: (result) => metrics.sharedJwks(result),
         });
     }
+    const t = tracing();
+    const keyFetch =
+      t === null ? jwksFetch : traceKeyFetch(t, jwksFetch ?? ((input, init) => fetch(input, init)));
     try {
       return compileGateway(config, {
         file: options.configFile,
         openFileLimit,
         revocations,
         redis,
-        ...(jwksFetch ? { fetch: jwksFetch } : {}),
+        ...(keyFetch ? { fetch: keyFetch } : {}),
         ...(options.env ? { env: options.env } : {}),
         onKeyFetch: (provider, event) => {
           metrics.jwksFetch(provider, event.ok);

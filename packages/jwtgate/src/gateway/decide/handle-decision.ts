@@ -1,9 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { tracing } from '../../lib/tracing/tracing.ts';
 import type { CompiledGateway, CompiledRoute } from '../config/compile-gateway.ts';
 import { GatewayError } from '../errors.ts';
 import type { GatewayMetrics } from '../observe/metrics.ts';
 import { createOutcomeRecorder } from '../observe/record-outcome.ts';
+import { startRequestSpan } from '../observe/request-spans.ts';
 import { type Denial, gatewayDenial, RequestState } from '../pipeline/request-state.ts';
 import { type Continuation, PIPELINE, runPipeline, type Step } from '../pipeline/run-pipeline.ts';
 import { upstreamHeaders } from '../pipeline/upstream-headers.ts';
@@ -74,6 +76,8 @@ export function createDecisionHandler(
       for (const name of DESCRIBING_HEADERS) delete req.headers[name];
     }
     const s = new RequestState(req, res, null, g, ctx.now);
+    const t = tracing();
+    if (t !== null) s.trace = startRequestSpan(t, s, 'jwtgate.decision');
     if (described === null) {
       const err = untrusted
         ? new GatewayError('ERR_DECISION_UNTRUSTED')
