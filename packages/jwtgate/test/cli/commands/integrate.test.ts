@@ -38,7 +38,8 @@ describe('jwtgate integrate', () => {
       '8081',
     ]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /proxy_pass http:\/\/jwtgate\.internal:9902\/nginx;/);
+    assert.match(r.stdout, /server jwtgate\.internal:9902;\n {4}keepalive 32;/);
+    assert.match(r.stdout, /proxy_pass http:\/\/jwtgate_decisions\/nginx;/);
     assert.match(r.stdout, /listen 8081;/);
     for (const h of ['X-User-Id', 'X-User-Roles', 'X-Tenant']) {
       const v = h.toLowerCase().replace(/-/g, '_');
