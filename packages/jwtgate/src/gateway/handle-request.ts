@@ -173,7 +173,7 @@ export function createRequestHandler(ctx: HandlerContext): RequestHandler {
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const s = new RequestState(req, res, null, ctx.current(), now);
     const t = tracing();
-    if (t !== null) s.trace = startRequestSpan(t, s, `${req.method ?? 'GET'}`);
+    if (t !== null) s.trace = startRequestSpan(t, s);
     try {
       runPipeline(PIPELINE, s, k);
     } catch (err) {

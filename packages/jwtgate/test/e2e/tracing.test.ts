@@ -110,6 +110,7 @@ describe('OpenTelemetry traces through the issuer and the gateway', { timeout: 9
   const traceId = randomBytes(16).toString('hex');
   const tokenParent = randomBytes(8).toString('hex');
   const requestParent = randomBytes(8).toString('hex');
+  const decisionParent = randomBytes(8).toString('hex');
   const CLIENT_ID = 'svc-7f3a9c';
   const CLAIM = 'tenant-value-41d2e8';
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
@@ -159,10 +160,12 @@ describe('OpenTelemetry traces through the issuer and the gateway', { timeout: 9
     assert.equal(res.status, 200);
     token = ((await res.json()) as { access_token: string }).access_token;
 
+    const decisionsPort = await freePort();
     const config = tmp.write(
       'jwtgate.yaml',
       `gateway:
   listen: 127.0.0.1:${await freePort()}
+  decisions: { listen: 127.0.0.1:${decisionsPort}, trusted_proxies: [127.0.0.1/32] }
   providers:
     issuer:
       issuer: ${issuerUrl}
@@ -186,6 +189,16 @@ describe('OpenTelemetry traces through the issuer and the gateway', { timeout: 9
       assert.equal(r.status, 200, r.body);
     }
     seenTraceparent = String(upstream.seen.at(0)?.headers.traceparent);
+    // A decision, as nginx would ask for it.
+    const d = await send(`http://127.0.0.1:${decisionsPort}/nginx`, {
+      headers: {
+        authorization: `Bearer ${token}`,
+        'x-original-uri': '/api/orders?access=x',
+        'x-original-method': 'GET',
+        traceparent: `00-${traceId}-${decisionParent}-01`,
+      },
+    });
+    assert.equal(d.status, 200, d.body);
     // SIGTERM: each process exports what it has left before exiting.
     await gw.stop();
     await issuer.stop();
@@ -258,6 +271,22 @@ describe('OpenTelemetry traces through the issuer and the gateway', { timeout: 9
           ?.attributes['jwtgate.token.cached'],
     );
     assert.deepEqual(cached.sort(), [false, true], 'the second verification came from the cache');
+  });
+
+  it('a decision: a jwtgate.decision server span for the request the proxy described, verify inside', () => {
+    const span = one(
+      (s) => s.service === 'jwtgate-gateway' && s.parentSpanId === decisionParent,
+      'decision span',
+    );
+    assert.equal(span.kind, SERVER);
+    assert.equal(span.name, 'jwtgate.decision GET api');
+    assert.deepEqual(
+      [span.attributes['jwtgate.decision'], span.attributes['jwtgate.reason'], span.attributes['url.path']],
+      ['allow', 'OK', '/api/orders'],
+    );
+    const verify = one((s) => s.parentSpanId === span.spanId, 'decision verify span');
+    assert.equal(verify.name, 'jwtgate.verify');
+    assert.equal(verify.attributes['jwtgate.token.cached'], true);
   });
 
   it('the upstream receives the trace context of the gateway’s upstream span', () => {

@@ -77,7 +77,7 @@ export function createDecisionHandler(
     }
     const s = new RequestState(req, res, null, g, ctx.now);
     const t = tracing();
-    if (t !== null) s.trace = startRequestSpan(t, s, 'jwtgate.decision');
+    if (t !== null) s.trace = startRequestSpan(t, s, true);
     if (described === null) {
       const err = untrusted
         ? new GatewayError('ERR_DECISION_UNTRUSTED')

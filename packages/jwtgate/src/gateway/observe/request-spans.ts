@@ -13,14 +13,19 @@ import type { Target } from '../upstream/upstream-targets.ts';
 export interface RequestTrace {
   readonly span: Span;
   readonly context: Context;
+  /** A forward-auth decision (the decision listener), not a request the gateway forwards. */
+  readonly decision: boolean;
 }
 
-/** Starts the server span of a request, continuing the client's `traceparent` (W3C). */
-export function startRequestSpan(t: Tracing, s: RequestState, name: string): RequestTrace {
+/**
+ * Starts the server span of a request, continuing the client's `traceparent` (W3C); on the
+ * decision listener, the proxy's (which passes the client's on, or its own).
+ */
+export function startRequestSpan(t: Tracing, s: RequestState, decision = false): RequestTrace {
   const { api, semconv } = t;
   const parent = api.propagation.extract(api.ROOT_CONTEXT, s.req.headers);
   const span = t.tracer.startSpan(
-    name,
+    decision ? 'jwtgate.decision' : (s.req.method ?? 'GET'),
     {
       kind: api.SpanKind.SERVER,
       attributes: {
@@ -30,7 +35,7 @@ export function startRequestSpan(t: Tracing, s: RequestState, name: string): Req
     },
     parent,
   );
-  return { span, context: api.trace.setSpan(parent, span) };
+  return { span, context: api.trace.setSpan(parent, span), decision };
 }
 
 /** Ends the server span: the route, the decision, the reason code and the status. */
@@ -44,7 +49,7 @@ export function endRequestSpan(t: Tracing, s: RequestState, status: number, reas
   span.setAttribute(semconv.ATTR_URL_PATH, s.path || ((s.req.url ?? '/').split('?')[0] as string));
   if (s.route !== null) {
     span.setAttribute('jwtgate.route', s.route.name);
-    span.updateName(`${s.req.method ?? 'GET'} ${s.route.name}`);
+    span.updateName(`${trace.decision ? 'jwtgate.decision ' : ''}${s.req.method ?? 'GET'} ${s.route.name}`);
   }
   span.setAttribute('jwtgate.decision', reason === 'OK' || status < 400 ? 'allow' : 'deny');
   span.setAttribute('jwtgate.reason', reason);

@@ -10,6 +10,9 @@ import { SignJWT } from 'jose';
 import pino from 'pino';
 import { stringify } from 'yaml';
 import { createGateway, type Gateway } from '../../../src/gateway/create-gateway.ts';
+import { DECISION_PIPELINE } from '../../../src/gateway/decide/handle-decision.ts';
+import { PIPELINE } from '../../../src/gateway/pipeline/run-pipeline.ts';
+import { upstreamHeaders } from '../../../src/gateway/pipeline/upstream-headers.ts';
 import { config, route, SECRET_A, tempDir } from '../helpers/config.ts';
 
 const log = pino({ level: 'silent' });
@@ -57,6 +60,15 @@ function ask(
     req.end();
   });
 }
+
+test("a decision runs the gateway's own steps, in order, up to what the upstream would see", () => {
+  assert.deepEqual(
+    DECISION_PIPELINE,
+    PIPELINE.filter((step) => step !== upstreamHeaders),
+  );
+  assert.ok(PIPELINE.includes(upstreamHeaders));
+  assert.equal(DECISION_PIPELINE.length, PIPELINE.length - 1);
+});
 
 describe('decision listener', () => {
   const dir = tempDir('decide');
