@@ -27,9 +27,13 @@ export const DECISION_PIPELINE: readonly Step[] = PIPELINE.filter((step) => step
 function send(res: ServerResponse, status: number, headers: Record<string, string>, body: object | null) {
   if (res.headersSent) return void res.destroy();
   const h: Record<string, string> = { 'cache-control': 'no-store', ...headers };
-  if (body === null) return void res.writeHead(status, h).end();
+  // A length, never chunked: nginx reads only the headers of an auth_request answer, and keeps
+  // the connection for the next decision only when it knows where the answer ends.
+  if (body === null) return void res.writeHead(status, { ...h, 'content-length': '0' }).end();
+  const text = JSON.stringify(body);
   h['content-type'] = 'application/json; charset=utf-8';
-  res.writeHead(status, h).end(JSON.stringify(body));
+  h['content-length'] = String(Buffer.byteLength(text));
+  res.writeHead(status, h).end(text);
 }
 
 /**
