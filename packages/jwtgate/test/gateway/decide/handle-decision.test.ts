@@ -119,6 +119,9 @@ describe('decision listener', () => {
     assert.equal(a.headers['x-jwtgate-sub'], 'alice');
     assert.equal(a.headers['x-jwtgate-roles'], 'billing,admin');
     assert.equal(a.headers['cache-control'], 'no-store');
+    // nginx keeps the connection to the next decision only when the answer's end is known.
+    assert.equal(a.headers['content-length'], '0');
+    assert.equal(a.headers['transfer-encoding'], undefined);
     assert.match(String(a.headers['x-request-id']), /./);
     assert.equal(a.body, '');
   });
@@ -128,6 +131,7 @@ describe('decision listener', () => {
     assert.equal(a.status, 401);
     assert.match(String(a.headers['www-authenticate']), /^Bearer/);
     assert.equal(JSON.parse(a.body).error, 'ERR_TOKEN_MISSING');
+    assert.equal(a.headers['content-length'], String(Buffer.byteLength(a.body)));
     assert.equal(a.headers['x-jwtgate-sub'], undefined);
   });
 
