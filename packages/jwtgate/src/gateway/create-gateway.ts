@@ -6,7 +6,7 @@ import pino, { type Logger } from 'pino';
 import { tracing } from '../lib/tracing/tracing.ts';
 import { createAdminServer } from './admin-server.ts';
 import { type CompiledGateway, compileGateway } from './config/compile-gateway.ts';
-import { readConfig } from './config/read-config.ts';
+import { type LoadedConfig, readConfig } from './config/read-config.ts';
 import { createDecisionHandler } from './decide/handle-decision.ts';
 import { GatewayError } from './errors.ts';
 import { createRequestHandler } from './handle-request.ts';
@@ -60,35 +60,34 @@ export function createGateway(options: GatewayOptions): Gateway {
   let jwksFetch: ReturnType<typeof createSharedJwksFetch> | null = null;
   // Client and upstream connections are fitted under it (planConnections); read once, at start.
   const openFileLimit = readOpenFileLimit();
-  const compile = () => {
-    const config = readConfig(options.configFile, options.env);
-    const opened = redis === null && config.gateway.redis !== undefined;
-    if (opened && config.gateway.redis) {
-      const r = config.gateway.redis;
-      redis = openSharedRedis(
-        {
-          url: r.url,
-          prefix: r.key_prefix ?? 'jwtgate:',
-          onFailure: r.on_failure ?? 'open',
-          jwksCache: r.jwks_cache === true,
-        },
-        revocations,
+  // Redis is opened here, by the gateway, from the first configuration that names it; compiling
+  // only plans it (a reload that changes it warns: restart).
+  const openRedis = (loaded: LoadedConfig): boolean => {
+    const r = loaded.config.gateway.redis;
+    if (redis !== null || r === undefined) return false;
+    const opened = openSharedRedis(
+      { url: r.url, prefix: r.key_prefix, onFailure: r.on_failure, jwksCache: r.jwks_cache },
+      revocations,
+      log,
+    );
+    redis = opened;
+    if (r.jwks_cache)
+      jwksFetch = createSharedJwksFetch({
+        redis: () => redis?.client ?? null,
+        prefix: opened.prefix,
         log,
-      );
-      if (r.jwks_cache === true)
-        jwksFetch = createSharedJwksFetch({
-          redis: () => redis?.client ?? null,
-          prefix: redis.prefix,
-          log,
-          onLookup: (result) => metrics.sharedJwks(result),
-        });
-    }
+        onLookup: (result) => metrics.sharedJwks(result),
+      });
+    return true;
+  };
+  const compile = () => {
+    const loaded = readConfig(options.configFile, options.env);
+    const opened = openRedis(loaded);
     const t = tracing();
     const keyFetch =
       t === null ? jwksFetch : traceKeyFetch(t, jwksFetch ?? ((input, init) => fetch(input, init)));
     try {
-      return compileGateway(config, {
-        file: options.configFile,
+      return compileGateway(loaded, {
         openFileLimit,
         revocations,
         redis,

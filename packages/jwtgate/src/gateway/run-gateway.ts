@@ -73,9 +73,7 @@ async function runSingle(options: RunOptions, inCluster: boolean): Promise<void>
 async function runPrimary(options: RunOptions): Promise<void> {
   const log = pino({ name: 'jwtgate-gateway', level: process.env.LOG_LEVEL || 'info' });
   // Validate once here so a bad file fails before any worker starts, with the same message.
-  const config = readConfig(options.config);
-  const probe = compileGateway(config, { file: options.config, revocations: new RevocationList() });
-  await probe.pools.close();
+  const probe = compileGateway(readConfig(options.config), { revocations: new RevocationList() });
   const revocations = new RevocationList();
   // With gateway.redis, a revocation posted here also reaches the replicas on other hosts.
   const publisher = probe.redis

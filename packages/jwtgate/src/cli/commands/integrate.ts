@@ -32,7 +32,7 @@ export function registerIntegrateCommand(program: Command): void {
         );
       if (!/^https?:\/\/[^/]+$/.test(opts.upstream))
         throw new UsageError('--upstream: expected an http(s) origin such as http://127.0.0.1:8000');
-      const config = readConfig(opts.config, PLACEHOLDER_ENV);
+      const { config } = readConfig(opts.config, PLACEHOLDER_ENV);
       process.stdout.write(
         snippet(integrationSpec(config, opts.config, { upstream: opts.upstream, listenPort: opts.listen })),
       );

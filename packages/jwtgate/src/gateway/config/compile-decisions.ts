@@ -1,5 +1,6 @@
 import { BlockList, isIP } from 'node:net';
-import type { GatewayConfig } from './types.ts';
+import type { ConfigProblems } from './config-source.ts';
+import type { GatewaySection } from './types.ts';
 
 /** The decision listener (`gateway.decisions`), compiled once. */
 export interface CompiledDecisions {
@@ -19,8 +20,8 @@ function parseListen(text: string): { host: string; port: number } {
 
 /** Compiles `gateway.decisions` (null when absent); a malformed CIDR is a problem named by its path. */
 export function compileDecisions(
-  config: GatewayConfig['gateway']['decisions'],
-  problems: string[],
+  config: GatewaySection['decisions'],
+  problems: ConfigProblems,
 ): CompiledDecisions | null {
   if (config === undefined) return null;
   const list = new BlockList();
@@ -30,7 +31,7 @@ export function compileDecisions(
     const max = family === 6 ? 128 : 32;
     const prefix = bits === undefined ? max : Number(bits);
     if (family === 0 || !Number.isInteger(prefix) || prefix < 0 || prefix > max) {
-      problems.push(`gateway.decisions.trusted_proxies[${i}]: "${cidr}" is not an address or CIDR`);
+      problems.add(['gateway', 'decisions', 'trusted_proxies', i], `"${cidr}" is not an address or CIDR`);
       return;
     }
     list.addSubnet(address, prefix, family === 6 ? 'ipv6' : 'ipv4');

@@ -179,7 +179,7 @@ describe('Traefik and Envoy configurations: the header contract, request by requ
 
   // The configuration listens on port 0: the snippets name the port the listener was given.
   const snippet = (proxy: 'traefik' | 'envoy') => {
-    const spec = integrationSpec(readConfig(file), file, {
+    const spec = integrationSpec(readConfig(file).config, file, {
       upstream: 'http://127.0.0.1:8000',
       listenPort: 8080,
     });
