@@ -6,6 +6,8 @@
 //
 //   npm run bench:decisions                    (about 2 minutes)
 //   BENCH_SECONDS=10 BENCH_ROUNDS=3 npm run bench:decisions
+//   BENCH_BASELINE_ROOT=/path/to/other/checkout npm run bench:decisions
+//     (adds that checkout's gateway as a row: e.g. main, to see what tracing off costs)
 //
 // Needs wrk and nginx (Debian: apt-get install -y wrk nginx). A separate script until bench/gateway
 // has its row modules on main; its upstream is reused.
@@ -130,8 +132,9 @@ async function main() {
   const upPort = Number(/ready (\d+)/.exec(up.output())?.[1]);
   const upstream = `http://127.0.0.1:${upPort}`;
 
-  const [gwPort, decPort, gwTracedPort, decTracedPort, nginxAlone, nginxDecide, nginxDecideTraced] =
-    await Promise.all(Array.from({ length: 7 }, freePort));
+  const [gwPort, decPort, gwTracedPort, decTracedPort, nginxAlone, nginxDecide, nginxDecideTraced, basePort] =
+    await Promise.all(Array.from({ length: 8 }, freePort));
+  const baselineRoot = process.env.BENCH_BASELINE_ROOT;
   const config = (listen: number, decisions: number) => `gateway:
   listen: 127.0.0.1:${listen}
   decisions: { listen: 127.0.0.1:${decisions}, trusted_proxies: [127.0.0.1/32] }
@@ -164,6 +167,32 @@ async function main() {
     },
   );
 
+  const baseline =
+    baselineRoot === undefined
+      ? null
+      : await (async () => {
+          // The other checkout's configuration: the plain gateway route only.
+          const file = join(dir, 'baseline.yaml');
+          writeFileSync(
+            file,
+            config(basePort as number, 0)
+              .split('\n')
+              .filter((l) => !l.includes('decisions:'))
+              .join('\n'),
+          );
+          return start(
+            join(baselineRoot, 'node_modules/.bin/node'),
+            [
+              '--conditions=jwtgate-source',
+              join(baselineRoot, 'packages/jwtgate/src/cli.ts'),
+              'gateway',
+              '-c',
+              file,
+            ],
+            /gateway ready/,
+            { ...quiet, LOG_LEVEL: 'info' },
+          );
+        })();
   // nginx: alone, and with the `jwtgate integrate nginx` server block (against each gateway).
   const integrate = (file: string, port: number) =>
     execFileSync(
@@ -238,6 +267,15 @@ ${integrate(join(dir, 'traced.yaml'), nginxDecideTraced as number).replace(`list
       groups: [pg(nginx), pg(gw)],
     },
     { name: 'jwtgate gateway (token reused)', url: `http://127.0.0.1:${gwPort}/api/x`, groups: [pg(gw)] },
+    ...(baseline === null
+      ? []
+      : [
+          {
+            name: `jwtgate gateway of ${baselineRoot} (token reused)`,
+            url: `http://127.0.0.1:${basePort}/api/x`,
+            groups: [pg(baseline)],
+          },
+        ]),
     {
       name: 'jwtgate gateway, tracing on (OTLP, all sampled)',
       url: `http://127.0.0.1:${gwTracedPort}/api/x`,
