@@ -6,11 +6,13 @@ import pino, { type Logger } from 'pino';
 import { tracing } from '../lib/tracing/tracing.ts';
 import { createAdminServer } from './admin-server.ts';
 import { type CompiledGateway, compileGateway } from './config/compile-gateway.ts';
+import { toMs } from './config/duration.ts';
 import { type LoadedConfig, readConfig } from './config/read-config.ts';
 import { createDecisionHandler } from './decide/handle-decision.ts';
-import { GatewayError } from './errors.ts';
+import { ConfigError, GatewayError } from './errors.ts';
 import { createRequestHandler } from './handle-request.ts';
 import { createUpgradeHandler } from './handle-upgrade.ts';
+import { type IdentityKeys, openIdentityKeys, readIdentityJwks } from './identity/identity-keys.ts';
 import { guardConnections } from './limits/guard-connections.ts';
 import { readOpenFileLimit } from './limits/plan-connections.ts';
 import { createMetrics, type GatewayMetrics } from './observe/metrics.ts';
@@ -80,8 +82,31 @@ export function createGateway(options: GatewayOptions): Gateway {
       });
     return true;
   };
+  // The signing keys of signed identity tokens, opened here like Redis: with the first
+  // configuration that has them, again when their directory, algorithm or period changes.
+  let identityKeys: IdentityKeys | null = null;
+  let identityKeysOf = '';
+  const openKeys = (loaded: LoadedConfig): void => {
+    const si = loaded.config.gateway.signed_identity;
+    const keysOf = si ? JSON.stringify([si.state_dir, si.algorithm, si.rotate_after]) : '';
+    if (si === undefined || keysOf === identityKeysOf) return;
+    try {
+      identityKeys = openIdentityKeys({
+        dir: si.state_dir,
+        alg: si.algorithm,
+        rotateAfterMs: Math.max(60_000, toMs(si.rotate_after)),
+      });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      throw new ConfigError(options.configFile, [
+        `gateway.signed_identity.state_dir: cannot keep keys in ${si.state_dir} (${code})`,
+      ]);
+    }
+    identityKeysOf = keysOf;
+  };
   const compile = () => {
     const loaded = readConfig(options.configFile, options.env);
+    openKeys(loaded);
     const opened = openRedis(loaded);
     const t = tracing();
     const keyFetch =
@@ -91,6 +116,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         openFileLimit,
         revocations,
         redis,
+        identityKeys: loaded.config.gateway.signed_identity ? identityKeys : null,
         ...(keyFetch ? { fetch: keyFetch } : {}),
         ...(options.env ? { env: options.env } : {}),
         onKeyFetch: (provider, event) => {
@@ -109,6 +135,14 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
   };
   let current = compile();
+  // A new period's key is made current within a minute of the period's start.
+  const rotation = setInterval(() => {
+    try {
+      identityKeys?.rotate();
+    } catch (err) {
+      log.error({ err }, 'signed identity key rotation failed; signing with the previous key');
+    }
+  }, 60_000).unref();
   const bindCache = (g: CompiledGateway) => metrics.setCacheSource(() => g.verifier.stats());
   bindCache(current);
   const unrevoke = revocations.onRevoke((jti) => current.verifier.forgetJti(jti));
@@ -180,7 +214,10 @@ export function createGateway(options: GatewayOptions): Gateway {
   decisionServer.on('timeout', (socket: Socket) => socket.destroy());
   const upgrade = createUpgradeHandler(() => current, log, metrics);
   // A connection idle (either way) for limits.idle_timeout is closed.
-  server.on('timeout', (socket: Socket) => socket.destroy());
+  server.on('timeout', (socket: Socket) => {
+    metrics.limitReached('idle_timeout');
+    socket.destroy();
+  });
   const applyLimits = (g: CompiledGateway) => {
     server.headersTimeout = g.limits.headersTimeoutMs;
     server.timeout = g.limits.idleTimeoutMs;
@@ -245,6 +282,10 @@ export function createGateway(options: GatewayOptions): Gateway {
       body: await metrics.registry.metrics(),
     }),
     revoked: () => revocations.list(),
+    jwks: () =>
+      identityKeys && current.routes.some((r) => r.signedIdentity)
+        ? readIdentityJwks(identityKeys.dir, Date.now())
+        : null,
     async revoke(jti, exp) {
       revocations.add(jti, exp);
       const r = redis as SharedRedis | null;
@@ -342,6 +383,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
     async close(graceMs = 10_000) {
       watcher?.close();
+      clearInterval(rotation);
       guard.close();
       handle.close();
       feed?.close();

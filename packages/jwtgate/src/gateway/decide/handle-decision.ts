@@ -19,10 +19,24 @@ export interface DecisionContext {
 }
 
 /**
- * The gateway's own steps, every one up to what the upstream would see: a decision is the
- * gateway's pipeline, not a copy of it (the proxy forwards, so the forwarding steps are left out).
+ * Step in place of upstreamHeaders: the proxy forwards the request and keeps its own headers, so
+ * what the gateway has to say is the answer's headers: the request id and the route's identity
+ * headers from the verified claims (and, after it, signIdentity's token on such a route).
  */
-export const DECISION_PIPELINE: readonly Step[] = PIPELINE.filter((step) => step !== upstreamHeaders);
+export function answerHeaders(s: RequestState): undefined {
+  const headers: Record<string, string> = { 'x-request-id': s.requestId };
+  if (s.identity !== undefined) (s.route as CompiledRoute).headers.identity(s.identity.claims, headers);
+  s.headers = headers;
+  return undefined;
+}
+
+/**
+ * The gateway's own steps, in order: a decision is the gateway's pipeline, not a copy of it. The
+ * proxy forwards, so what the upstream would see is replaced by what the proxy copies.
+ */
+export const DECISION_PIPELINE: readonly Step[] = PIPELINE.map((step) =>
+  step === upstreamHeaders ? answerHeaders : step,
+);
 
 function send(res: ServerResponse, status: number, headers: Record<string, string>, body: object | null) {
   if (res.headersSent) return void res.destroy();
@@ -49,11 +63,8 @@ export function createDecisionHandler(
   const record = createOutcomeRecorder(ctx.log, ctx.metrics);
   const k: Continuation = {
     pass(s) {
-      const route = s.route as CompiledRoute;
       record.allowed(s);
-      const headers: Record<string, string> = { 'x-request-id': s.requestId };
-      if (s.identity !== undefined) route.headers.identity(s.identity.claims, headers);
-      send(s.res as ServerResponse, 200, headers, null);
+      send(s.res as ServerResponse, 200, s.headers ?? { 'x-request-id': s.requestId }, null);
       record.finished(s, 200, 'OK');
     },
     deny(s, d: Denial) {

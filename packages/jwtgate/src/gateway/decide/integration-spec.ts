@@ -8,7 +8,7 @@ export interface IntegrationSpec {
   readonly decisionUrl: string;
   /** host:port of the decision listener (for proxies that take an address, not a URL). */
   readonly decisionAddress: string;
-  /** Every identity header any route sets, as written in the config (the proxy copies them). */
+  /** Every identity header any route sets (and the signed identity's), as written in the config: the proxy copies them. */
   readonly identityHeaders: readonly string[];
   /** Headers the answer may carry besides identity, copied too (X-Request-Id). */
   readonly answerHeaders: readonly string[];
@@ -46,9 +46,14 @@ export function integrationSpec(
   const listen = g.decisions.listen;
   const url = (g.decisions.url ?? `http://${listen}`).replace(/\/+$/, '');
   const identity = new Map<string, string>();
-  for (const r of g.routes)
-    for (const name of Object.keys(r.identity_headers ?? {}))
-      if (!identity.has(name.toLowerCase())) identity.set(name.toLowerCase(), name);
+  for (const r of g.routes) {
+    // The signed identity token (signed_identity.header) is copied like any identity header.
+    const names = [
+      ...Object.keys(r.identity_headers ?? {}),
+      ...(r.signed_identity ? [r.signed_identity.header] : []),
+    ];
+    for (const name of names) if (!identity.has(name.toLowerCase())) identity.set(name.toLowerCase(), name);
+  }
   const tokens = new Set<string>(['authorization', 'cookie']);
   for (const p of Object.values(g.providers))
     for (const s of p.token_from ?? []) if ('header' in s) tokens.add(s.header.toLowerCase());
