@@ -15,7 +15,7 @@ import {
   SECRET,
   send,
   sleep,
-  startGateway,
+  spawnGateway,
   startUpstream,
   tempDir,
   type Upstream,
@@ -91,7 +91,7 @@ function startProcess(command: string, args: string[], env: NodeJS.ProcessEnv = 
 
 const IDENTITY = { 'X-Jwtgate-Sub': 'sub', 'X-Jwtgate-Roles': 'roles' };
 
-describe('proxies in front, jwtgate deciding', { timeout: 90_000 }, () => {
+describe('proxies in front, jwtgate deciding', { timeout: 180_000 }, () => {
   const tmp = tempDir();
   let upstream: Upstream;
   let gw: GatewayProcess;
@@ -129,7 +129,9 @@ describe('proxies in front, jwtgate deciding', { timeout: 90_000 }, () => {
       upstream: ${upstream.origin}
 `;
     config = tmp.write('jwtgate.yaml', yaml);
-    gw = await startGateway(config);
+    // Started with a generous deadline: CI runs this beside other process-heavy tests.
+    gw = spawnGateway(config);
+    await gw.waitFor(/"msg":"gateway ready"/, 60_000);
   });
   after(async () => {
     await gw?.stop();

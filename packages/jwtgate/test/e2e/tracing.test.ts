@@ -15,7 +15,7 @@ import {
   type GatewayProcess,
   send,
   sleep,
-  startGateway,
+  spawnGateway,
   startUpstream,
   tempDir,
   type Upstream,
@@ -104,7 +104,7 @@ async function startReceiver() {
   };
 }
 
-describe('OpenTelemetry traces through the issuer and the gateway', { timeout: 90_000 }, () => {
+describe('OpenTelemetry traces through the issuer and the gateway', { timeout: 180_000 }, () => {
   const tmp = tempDir();
   const store = join(issuerTempDir().dir, 'issuer.db');
   const traceId = randomBytes(16).toString('hex');
@@ -180,7 +180,9 @@ describe('OpenTelemetry traces through the issuer and the gateway', { timeout: 9
       identity_headers: { X-Jwtgate-Sub: sub, X-Jwtgate-Tenant: tenant }
 `,
     );
-    gw = await startGateway(config, { env: otel });
+    // Started with a generous deadline: CI runs this beside other process-heavy tests.
+    gw = spawnGateway(config, { env: otel });
+    await gw.waitFor(/"msg":"gateway ready"/, 60_000);
     const port = /"listen":"127\.0\.0\.1:(\d+)"/.exec(gw.output())?.[1];
     for (let i = 0; i < 2; i++) {
       const r = await send(`http://127.0.0.1:${port}/api/orders?access=x`, {
@@ -202,7 +204,7 @@ describe('OpenTelemetry traces through the issuer and the gateway', { timeout: 9
     // SIGTERM: each process exports what it has left before exiting.
     await gw.stop();
     await issuer.stop();
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 20_000;
     while (receiver.spans.filter((s) => s.name === 'jwtgate.verify').length < 2 && Date.now() < deadline)
       await sleep(50);
   });
