@@ -6,6 +6,7 @@ import { registerCheckCommand } from './cli/commands/check.ts';
 import { registerClientsCommands } from './cli/commands/clients.ts';
 import { registerDemoCommand } from './cli/commands/demo.ts';
 import { registerGatewayCommand } from './cli/commands/gateway.ts';
+import { registerIntegrateCommand } from './cli/commands/integrate.ts';
 import { registerIssuerCommand } from './cli/commands/issuer.ts';
 import { registerKeysCommands } from './cli/commands/keys.ts';
 import { registerLoginCommand } from './cli/commands/login.ts';
@@ -38,6 +39,7 @@ registerKeysCommands(program);
 registerTokensCommands(program);
 registerUsersCommands(program);
 registerCheckCommand(program);
+registerIntegrateCommand(program);
 registerTokenCommands(program);
 registerLoginCommand(program);
 

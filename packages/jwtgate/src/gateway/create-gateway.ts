@@ -4,10 +4,12 @@ import { type Http2SecureServer, Http2ServerResponse, type Http2Session } from '
 import type { Socket } from 'node:net';
 import { basename, dirname } from 'node:path';
 import pino, { type Logger } from 'pino';
+import { tracing } from '../lib/tracing/tracing.ts';
 import { createAdminServer } from './admin-server.ts';
 import { type CompiledGateway, compileGateway } from './config/compile-gateway.ts';
 import { toMs } from './config/duration.ts';
 import { type LoadedConfig, readConfig } from './config/read-config.ts';
+import { createDecisionHandler } from './decide/handle-decision.ts';
 import { ConfigError, GatewayError } from './errors.ts';
 import { createRequestHandler } from './handle-request.ts';
 import { createUpgradeHandler } from './handle-upgrade.ts';
@@ -16,6 +18,7 @@ import { guardConnections } from './limits/guard-connections.ts';
 import { guardHttp2 } from './limits/guard-http2.ts';
 import { readOpenFileLimit } from './limits/plan-connections.ts';
 import { createMetrics, type GatewayMetrics } from './observe/metrics.ts';
+import { traceKeyFetch } from './observe/request-spans.ts';
 import { type FeedSubscription, subscribeRevocationFeed } from './state/revocation-feed.ts';
 import { RevocationList } from './state/revocation-list.ts';
 import { createSharedJwksFetch } from './state/shared-jwks-cache.ts';
@@ -34,12 +37,14 @@ export interface GatewayOptions {
   /** Override the configured listen port (0 = any free port), e.g. for tests. */
   readonly port?: number;
   readonly adminPort?: number;
+  /** Override the port of `gateway.decisions.listen` (0 = any free port). */
+  readonly decisionsPort?: number;
   /** Serve the admin listener (default true); `--workers` leaves it to the primary, which owns the port. */
   readonly admin?: boolean;
 }
 
 export interface Gateway {
-  start(): Promise<{ port: number; adminPort: number | null }>;
+  start(): Promise<{ port: number; adminPort: number | null; decisionsPort: number | null }>;
   /** Validates and swaps in the file's current config; an invalid file keeps the old one. */
   reload(): Promise<boolean>;
   /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes everything. */
@@ -110,13 +115,16 @@ export function createGateway(options: GatewayOptions): Gateway {
     const loaded = readConfig(options.configFile, options.env);
     openKeys(loaded);
     const opened = openRedis(loaded);
+    const t = tracing();
+    const keyFetch =
+      t === null ? jwksFetch : traceKeyFetch(t, jwksFetch ?? ((input, init) => fetch(input, init)));
     try {
       return compileGateway(loaded, {
         openFileLimit,
         revocations,
         redis,
         identityKeys: loaded.config.gateway.signed_identity ? identityKeys : null,
-        ...(jwksFetch ? { fetch: jwksFetch } : {}),
+        ...(keyFetch ? { fetch: keyFetch } : {}),
         ...(options.env ? { env: options.env } : {}),
         onKeyFetch: (provider, event) => {
           metrics.jwksFetch(provider, event.ok);
@@ -232,6 +240,22 @@ export function createGateway(options: GatewayOptions): Gateway {
       log,
     );
   }
+  // Forward-auth decisions (gateway.decisions): the same configuration, asked by a proxy in front.
+  const decide = createDecisionHandler({ current: () => current, log, metrics, now: Date.now });
+  const decisionServer = createServer(
+    { maxHeaderSize: 16 * 1024, requestTimeout: 0, headersTimeout: current.limits.headersTimeoutMs },
+    (req, res) => {
+      inFlight++;
+      const release = hold(current);
+      res.once('close', () => {
+        inFlight--;
+        release();
+        if (inFlight === 0 && drained) drained();
+      });
+      decide(req, res);
+    },
+  );
+  decisionServer.on('timeout', (socket: Socket) => socket.destroy());
   const upgrade = createUpgradeHandler(() => current, log, metrics);
   // A connection idle (either way) for limits.idle_timeout is closed.
   server.on('timeout', (socket: Socket) => {
@@ -241,6 +265,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   const applyLimits = (g: CompiledGateway) => {
     (server as Server).headersTimeout = g.limits.headersTimeoutMs;
     (server as Server).timeout = g.limits.idleTimeoutMs;
+    decisionServer.headersTimeout = g.limits.headersTimeoutMs;
+    decisionServer.timeout = g.limits.idleTimeoutMs;
     server.maxConnections = g.connections.maxConnections;
   };
   applyLimits(current);
@@ -355,7 +381,11 @@ export function createGateway(options: GatewayOptions): Gateway {
     } else if ((next.tls === null) !== (tls === null)) {
       log.warn('turning tls on or off takes effect on restart');
     }
-    if (next.listen.port !== old.listen.port || next.listen.host !== old.listen.host) {
+    if (
+      next.listen.port !== old.listen.port ||
+      next.listen.host !== old.listen.host ||
+      JSON.stringify(next.decisions?.listen) !== JSON.stringify(old.decisions?.listen)
+    ) {
       log.warn('listen address changes take effect on restart');
     }
     // In-flight requests hold the old config; its pools close once they finish.
@@ -388,6 +418,11 @@ export function createGateway(options: GatewayOptions): Gateway {
         const a = current.admin ?? { host: '127.0.0.1', port: 0 };
         adminPort = await listen(admin, a.host, options.adminPort ?? a.port);
       }
+      let decisionsPort: number | null = null;
+      if (current.decisions !== null) {
+        const d = current.decisions.listen;
+        decisionsPort = await listen(decisionServer, d.host, options.decisionsPort ?? d.port);
+      }
       if (options.watch) {
         const name = basename(options.configFile);
         watcher = watch(dirname(options.configFile), (_event, file) => {
@@ -403,6 +438,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           listen: `${current.listen.host}:${port}`,
           tls: tls === null ? false : { http2: tls.http2, client_certificates: tls.clientAuth ?? false },
           admin: adminPort,
+          decisions: decisionsPort,
           routes: current.routes.length,
           max_connections: current.connections.maxConnections,
           upstream_connections: current.connections.upstreamConnections,
@@ -410,7 +446,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         },
         'gateway ready',
       );
-      return { port, adminPort };
+      return { port, adminPort, decisionsPort };
     },
     async close(graceMs = 10_000) {
       watcher?.close();
@@ -421,8 +457,12 @@ export function createGateway(options: GatewayOptions): Gateway {
       feed?.close();
       if (reloadTimer) clearTimeout(reloadTimer);
       unrevoke();
-      const closed = new Promise((r) => server.close(r));
+      const closed = Promise.all([
+        new Promise((r) => server.close(r)),
+        new Promise((r) => (decisionServer.listening ? decisionServer.close(r) : r(undefined))),
+      ]);
       (server as Server).closeIdleConnections?.();
+      decisionServer.closeIdleConnections();
       // HTTP/2: GOAWAY, so clients open no new stream; the streams under way finish.
       for (const session of sessions) session.close();
       if (inFlight > 0) {
@@ -435,6 +475,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       }
       if ('closeAllConnections' in server) server.closeAllConnections();
       for (const socket of sockets) socket.destroy();
+      decisionServer.closeAllConnections();
       await closed;
       await new Promise((r) => (admin.listening ? admin.close(r) : r(undefined)));
       // Pools close once their requests finish; after a short wait they are destroyed.

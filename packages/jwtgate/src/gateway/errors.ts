@@ -10,6 +10,11 @@ export const GATEWAY_ERROR_CODES = {
   ERR_HOST_INVALID: { status: 400, message: 'The request host is not acceptable' },
   ERR_METHOD_OVERRIDE: { status: 400, message: 'Method override is not accepted on this route' },
   ERR_FORM_MALFORMED: { status: 400, message: 'The form body could not be read' },
+  ERR_DECISION_UNDESCRIBED: {
+    status: 400,
+    message: "The decision request does not describe a request by its path's convention",
+  },
+  ERR_DECISION_UNTRUSTED: { status: 403, message: 'Decisions are answered to the configured proxies only' },
   ERR_HEADERS_TIMEOUT: { status: 408, message: 'The request headers did not arrive in time' },
   ERR_BODY_TIMEOUT: { status: 408, message: 'The request body did not arrive in time' },
   ERR_CLIENT_CERT_REQUIRED: {

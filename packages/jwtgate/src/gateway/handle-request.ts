@@ -1,11 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
+import { tracing } from '../lib/tracing/tracing.ts';
 import type { CompiledGateway, CompiledRoute } from './config/compile-gateway.ts';
 import { GatewayError } from './errors.ts';
 import { watchBodyDeadlines } from './limits/body-deadlines.ts';
 import type { GatewayMetrics } from './observe/metrics.ts';
 import { createOutcomeRecorder } from './observe/record-outcome.ts';
+import { endUpstreamSpan, startRequestSpan, startUpstreamSpan } from './observe/request-spans.ts';
 import { classifyUpstreamError, forward, isConnectFailure } from './pipeline/forward.ts';
 import { hasBody, readBody } from './pipeline/read-body.ts';
 import { type Denial, RequestState } from './pipeline/request-state.ts';
@@ -98,13 +100,18 @@ export function createRequestHandler(ctx: HandlerContext): RequestHandler {
   function send(s: RequestState, target: Target, body: Buffer | Readable | null) {
     const route = s.route as CompiledRoute;
     const sent = performance.now();
+    const t = s.trace === null ? null : tracing();
+    const span = t === null ? null : startUpstreamSpan(t, s, target);
     forward(s, target, body).then(
       (status) => {
+        if (span !== null) endUpstreamSpan(t as NonNullable<typeof t>, span, status);
         release(route.gate, target.gate);
         metrics.upstream(route.name, (performance.now() - sent) / 1000);
         record.finished(s, status, 'OK');
       },
       (error: unknown) => {
+        if (span !== null)
+          endUpstreamSpan(t as NonNullable<typeof t>, span, null, (error as { code?: string })?.code);
         release(route.gate, target.gate);
         failed(s, error, target);
       },
@@ -177,6 +184,8 @@ export function createRequestHandler(ctx: HandlerContext): RequestHandler {
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const s = new RequestState(req, res, null, ctx.current(), now);
+    const t = tracing();
+    if (t !== null) s.trace = startRequestSpan(t, s);
     try {
       runPipeline(PIPELINE, s, k);
     } catch (err) {

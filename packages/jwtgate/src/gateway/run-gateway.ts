@@ -2,6 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { AggregatorRegistry } from 'prom-client';
+import { stopTracing } from '../lib/tracing/tracing.ts';
 import { createAdminServer } from './admin-server.ts';
 import { compileGateway } from './config/compile-gateway.ts';
 import { readConfig } from './config/read-config.ts';
@@ -59,6 +60,8 @@ async function runSingle(options: RunOptions, inCluster: boolean): Promise<void>
   process.on('SIGHUP', () => void gateway.reload());
   const stop = async () => {
     await gateway.close();
+    // The spans of the last requests are exported before exit.
+    await stopTracing();
     // Written out before exit: an asynchronous flush would race process.exit and lose the last lines.
     destination.flushSync();
     process.exit(0);

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { IssuedToken } from 'oidc-provider';
 import type { Logger } from 'pino';
 import { createRateLimiter } from '../lib/rate-limit.ts';
+import { tracing } from '../lib/tracing/tracing.ts';
 import { isStoreUnavailable } from '../store/store-unavailable.ts';
 import type { Store } from '../store/types.ts';
 import { createAccountPage } from './account/create-account-page.ts';
@@ -25,6 +26,7 @@ import { parseCursor, RevocationFeed } from './revocation/revocation-feed.ts';
 import { createTokenExchange } from './tokens/exchange-token.ts';
 import type { OwnTokenContext } from './tokens/own-token-endpoints.ts';
 import { createOwnTokenVerifier, type OwnTokenVerifier } from './tokens/verify-own-token.ts';
+import { traceIssuerRequest } from './trace-issuer-request.ts';
 import { createTutorialHandler } from './tutorial/tutorial-server.ts';
 
 export interface IssuerDeps {
@@ -429,7 +431,9 @@ export function createIssuer(options: IssuerOptions, deps: IssuerDeps): Issuer {
     { maxHeaderSize: 16 * 1024, requestTimeout: 30_000, headersTimeout: 10_000 },
     (req, res) => {
       tagClientAddress(req, proxies);
-      route(req, res).catch((err: unknown) => {
+      const t = tracing();
+      const served = t === null ? route(req, res) : traceIssuerRequest(t, req, res, () => route(req, res));
+      served.catch((err: unknown) => {
         const unavailable = isStoreUnavailable(err);
         if (unavailable)
           log.warn(

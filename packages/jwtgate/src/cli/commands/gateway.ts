@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { startTracing } from '../../lib/tracing/tracing.ts';
 import { positiveWholeNumber } from '../parse-value.ts';
 
 /** Registers `jwtgate gateway`: the reverse proxy that verifies tokens and applies route rules. */
@@ -14,6 +15,8 @@ export function registerGatewayCommand(program: Command): void {
       false,
     )
     .action(async (opts) => {
+      // Off unless the OTEL_* variables ask for it; then loaded before the first request.
+      await startTracing('jwtgate-gateway');
       const { runGateway } = await import('../../gateway/run-gateway.ts');
       await runGateway({ config: opts.config, workers: opts.workers, watch: opts.watch });
     });

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { ISSUER_DEFAULTS } from '../../issuer/issuer-options.ts';
+import { startTracing, stopTracing } from '../../lib/tracing/tracing.ts';
 import { hostOption, issuerUrlOption, redisOption, storeOption } from '../env-options.ts';
 import { type FlagNames, namingFlags, STORE_FLAGS } from '../name-flags.ts';
 import { collect, duration, port, seconds, wholeNumber } from '../parse-value.ts';
@@ -147,6 +148,8 @@ export function registerIssuerCommand(program: Command): void {
     .action(
       namingFlags(ISSUER_FLAGS, async (opts) => {
         const rate = (rps: number) => (rps === 0 ? null : { rate: rps, burst: rps * 2 });
+        // Off unless the OTEL_* variables ask for it; then loaded before the first request.
+        await startTracing('jwtgate-issuer');
         const { runIssuer } = await import('../../issuer/run-issuer.ts');
         const issuer = await runIssuer({
           ...(opts.issuerUrl ? { issuerUrl: opts.issuerUrl } : {}),
@@ -191,7 +194,10 @@ export function registerIssuerCommand(program: Command): void {
           dpop: { requireNonce: opts.dpopRequireNonce },
           mfa: { admins: opts.mfaAdmins, roles: opts.mfaRole ?? [] },
         });
-        stopOnSignals(() => issuer.close());
+        stopOnSignals(async () => {
+          await issuer.close();
+          await stopTracing();
+        });
       }),
     );
 }

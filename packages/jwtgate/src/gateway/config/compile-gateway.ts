@@ -13,6 +13,7 @@ import { compileMatcher, findAmbiguities, type MatchResult } from '../routes/mat
 import type { RedisSettings, SharedRedis } from '../state/shared-redis.ts';
 import { loadServerTls, type ServerTls } from '../tls/load-server-tls.ts';
 import { PoolRegistry } from '../upstream/upstream-targets.ts';
+import { type CompiledDecisions, compileDecisions } from './compile-decisions.ts';
 import { compileLimits, type Limits } from './compile-limits.ts';
 import { compileProviders, type ProviderContext } from './compile-providers.ts';
 import { type CompiledRoute, compileRoute } from './compile-route.ts';
@@ -29,6 +30,8 @@ export interface CompiledGateway {
   readonly admin: { readonly host: string; readonly port: number } | null;
   /** `gateway.tls`, its files read (nothing is listened on); null: plain HTTP. */
   readonly tls: ServerTls | null;
+  /** The forward-auth decision listener (`gateway.decisions`), or null. */
+  readonly decisions: CompiledDecisions | null;
   readonly verifier: Verifier;
   readonly routes: readonly CompiledRoute[];
   /** The most specific route for a request (host lower case without port, as checkHost gives it). */
@@ -137,11 +140,13 @@ export function compileGateway(loaded: LoadedConfig, context: CompileContext): C
   }
   const state = planSharedState(g, problems);
   const tls = g.tls ? loadServerTls(g.tls, problems) : null;
+  const decisions = compileDecisions(g.decisions, problems);
   problems.throwIfAny();
   return Object.freeze({
     listen: parseHostPort(g.listen),
     admin: g.admin?.listen ? parseHostPort(g.admin.listen) : null,
     tls,
+    decisions,
     verifier: verifier as Verifier,
     routes,
     match: compileMatcher(routes),

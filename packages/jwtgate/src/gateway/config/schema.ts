@@ -501,6 +501,33 @@ export const CONFIG_SCHEMA = {
           description: 'Operations listener: /healthz, /readyz, /metrics, /revocations.',
         },
         tls,
+        decisions: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['listen', 'trusted_proxies'],
+          properties: {
+            listen: {
+              type: 'string',
+              pattern: '^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$',
+              description: 'host:port of the decision listener.',
+            },
+            trusted_proxies: {
+              type: 'array',
+              minItems: 1,
+              items: { type: 'string', pattern: '^[0-9a-fA-F:.]+(/[0-9]{1,3})?$' },
+              description:
+                'Addresses (CIDRs, e.g. `127.0.0.1/32`, `10.0.0.0/8`, `::1/128`) of the proxies allowed to ask. A request from any other address is refused (403 ERR_DECISION_UNTRUSTED): the describing headers say which request is decided, and only a proxy may say that.',
+            },
+            url: {
+              type: 'string',
+              pattern: '^https?://',
+              description:
+                'The decision listener as the proxies reach it (e.g. `http://jwtgate:9902`), for `jwtgate integrate`. Default: `http://` + `listen`.',
+            },
+          },
+          description:
+            'Forward-auth decisions for a proxy in front (nginx `auth_request`, Traefik `ForwardAuth`, Caddy `forward_auth`, Envoy `ext_authz`, ingress-nginx `auth-url`): the routes and rules of this file decide the request the proxy describes, and the answer is 200 with the identity headers, or the 401/403 the client gets. See docs/decisions.md.',
+        },
         max_body_bytes: {
           type: 'integer',
           minimum: 0,

@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
+import { tracing } from '../../lib/tracing/tracing.ts';
 import type { Denial, RequestState } from '../pipeline/request-state.ts';
 import type { GatewayMetrics, LimitName } from './metrics.ts';
+import { endRequestSpan } from './request-spans.ts';
 
 /** The path without its query: a query may carry a token, and logs never do. */
 function logPath(url: string | undefined): string {
@@ -31,6 +33,8 @@ export function createOutcomeRecorder(log: Logger, metrics: GatewayMetrics): Out
   const finished = (s: RequestState, status: number, reason: string) => {
     if (s.recorded) return;
     s.recorded = true;
+    if (s.trace !== null)
+      endRequestSpan(tracing() as NonNullable<ReturnType<typeof tracing>>, s, status, reason);
     const route = s.route?.name ?? '-';
     metrics.request(route, status);
     const limit = LIMIT_OF[reason];

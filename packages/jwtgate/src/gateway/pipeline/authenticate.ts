@@ -12,9 +12,11 @@ import {
   type Verifier,
   type VerifyCallOptions,
 } from '@jwtgate/verify';
+import { tracing } from '../../lib/tracing/tracing.ts';
 import type { CompiledRoute } from '../config/compile-gateway.ts';
 import { GatewayError } from '../errors.ts';
 import { clientOrigin } from '../headers/client-origin.ts';
+import { traceVerify } from '../observe/request-spans.ts';
 import { type Denial, gatewayDenial, type RequestState, tokenDenial } from './request-state.ts';
 
 /**
@@ -103,9 +105,20 @@ export function compileAuthenticate(
  */
 export function authenticate(s: RequestState): Denial | undefined | Promise<Denial | undefined> {
   const route = s.route as CompiledRoute;
-  if (route.authenticate === null) return undefined;
+  const authenticateRoute = route.authenticate;
+  if (authenticateRoute === null) return undefined;
   if (s.g.refusing()) return gatewayDenial(s, new GatewayError('ERR_REDIS_UNAVAILABLE'));
-  return route.authenticate(s.req).then(
+  const t = s.trace === null ? null : tracing();
+  const verified =
+    t === null
+      ? authenticateRoute(s.req)
+      : traceVerify(
+          t,
+          s,
+          () => s.g.verifier.stats().hits,
+          () => authenticateRoute(s.req),
+        );
+  return verified.then(
     (identity) => {
       s.identity = identity;
       return undefined;

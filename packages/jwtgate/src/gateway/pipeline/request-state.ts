@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { type JwtGateError, toErrorResponse, usesDpopScheme } from '@jwtgate/verify';
 import type { CompiledGateway, CompiledRoute } from '../config/compile-gateway.ts';
 import type { GatewayError } from '../errors.ts';
+import type { RequestTrace } from '../observe/request-spans.ts';
 import type { Target } from '../upstream/upstream-targets.ts';
 import type { Identity } from './authenticate.ts';
 
@@ -44,6 +45,8 @@ export class RequestState {
   target: Target | null = null;
   /** The verified client certificate's subject, once a route with `client_certificate` checked it. */
   clientSubject: string | null = null;
+  /** The request's server span, when tracing is on. */
+  trace: RequestTrace | null = null;
   /** Set once the outcome is logged and counted: a request is recorded once, whatever ends it. */
   recorded = false;
 

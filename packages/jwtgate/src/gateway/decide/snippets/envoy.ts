@@ -1,0 +1,123 @@
+import { stringify } from 'yaml';
+import { DECISION_PATHS } from '../describe-request.ts';
+import type { IntegrationSpec } from '../integration-spec.ts';
+
+const exact = (names: readonly string[]) => names.map((n) => ({ exact: n.toLowerCase() }));
+
+function cluster(name: string, url: string) {
+  const u = new URL(url);
+  return {
+    name,
+    type: 'STRICT_DNS',
+    connect_timeout: '1s',
+    load_assignment: {
+      cluster_name: name,
+      endpoints: [
+        {
+          lb_endpoints: [
+            {
+              endpoint: {
+                address: {
+                  socket_address: {
+                    address: u.hostname.replace(/^\[|\]$/g, ''),
+                    port_value: Number(u.port || (u.protocol === 'https:' ? 443 : 80)),
+                  },
+                },
+              },
+            },
+          ],
+        },
+      ],
+    },
+  };
+}
+
+/**
+ * Envoy bootstrap (static resources): `ext_authz` over HTTP with `path_prefix: /envoy`, the token
+ * headers passed to the check, the identity headers copied upstream (`allowed_upstream_headers`),
+ * the denial's headers passed to the client; before it a `header_mutation` filter removes the
+ * client's copies of the identity headers and of the others the gateway never forwards (Envoy
+ * copies an answer's header only when present, and passes the client's on otherwise).
+ */
+export function envoySnippet(spec: IntegrationSpec): string {
+  const removed = [...spec.identityHeaders, ...spec.clearedHeaders].map((h) => ({ remove: h.toLowerCase() }));
+  const config = {
+    static_resources: {
+      listeners: [
+        {
+          name: 'ingress',
+          address: { socket_address: { address: '0.0.0.0', port_value: spec.listenPort } },
+          filter_chains: [
+            {
+              filters: [
+                {
+                  name: 'envoy.filters.network.http_connection_manager',
+                  typed_config: {
+                    '@type':
+                      'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+                    stat_prefix: 'ingress',
+                    route_config: {
+                      virtual_hosts: [
+                        {
+                          name: 'app',
+                          domains: ['*'],
+                          routes: [{ match: { prefix: '/' }, route: { cluster: 'app' } }],
+                        },
+                      ],
+                    },
+                    http_filters: [
+                      {
+                        name: 'envoy.filters.http.header_mutation',
+                        typed_config: {
+                          '@type':
+                            'type.googleapis.com/envoy.extensions.filters.http.header_mutation.v3.HeaderMutation',
+                          mutations: { request_mutations: removed },
+                        },
+                      },
+                      {
+                        name: 'envoy.filters.http.ext_authz',
+                        typed_config: {
+                          '@type': 'type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz',
+                          failure_mode_allow: false,
+                          http_service: {
+                            server_uri: { uri: spec.decisionUrl, cluster: 'jwtgate', timeout: '1s' },
+                            path_prefix: DECISION_PATHS.envoy,
+                            authorization_request: {
+                              allowed_headers: { patterns: exact(spec.tokenHeaders) },
+                            },
+                            authorization_response: {
+                              allowed_upstream_headers: {
+                                patterns: exact([...spec.identityHeaders, ...spec.answerHeaders]),
+                              },
+                              allowed_client_headers: {
+                                patterns: exact([
+                                  'WWW-Authenticate',
+                                  'Retry-After',
+                                  'Allow',
+                                  'X-Request-Id',
+                                  'Content-Type',
+                                ]),
+                              },
+                            },
+                          },
+                        },
+                      },
+                      {
+                        name: 'envoy.filters.http.router',
+                        typed_config: {
+                          '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
+                        },
+                      },
+                    ],
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+      clusters: [cluster('jwtgate', spec.decisionUrl), cluster('app', spec.upstream)],
+    },
+  };
+  return `# jwtgate decides every request (generated by \`jwtgate integrate envoy\`).\n${stringify(config)}`;
+}
