@@ -1,0 +1,25 @@
+// bench/gateway: the rows, one module each in rows/ (see RowSpec in setup.ts), in their order.
+
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { RowSpec } from './setup.ts';
+
+export async function loadRows(): Promise<RowSpec[]> {
+  const dir = join(import.meta.dirname, 'rows');
+  const rows: RowSpec[] = [];
+  for (const name of readdirSync(dir)
+    .filter((n) => n.endsWith('.ts'))
+    .sort()) {
+    const mod = (await import(pathToFileURL(join(dir, name)).href)) as { default?: RowSpec };
+    if (mod.default === undefined || typeof mod.default.start !== 'function')
+      throw new Error(`bench/gateway/rows/${name}: the default export must be a RowSpec`);
+    rows.push(mod.default);
+  }
+  const keys = new Set<string>();
+  for (const r of rows) {
+    if (keys.has(r.key)) throw new Error(`bench/gateway/rows: two rows with key ${r.key}`);
+    keys.add(r.key);
+  }
+  return rows.sort((a, b) => a.order - b.order);
+}
