@@ -66,6 +66,8 @@ export interface JwtgateCase {
   readonly cache?: boolean;
   readonly nodeFlags?: readonly string[];
   readonly env?: NodeJS.ProcessEnv;
+  /** Another checkout's CLI (a baseline to compare a change against, in the same rounds). */
+  readonly cli?: string;
 }
 
 /** Starts `jwtgate gateway` with two providers and routes, checks it verifies, says what to send. */
@@ -81,7 +83,7 @@ export async function startJwtgate(ctx: RowContext, c: JwtgateCase): Promise<Run
     [
       ...(c.nodeFlags ?? []),
       ...(ctx.nodeFlags ?? []),
-      CLI,
+      c.cli ?? CLI,
       'gateway',
       '-c',
       config,

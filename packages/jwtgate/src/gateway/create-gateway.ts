@@ -11,6 +11,7 @@ import { createRequestHandler } from './handle-request.ts';
 import { createUpgradeHandler } from './handle-upgrade.ts';
 import { guardConnections } from './limits/guard-connections.ts';
 import { readOpenFileLimit } from './limits/plan-connections.ts';
+import { type AccessLog, accessLogThrough } from './observe/access-log.ts';
 import { createMetrics, type GatewayMetrics } from './observe/metrics.ts';
 import { type FeedSubscription, subscribeRevocationFeed } from './state/revocation-feed.ts';
 import { RevocationList } from './state/revocation-list.ts';
@@ -21,6 +22,8 @@ export interface GatewayOptions {
   readonly configFile: string;
   readonly env?: NodeJS.ProcessEnv;
   readonly logger?: Logger;
+  /** Where access lines go (one per request). Default: `logger`, at info. */
+  readonly accessLog?: AccessLog;
   /** Reload when the file changes (SIGHUP always reloads in the CLI). Default false. */
   readonly watch?: boolean;
   /** Override the configured listen port (0 = any free port), e.g. for tests. */
@@ -131,7 +134,8 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   let inFlight = 0;
   let drained: (() => void) | null = null;
-  const handle = createRequestHandler({ current: () => current, log, metrics, now: Date.now });
+  const access = options.accessLog ?? accessLogThrough(log);
+  const handle = createRequestHandler({ current: () => current, log, metrics, access, now: Date.now });
   const limits = () => current.limits;
   // Bodies may stream for long (no overall request deadline: the body deadline and rate apply),
   // headers must arrive within limits.headers_timeout. Node checks that deadline only every
@@ -155,7 +159,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       handle(req, res);
     },
   );
-  const upgrade = createUpgradeHandler(() => current, log, metrics);
+  const upgrade = createUpgradeHandler(() => current, log, metrics, access);
   // A connection idle (either way) for limits.idle_timeout is closed.
   server.on('timeout', (socket: Socket) => socket.destroy());
   const applyLimits = (g: CompiledGateway) => {
