@@ -66,6 +66,17 @@ export interface VerifyCallOptions {
 export interface Verifier {
   /** Verifies a compact JWS; rejects with a JwtGateError carrying a stable code. */
   verify(token: string, options?: VerifyCallOptions): Promise<VerifiedToken>;
+  /**
+   * The same verification as `verify`, without a promise when none is needed: a cached token
+   * (expiry, revocation and the key still being published are checked on every hit) or a
+   * token whose keys are at hand comes back as the result itself; only a key fetch makes it a
+   * promise. A refusal is thrown, synchronously, as the JwtGateError `verify` would reject with.
+   *
+   * @example
+   * const out = verifier.verifyNow(token);
+   * const { claims } = out instanceof Promise ? await out : out;
+   */
+  verifyNow(token: string, options?: VerifyCallOptions): VerifiedToken | Promise<VerifiedToken>;
   /** Compiles a role/scope requirement against a provider's roles claim path. */
   compileRequirement(provider: string, requirement: Requirement): Authorizer;
   /** Drops a revoked token id from the cache (the revocation check still runs on every hit). */
@@ -250,6 +261,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
       } catch (err) {
         return Promise.reject(err as JwtGateError);
       }
+    },
+    verifyNow(token: string, call?: VerifyCallOptions): VerifiedToken | Promise<VerifiedToken> {
+      return verifyNow(token, call?.providers);
     },
     compileRequirement(provider: string, requirement: Requirement): Authorizer {
       const p = byName.get(provider);

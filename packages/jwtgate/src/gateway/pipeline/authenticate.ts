@@ -20,8 +20,11 @@ export interface Identity extends VerifiedToken {
   readonly also?: readonly VerifiedToken[];
 }
 
-/** Authenticates one request for a route: its identity, or a JwtGateError. */
-export type Authenticate = (request: RequestLike) => Promise<Identity>;
+/**
+ * Authenticates one request for a route: its identity (at once when the verifier can answer at
+ * once: a cached token), a promise of it, or a JwtGateError thrown or rejected.
+ */
+export type Authenticate = (request: RequestLike) => Identity | Promise<Identity>;
 
 /**
  * Compiles how a route authenticates: each provider's token read from its own sources, verified
@@ -42,13 +45,7 @@ export function compileAuthenticate(
 
   if (steps.length === 1) {
     const [{ extract, call }] = steps as [(typeof steps)[0]];
-    return (request) => {
-      try {
-        return verifier.verify(extract(request), call);
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    };
+    return (request) => verifier.verifyNow(extract(request), call);
   }
 
   if (mode === 'all') {
@@ -85,7 +82,18 @@ export function authenticate(s: RequestState): Denial | undefined | Promise<Deni
   const route = s.route as CompiledRoute;
   if (route.authenticate === null) return undefined;
   if (s.g.refusing()) return gatewayDenial(s, new GatewayError('ERR_REDIS_UNAVAILABLE'));
-  return route.authenticate(s.req).then(
+  let out: Identity | Promise<Identity>;
+  try {
+    out = route.authenticate(s.req);
+  } catch (error) {
+    return tokenDenial(s, toJwtGateError(error));
+  }
+  if (!(out instanceof Promise)) {
+    // A cached token: no promise, no microtask; the verifier re-checked expiry, revocation and key.
+    s.identity = out;
+    return undefined;
+  }
+  return out.then(
     (identity) => {
       s.identity = identity;
       return undefined;

@@ -156,7 +156,9 @@ describe('createMetrics: names and the whole-request histogram', () => {
 
   test('no gauge ends in _total; every counter does (Prometheus naming)', async () => {
     const text = await createMetrics().registry.metrics();
-    const types = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1] as string, m[2] as string] as const);
+    const types = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map(
+      (m) => [m[1] as string, m[2] as string] as const,
+    );
     assert.ok(types.length > 20);
     for (const [name, type] of types) {
       if (type === 'gauge') assert.ok(!name.endsWith('_total'), `gauge ${name}`);
