@@ -1,6 +1,5 @@
 import { watch } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { Socket } from 'node:net';
 import { basename, dirname } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { createAdminServer } from './admin-server.ts';
@@ -160,11 +159,10 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
   );
   const upgrade = createUpgradeHandler(() => current, log, metrics, access);
-  // A connection idle (either way) for limits.idle_timeout is closed.
-  server.on('timeout', (socket: Socket) => socket.destroy());
   const applyLimits = (g: CompiledGateway) => {
     server.headersTimeout = g.limits.headersTimeoutMs;
-    server.timeout = g.limits.idleTimeoutMs;
+    // limits.idle_timeout is guardConnections' sweep: no socket timer re-armed on every read/write.
+    server.timeout = 0;
     server.maxConnections = g.connections.maxConnections;
   };
   applyLimits(current);
