@@ -11,10 +11,15 @@ export async function loadRows(): Promise<RowSpec[]> {
   for (const name of readdirSync(dir)
     .filter((n) => n.endsWith('.ts'))
     .sort()) {
-    const mod = (await import(pathToFileURL(join(dir, name)).href)) as { default?: RowSpec };
-    if (mod.default === undefined || typeof mod.default.start !== 'function')
-      throw new Error(`bench/gateway/rows/${name}: the default export must be a RowSpec`);
-    rows.push(mod.default);
+    const mod = (await import(pathToFileURL(join(dir, name)).href)) as { default?: RowSpec | RowSpec[] };
+    const specs = Array.isArray(mod.default) ? mod.default : [mod.default];
+    for (const spec of specs) {
+      if (spec === undefined || typeof spec.start !== 'function')
+        throw new Error(
+          `bench/gateway/rows/${name}: the default export must be a RowSpec (or a list of them)`,
+        );
+      rows.push(spec);
+    }
   }
   const keys = new Set<string>();
   for (const r of rows) {

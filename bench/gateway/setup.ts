@@ -39,7 +39,8 @@ export interface RunningRow {
 }
 
 /**
- * One row of the table: a module in bench/gateway/rows/ whose default export is this. A row
+ * One row of the table: a module in bench/gateway/rows/ whose default export is this (or a list
+ * of them). A row
  * starts its own processes (pinned with `setup.taskset` to `setup.proxyCpu`), checks that they
  * answer as they must (a wrong answer throws: nothing is measured against a broken proxy), and
  * says what to send. Rows are started in `order`; the report keeps that order.

@@ -238,7 +238,7 @@ describe('deploy/kubernetes', () => {
     mkdirSync(dir, { recursive: true });
     const file = join(dir, 'jwtgate.yaml');
     writeFileSync(file, configMap.data['jwtgate.yaml'] as string);
-    const config = readConfig(file, { REDIS_URL: 'redis://redis:6379' });
+    const { config } = readConfig(file, { REDIS_URL: 'redis://redis:6379' });
     rmSync(dir, { recursive: true, force: true });
     assert.equal(config.gateway.admin?.listen, '0.0.0.0:9901');
     assert.equal(config.gateway.listen, '0.0.0.0:9001');

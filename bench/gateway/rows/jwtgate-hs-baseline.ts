@@ -1,26 +1,27 @@
-// Row (extra): jwtgate HS256, token reused, from another checkout (BENCH_BASELINE=<its root>,
-// with its dependencies installed or node_modules linked): a change measured against what it
-// changes, in the same interleaved rounds. `--rows=bare,hs,hs-base`.
+// Rows (extra): jwtgate HS256, token reused, from other checkouts: BENCH_BASELINE=<root>[,<root>...]
+// (each with its dependencies installed or node_modules linked), keys hs-base1, hs-base2, ...:
+// changes measured against what they change, in the same interleaved rounds.
+//
+//   BENCH_BASELINE=/tmp/before npm run bench:gateway -- --only=A --rows=bare,hs,hs-base1
 
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { RowSpec } from '../setup.ts';
 import { startJwtgate } from '../start-jwtgate.ts';
 
-const row: RowSpec = {
-  key: 'hs-base',
-  order: 21,
+const roots = (process.env.BENCH_BASELINE ?? '').split(',').filter((r) => r !== '');
+
+const rows: RowSpec[] = roots.map((root, i) => ({
+  key: `hs-base${i + 1}`,
+  order: 21 + i / 100,
   extra: true,
   label: (s) =>
-    `jwtgate HS256, token reused, baseline ${process.env.BENCH_BASELINE ?? '(unset)'}${s.workers > 1 ? ` (--workers ${s.workers})` : ''}`,
+    `jwtgate HS256, token reused, ${basename(root)}${s.workers > 1 ? ` (--workers ${s.workers})` : ''}`,
   does: 'the same as the hs row, another version',
-  start(ctx) {
-    const base = process.env.BENCH_BASELINE;
-    if (!base) throw new Error('hs-base: set BENCH_BASELINE to the root of another checkout');
-    return startJwtgate(ctx, {
+  start: (ctx) =>
+    startJwtgate(ctx, {
       path: '/hs/items',
       token: (f) => f.hsToken,
-      cli: join(resolve(base), 'packages/jwtgate/src/cli.ts'),
-    });
-  },
-};
-export default row;
+      cli: join(resolve(root), 'packages/jwtgate/src/cli.ts'),
+    }),
+}));
+export default rows;

@@ -149,7 +149,7 @@ describe('jwtgate gateway: reload under load', { timeout: 120_000 }, () => {
     await gw.waitFor(/"msg":"reload refused; keeping the running configuration"/);
     const line = gw.logs().find((l) => l.msg === 'reload refused; keeping the running configuration');
     assert.match(String(line?.reason), new RegExp(`${file.replaceAll('.', '\\.')}`));
-    assert.match(String(line?.reason), /gateway \(line \d+\): unknown key "bogus"/);
+    assert.match(String(line?.reason), /gateway\.bogus \(line \d+\): unknown key "bogus"/);
     const token = await corpToken(f.keys.es, { roles: ['admin'] });
     const statuses = await load(`${base}/billing/x`, { authorization: `Bearer ${token}` }, 100, 10);
     assert.deepEqual(countBy(statuses), { 200: 100 });
@@ -335,7 +335,10 @@ describe('jwtgate gateway: a bad configuration file', { timeout: 60_000 }, () =>
   it('names an unknown key, its path and line', async () => {
     const text = exampleConfig(ports).replace('      public: true\n', '      pubic: true\n');
     const out = await refused('unknown-key.yaml', text);
-    assert.match(out, /gateway\.routes\[0\] \(line \d+\): unknown key "pubic"/);
+    assert.match(
+      out,
+      /gateway\.routes\[0\]\.pubic \(line \d+\): unknown key "pubic" \(did you mean "public"\?\)/,
+    );
   });
 
   it('names overlapping routes', async () => {
@@ -347,7 +350,7 @@ describe('jwtgate gateway: a bad configuration file', { timeout: 60_000 }, () =>
     const out = await refused('overlap.yaml', exampleConfig(ports, extra));
     assert.ok(
       out.includes(
-        'gateway.routes[1], gateway.routes[3]: routes "billing" (/billing/**) and "invoices" (/billing/invoices/*) overlap',
+        'gateway.routes[1] (line 22): routes "billing" (/billing/**) and "invoices" (/billing/invoices/*) overlap (the other is gateway.routes[3], line 32)',
       ),
       out,
     );
@@ -358,13 +361,16 @@ describe('jwtgate gateway: a bad configuration file', { timeout: 60_000 }, () =>
     const out = await refused('no-requires.yaml', text);
     assert.match(
       out,
-      /gateway\.routes\[0\] \(health\): requires is missing \(routes are protected unless public: true\)/,
+      /gateway\.routes\[0\] \(line \d+\): requires is missing \(routes are protected unless public: true\)/,
     );
   });
 
   it('names a missing environment variable ($SECRET_KEY unset)', async () => {
     const out = await refused('missing-env.yaml', exampleConfig(ports), { SECRET_KEY: undefined });
-    assert.match(out, /gateway\.providers\.tutorial\.secret: environment variable SECRET_KEY is not set/);
+    assert.match(
+      out,
+      /gateway\.providers\.tutorial\.secret \(line \d+\): environment variable SECRET_KEY is not set/,
+    );
   });
 
   it('names a value of the wrong type and what was expected', async () => {
@@ -379,7 +385,7 @@ describe('jwtgate gateway: a bad configuration file', { timeout: 60_000 }, () =>
   it('refuses before forking with --workers 2', async () => {
     const text = exampleConfig(ports).replace('  providers:\n', '  bogus: 1\n  providers:\n');
     const out = await refused('workers.yaml', text, {}, ['--workers', '2']);
-    assert.match(out, /gateway \(line \d+\): unknown key "bogus"/);
+    assert.match(out, /gateway\.bogus \(line \d+\): unknown key "bogus"/);
   });
 });
 

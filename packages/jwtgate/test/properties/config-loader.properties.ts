@@ -227,7 +227,6 @@ async function checkFile(text: string, ctx: { dir: string; n: number }): Promise
   const r = expectOnly(
     () =>
       compileGateway(readConfig(file, ENV), {
-        file,
         revocations: new RevocationList(() => NOW),
         now: () => NOW,
         env: ENV,

@@ -11,6 +11,7 @@ import {
   type PropertySuite,
 } from '../../../verify/test/properties/property-suite.ts';
 import { type CompiledGateway, compileGateway } from '../../src/gateway/config/compile-gateway.ts';
+import { configFromObject } from '../../src/gateway/config/read-config.ts';
 import { prepareUpstream } from '../../src/gateway/pipeline/prepare-upstream.ts';
 import { RevocationList } from '../../src/gateway/state/revocation-list.ts';
 import { config, route } from '../gateway/helpers/config.ts';
@@ -125,8 +126,8 @@ function requestFor(url: string): IncomingMessage {
 export const pathSafetySuite: PropertySuite<CompiledGateway> = {
   name: 'gateway path safety',
   async open() {
-    return compileGateway(config([route('all', '/**', { requires: undefined, public: true })]), {
-      file: 'fuzz.yaml',
+    const c = config([route('all', '/**', { requires: undefined, public: true })]);
+    return compileGateway(configFromObject(c, 'fuzz.yaml'), {
       revocations: new RevocationList(() => NOW),
       now: () => NOW,
       env: {},

@@ -129,7 +129,7 @@ async function explainRequest(
     : undefined;
   const q2 = routeConfig?.requires;
   const providers = q2 ? (q2.provider ? [q2.provider] : (q2.any ?? q2.all ?? [])) : [];
-  const lists = providers.map((p) => config.gateway.providers[p]?.token_from ?? [{ bearer: true as const }]);
+  const lists = providers.map((p) => config.gateway.providers[p]?.token_from ?? []);
   const sources = placeToken(lists);
   // The one decision that counts comes from the gateway's own pipeline, on a request built from the arguments.
   const decision = await prepareUpstream(fakeRequest(method, path, token, sources), g, 'check', Date.now);
@@ -249,8 +249,9 @@ export function registerCheckCommand(program: Command): void {
       let config: GatewayConfig;
       let g: CompiledGateway;
       try {
-        config = readConfig(opts.config);
-        g = compileGateway(config, { file: opts.config, revocations: new RevocationList() });
+        const loaded = readConfig(opts.config);
+        config = loaded.config;
+        g = compileGateway(loaded, { revocations: new RevocationList() });
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
         if (opts.json) printJson({ config: 'invalid', file: opts.config, problems: err.problems });
@@ -258,7 +259,7 @@ export function registerCheckCommand(program: Command): void {
         process.exitCode = 78;
         return;
       }
-      try {
+      {
         if (opts.path === undefined) {
           const providers = Object.keys(config.gateway.providers);
           if (opts.json)
@@ -279,8 +280,6 @@ export function registerCheckCommand(program: Command): void {
         }
         const allowed = await explainRequest(g, config, { method, path: opts.path, token, json: opts.json });
         process.exitCode = allowed ? 0 : 1;
-      } finally {
-        await g.pools.close();
       }
     });
 }

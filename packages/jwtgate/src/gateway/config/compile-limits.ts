@@ -1,10 +1,7 @@
 import { toMs } from './duration.ts';
-import { CONFIG_SCHEMA } from './schema.ts';
 import type { LimitsConfig } from './types.ts';
 
-const LIMITS = CONFIG_SCHEMA.properties.gateway.properties.limits.properties;
-
-/** `gateway.limits` with every default filled in from the schema (the one place defaults live). */
+/** `gateway.limits` in the units the server uses (the schema filled in every default). */
 export interface Limits {
   /** As configured; the server keeps it under the open-file limit (planConnections). */
   readonly maxConnections: number;
@@ -21,18 +18,18 @@ export interface Limits {
   readonly upstreamQueueTimeoutMs: number;
 }
 
-export function compileLimits(l: LimitsConfig = {}): Limits {
+export function compileLimits(l: LimitsConfig): Limits {
   return Object.freeze({
-    maxConnections: l.max_connections ?? LIMITS.max_connections.default,
-    maxConnectionsPerAddress: l.max_connections_per_address ?? LIMITS.max_connections_per_address.default,
-    firstByteTimeoutMs: toMs(l.first_byte_timeout ?? LIMITS.first_byte_timeout.default, 0),
-    headersTimeoutMs: toMs(l.headers_timeout ?? LIMITS.headers_timeout.default, 0),
-    idleTimeoutMs: toMs(l.idle_timeout ?? LIMITS.idle_timeout.default, 0),
-    bodyTimeoutMs: toMs(l.body_timeout ?? LIMITS.body_timeout.default, 0),
-    bodyMinRate: l.body_min_rate ?? LIMITS.body_min_rate.default,
-    bufferBodyBytes: l.buffer_body_bytes ?? LIMITS.buffer_body_bytes.default,
-    upstreamConnections: l.upstream_connections ?? LIMITS.upstream_connections.default,
-    routeMaxConcurrent: l.route_max_concurrent ?? LIMITS.route_max_concurrent.default,
-    upstreamQueueTimeoutMs: toMs(l.upstream_queue_timeout ?? LIMITS.upstream_queue_timeout.default, 0),
+    maxConnections: l.max_connections,
+    maxConnectionsPerAddress: l.max_connections_per_address,
+    firstByteTimeoutMs: toMs(l.first_byte_timeout),
+    headersTimeoutMs: toMs(l.headers_timeout),
+    idleTimeoutMs: toMs(l.idle_timeout),
+    bodyTimeoutMs: toMs(l.body_timeout),
+    bodyMinRate: l.body_min_rate,
+    bufferBodyBytes: l.buffer_body_bytes,
+    upstreamConnections: l.upstream_connections,
+    routeMaxConcurrent: l.route_max_concurrent,
+    upstreamQueueTimeoutMs: toMs(l.upstream_queue_timeout),
   });
 }

@@ -1,5 +1,13 @@
-// The gateway's configuration schema: one source for validation (ajv), the published JSON schema
+// The gateway's configuration schema: one source for validation (ajv, which also fills in every
+// default given here), the TypeScript types (types.ts), the published JSON schema
 // (`schema/jwtgate.schema.json`, for editors via `$schema`) and the generated reference in docs/.
+// Defaults live here and nowhere else.
+import { ALGORITHMS, type Algorithm } from '@jwtgate/verify';
+import { CORS_SCHEMA, ROUTE_CORS_SCHEMA } from './cors-schema.ts';
+import { ROUTE_SIGNED_IDENTITY_SCHEMA, SIGNED_IDENTITY_SCHEMA } from './signed-identity-schema.ts';
+
+/** The algorithms the verify core verifies (`none` is not one of them). */
+const ALGORITHM_NAMES = Object.keys(ALGORITHMS) as Algorithm[];
 
 const duration = {
   description: 'A duration: milliseconds as a number, or a string such as `250ms`, `5s`, `2m`.',
@@ -70,23 +78,7 @@ const provider = {
     algorithms: {
       type: 'array',
       minItems: 1,
-      items: {
-        enum: [
-          'HS256',
-          'HS384',
-          'HS512',
-          'RS256',
-          'RS384',
-          'RS512',
-          'PS256',
-          'PS384',
-          'PS512',
-          'ES256',
-          'ES384',
-          'ES512',
-          'EdDSA',
-        ],
-      },
+      items: { enum: ALGORITHM_NAMES },
       description: 'Allowed algorithms; `none` is never allowed. HS* only with `secret`.',
     },
     audiences: { ...stringList, minItems: 1, description: 'Accepted audiences.' },
@@ -100,9 +92,10 @@ const provider = {
       type: 'array',
       minItems: 1,
       items: tokenSource,
-      description: 'Where tokens are read. Default: `Authorization: Bearer`.',
+      default: [{ bearer: true }],
+      description: 'Where tokens are read.',
     },
-    leeway: { ...duration, description: 'Clock skew tolerated on exp, nbf and iat. Default 0.' },
+    leeway: { ...duration, default: 0, description: 'Clock skew tolerated on exp, nbf and iat.' },
     max_token_age: { ...duration, description: 'Reject tokens whose `iat` is older.' },
     require_sub: { type: 'boolean', default: false },
     required_claims: stringList,
@@ -138,6 +131,12 @@ const requires = {
   type: 'object',
   description: 'What a route requires: one provider, or `any`/`all` of several, plus roles and scopes.',
   additionalProperties: false,
+  allOf: [
+    {
+      description: 'give exactly one of provider, any, all',
+      oneOf: [{ required: ['provider'] }, { required: ['any'] }, { required: ['all'] }],
+    },
+  ],
   properties: {
     provider: { type: 'string', minLength: 1 },
     any: { ...stringList, minItems: 1, description: 'A token from any one of these providers.' },
@@ -153,6 +152,14 @@ const route = {
   type: 'object',
   additionalProperties: false,
   required: ['name', 'match', 'upstream'],
+  // Deny by default: a route is public only when it says so, and then it requires nothing.
+  if: { required: ['public'], properties: { public: { const: true } } },
+  // biome-ignore lint/suspicious/noThenProperty: JSON schema's if/then/else, never awaited
+  then: { description: 'a public route cannot have requires', not: { required: ['requires'] } },
+  else: {
+    description: 'requires is missing (routes are protected unless public: true)',
+    required: ['requires'],
+  },
   properties: {
     name: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$' },
     match: {
@@ -216,7 +223,7 @@ const route = {
       description:
         'At most this many requests of this route at the upstream at once (default `limits.route_max_concurrent`); more wait for `limits.upstream_queue_timeout`, then 503 ERR_UPSTREAM_BUSY.',
     },
-    timeout: { ...duration, description: 'Upstream response deadline. Default 30s.' },
+    timeout: { ...duration, default: '30s', description: 'Upstream response deadline.' },
     max_body_bytes: { type: 'integer', minimum: 0, description: 'Request body limit; default from gateway.' },
     rate_limit: {
       type: 'object',
@@ -229,6 +236,8 @@ const route = {
       },
     },
     websocket: { type: 'boolean', default: false, description: 'Forward WebSocket upgrades.' },
+    cors: ROUTE_CORS_SCHEMA,
+    signed_identity: ROUTE_SIGNED_IDENTITY_SCHEMA,
   },
 } as const;
 
@@ -340,7 +349,7 @@ export const CONFIG_SCHEMA = {
           default: 10485760,
           description: 'Default request body limit.',
         },
-        limits,
+        limits: { ...limits, default: {} },
         identity_header_prefix: {
           type: 'string',
           minLength: 1,
@@ -355,9 +364,10 @@ export const CONFIG_SCHEMA = {
         token_cache: {
           type: 'object',
           additionalProperties: false,
+          default: {},
           properties: {
-            max_entries: { type: 'integer', minimum: 0 },
-            max_bytes: { type: 'integer', minimum: 0 },
+            max_entries: { type: 'integer', minimum: 0, default: 10000 },
+            max_bytes: { type: 'integer', minimum: 0, default: 33554432 },
           },
           description: 'Verified-token cache; `max_entries: 0` turns it off.',
         },
@@ -408,6 +418,8 @@ export const CONFIG_SCHEMA = {
           description:
             'Share state between gateway replicas: revocations (pub/sub, caught up on reconnect) and rate-limit buckets. Changes take effect on restart.',
         },
+        cors: CORS_SCHEMA,
+        signed_identity: SIGNED_IDENTITY_SCHEMA,
         providers: { type: 'object', minProperties: 1, additionalProperties: provider },
         routes: { type: 'array', minItems: 1, items: route },
       },

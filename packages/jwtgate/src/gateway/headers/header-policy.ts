@@ -167,6 +167,22 @@ export function copyResponseHeaders(headers: IncomingHttpHeaders): Record<string
   return out;
 }
 
+/**
+ * The gateway's CORS headers on an upstream response of a route with CORS: the upstream's own
+ * `Access-Control-*` headers are dropped (the gateway alone answers for the route), `Vary` merged.
+ */
+export function withCorsHeaders(out: Record<string, string | string[]>, cors: Record<string, string>): void {
+  for (const name in out) if (name.startsWith('access-control-')) delete out[name];
+  for (const name in cors) {
+    const value = cors[name] as string;
+    if (name !== 'vary' || out.vary === undefined) out[name] = value;
+    else {
+      const prior = Array.isArray(out.vary) ? out.vary.join(', ') : out.vary;
+      if (!prior.split(',').some((v) => v.trim().toLowerCase() === 'origin')) out.vary = `${prior}, ${value}`;
+    }
+  }
+}
+
 /** The Cookie header without the named cookies (the token's, when it is not forwarded). */
 export function withoutCookies(header: string, names: ReadonlySet<string>): string {
   return header

@@ -75,6 +75,7 @@ export function guardConnections(
         w.since = t;
       } else if (idle > 0 && t - w.since >= idle && !socket.destroyed) {
         open.delete(socket);
+        reached('idle_timeout');
         socket.destroy();
       }
     }

@@ -60,7 +60,8 @@ export function createOutcomeRecorder(
     },
     denied(s, d) {
       if (d.cause !== undefined) onError(s.requestId, d.cause);
-      metrics.decision('deny', d.reason);
+      // A preflight the gateway answered is no decision about anyone.
+      if (d.status >= 400) metrics.decision('deny', d.reason);
       finished(s, d.status, d.reason);
     },
     finished,

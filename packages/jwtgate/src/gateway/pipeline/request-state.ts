@@ -73,13 +73,18 @@ export class RequestState {
   }
 }
 
-/** A request that stops at the gateway: the answer, and the reason code for logs and metrics. */
+/**
+ * A request that stops at the gateway: the answer, and the reason code for logs and metrics. A
+ * refusal, or (status 204, reason CORS_PREFLIGHT) a CORS preflight the gateway answered itself.
+ */
 export interface Denial {
   readonly ok: false;
   readonly status: number;
   readonly reason: string;
   readonly headers: Record<string, string>;
   readonly body: object;
+  /** The answer to a CORS preflight: it carries its own CORS headers. */
+  readonly preflight?: true;
   /** Set for ERR_INTERNAL: the original error, for the log only. */
   readonly cause?: unknown;
 }

@@ -31,28 +31,28 @@ function methodsOverlap(a: ReadonlySet<string> | null, b: ReadonlySet<string> | 
   return false;
 }
 
-/**
- * Rejects any two routes that some request could match both of (deny ambiguity at load).
- * `where` names a route's place in the config file; the message then starts with both places.
- */
-export function findOverlaps<R extends Matchable>(
-  routes: readonly R[],
-  where?: (route: R) => string,
-): string[] {
-  const problems: string[] = [];
+/** Two routes some request could match both of. */
+export interface Overlap<R> {
+  readonly routes: readonly [R, R];
+  readonly message: string;
+}
+
+/** Finds any two routes that some request could match both of (deny ambiguity at load). */
+export function findOverlaps<R extends Matchable>(routes: readonly R[]): Overlap<R>[] {
+  const found: Overlap<R>[] = [];
   for (let i = 0; i < routes.length; i++) {
     for (let j = i + 1; j < routes.length; j++) {
       const a = routes[i] as R;
       const b = routes[j] as R;
       if (patternsOverlap(a.pattern, b.pattern) && methodsOverlap(a.methods, b.methods)) {
-        const at = where ? `${where(a)}, ${where(b)}: ` : '';
-        problems.push(
-          `${at}routes "${a.name}" (${a.pattern.source}) and "${b.name}" (${b.pattern.source}) overlap`,
-        );
+        found.push({
+          routes: [a, b],
+          message: `routes "${a.name}" (${a.pattern.source}) and "${b.name}" (${b.pattern.source}) overlap`,
+        });
       }
     }
   }
-  return problems;
+  return found;
 }
 
 /**

@@ -65,8 +65,23 @@ const DOWN_FOR_MS = 10_000;
 export function createTargetGroup(urls: readonly string[], pools: PoolRegistry): TargetGroup {
   const targets: Target[] = urls.map((raw) => {
     const url = new URL(raw);
-    const { pool, gate } = pools.get(url.origin);
-    return { origin: url.origin, basePath: url.pathname.replace(/\/$/, ''), pool, gate, downUntil: 0 };
+    const origin = url.origin;
+    // The pool is taken from the registry on first use, by a request: building a target group
+    // (compiling a configuration, `jwtgate check`) opens nothing.
+    let entry: { pool: Pool; gate: OriginGate } | undefined;
+    return {
+      origin,
+      basePath: url.pathname.replace(/\/$/, ''),
+      get pool() {
+        entry ??= pools.get(origin);
+        return entry.pool;
+      },
+      get gate() {
+        entry ??= pools.get(origin);
+        return entry.gate;
+      },
+      downUntil: 0,
+    };
   });
   let next = 0;
   return {

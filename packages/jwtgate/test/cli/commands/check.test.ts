@@ -100,7 +100,7 @@ describe('jwtgate check', () => {
     const r = await cli(['check', '-c', bad], env);
     assert.equal(r.code, 78);
     assert.match(r.stderr, /bad\.yaml/);
-    assert.match(r.stderr, /gateway\.providers\.corp \(line \d+\): unknown key "bogus"/);
+    assert.match(r.stderr, /gateway\.providers\.corp\.bogus \(line \d+\): unknown key "bogus"/);
     const missing = await cli(['check', '-c', join(dir, 'none.yaml')]);
     assert.equal(missing.code, 78);
     const noSecret = await cli(['check', '-c', config], { SECRET_KEY: '' });

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { readConfig } from '../../../src/gateway/config/read-config.ts';
+import { CONFIG_SCHEMA } from '../../../src/gateway/config/schema.ts';
 import { ConfigError } from '../../../src/gateway/errors.ts';
 import { EXAMPLE_CONFIG, tempDir } from '../helpers/config.ts';
 
@@ -59,23 +60,52 @@ const VALID = `gateway:
 `;
 
 describe('readConfig: a valid file', () => {
-  test('is returned as written, with ${ENV} interpolated and no defaults added', () => {
-    const config = read(VALID, { SECRET_KEY }).run();
-    assert.deepEqual(config, {
-      gateway: {
-        listen: '127.0.0.1:9001',
-        providers: {
-          a: { issuer: 'https://a.test', secret: SECRET_KEY, algorithms: ['HS256'], audiences: ['api'] },
-        },
-        routes: [
-          { name: 'health', match: { path: '/healthz' }, public: true, upstream: 'http://127.0.0.1:7001' },
-        ],
+  test('is returned as written, with ${ENV} interpolated and the schema defaults filled in', () => {
+    const { config } = read(VALID, { SECRET_KEY }).run();
+    const g = config.gateway;
+    assert.equal(g.listen, '127.0.0.1:9001');
+    assert.equal(g.providers.a?.secret, SECRET_KEY);
+    assert.deepEqual(g.providers.a?.token_from, [{ bearer: true }]);
+    assert.equal(g.providers.a?.leeway, 0);
+    assert.equal(g.providers.a?.roles_claim, 'roles');
+    assert.deepEqual(
+      { ...g.routes[0], match: g.routes[0]?.match },
+      {
+        name: 'health',
+        match: { path: '/healthz' },
+        public: true,
+        upstream: 'http://127.0.0.1:7001',
+        forward_token: false,
+        method_override: 'refuse',
+        timeout: '30s',
+        websocket: false,
       },
-    });
+    );
+    assert.equal(g.limits.max_connections, 20000);
+    assert.equal(g.limits.headers_timeout, '30s');
+    assert.deepEqual(g.token_cache, { max_entries: 10000, max_bytes: 33554432 });
+    assert.equal(g.identity_header_prefix, 'x-jwtgate-');
+  });
+
+  test('every default the configuration uses is one the schema gives (none is written in code)', () => {
+    const { config } = read(VALID, { SECRET_KEY }).run();
+    // The defaulted keys of a route are exactly those of the schema with a default.
+    const routeSchema = CONFIG_SCHEMA.properties.gateway.properties.routes.items.properties;
+    const defaulted = Object.entries(routeSchema)
+      .filter(([, s]) => 'default' in s)
+      .map(([k]) => k)
+      .sort();
+    const written = ['name', 'match', 'public', 'upstream'];
+    assert.deepEqual(
+      Object.keys(config.gateway.routes[0] ?? {})
+        .filter((k) => !written.includes(k))
+        .sort(),
+      defaulted,
+    );
   });
 
   test('the example examples/gateway/jwtgate.yaml validates with SECRET_KEY set', () => {
-    const config = readConfig(EXAMPLE_CONFIG, { SECRET_KEY });
+    const { config } = readConfig(EXAMPLE_CONFIG, { SECRET_KEY });
     assert.equal(config.gateway.providers.tutorial?.secret, SECRET_KEY);
     assert.deepEqual(
       config.gateway.routes.map((r) => r.name),
@@ -90,7 +120,7 @@ describe('readConfig: a valid file', () => {
       (err: unknown) => {
         assert.ok(err instanceof ConfigError);
         assert.deepEqual(err.problems, [
-          'gateway.providers.tutorial.secret: environment variable SECRET_KEY is not set',
+          'gateway.providers.tutorial.secret (line 13): environment variable SECRET_KEY is not set',
         ]);
         assert.ok(err.message.includes(EXAMPLE_CONFIG));
         return true;
@@ -152,13 +182,15 @@ describe('readConfig: files that cannot be read or parsed', () => {
 describe('readConfig: schema problems name the dotted path, the line and the expectation', () => {
   test('an unknown key at the top of the gateway', () => {
     const text = edit(VALID, ['  listen: 127.0.0.1:9001\n', '  listen: 127.0.0.1:9001\n  listne: 1\n']);
-    assert.deepEqual(problems(text, { SECRET_KEY }), ['gateway (line 3): unknown key "listne"']);
+    assert.deepEqual(problems(text, { SECRET_KEY }), [
+      'gateway.listne (line 3): unknown key "listne" (did you mean "listen"?)',
+    ]);
   });
 
   test('an unknown key in a provider names the provider and the line of the key', () => {
     const text = edit(VALID, ['      audiences: [api]\n', '      audiences: [api]\n      audience: api\n']);
     assert.deepEqual(problems(text, { SECRET_KEY }), [
-      'gateway.providers.a (line 9): unknown key "audience"',
+      'gateway.providers.a.audience (line 9): unknown key "audience" (did you mean "audiences"?)',
     ]);
   });
 
@@ -168,8 +200,8 @@ describe('readConfig: schema problems name the dotted path, the line and the exp
       '      public: true\n      colour: red\n      size: 3\n',
     ]);
     assert.deepEqual(problems(text, { SECRET_KEY }), [
-      'gateway.routes[0] (line 13): unknown key "colour"',
-      'gateway.routes[0] (line 14): unknown key "size"',
+      'gateway.routes[0].colour (line 13): unknown key "colour"',
+      'gateway.routes[0].size (line 14): unknown key "size"',
     ]);
   });
 
@@ -183,7 +215,7 @@ describe('readConfig: schema problems name the dotted path, the line and the exp
   test('missing top-level keys', () => {
     assert.deepEqual(problems('other: 1\n'), [
       '(top level) (line 1): missing required key "gateway"',
-      '(top level) (line 1): unknown key "other"',
+      'other (line 1): unknown key "other"',
     ]);
     assert.deepEqual(problems('gateway:\n  listen: 127.0.0.1:9001\n'), [
       'gateway (line 2): missing required key "providers"',
@@ -193,7 +225,11 @@ describe('readConfig: schema problems name the dotted path, the line and the exp
 
   test('a wrong type names the value, its line and the expected type', () => {
     const text = edit(VALID, ['public: true', 'public: "yes"']);
-    assert.deepEqual(problems(text, { SECRET_KEY }), ['gateway.routes[0].public (line 12): must be boolean']);
+    assert.deepEqual(problems(text, { SECRET_KEY }), [
+      // "yes" is not `true`: the route is not public, so it needs requires.
+      'gateway.routes[0] (line 10): requires is missing (routes are protected unless public: true)',
+      'gateway.routes[0].public (line 12): must be boolean',
+    ]);
   });
 
   test('an integer given as text', () => {
@@ -207,7 +243,7 @@ describe('readConfig: schema problems name the dotted path, the line and the exp
     assert.deepEqual(problems(redis('"yes"'), { SECRET_KEY }), [
       'gateway.redis.jwks_cache (line 9): must be boolean',
     ]);
-    assert.equal(read(redis('true'), { SECRET_KEY }).run().gateway.redis?.jwks_cache, true);
+    assert.equal(read(redis('true'), { SECRET_KEY }).run().config.gateway.redis?.jwks_cache, true);
   });
 
   test('an enum names the allowed values', () => {
@@ -286,15 +322,16 @@ describe('readConfig: schema problems name the dotted path, the line and the exp
     assert.deepEqual(
       found.map((p) => p.split(': ')[0]).sort(),
       [
-        'gateway (line 3)',
+        'gateway.extra (line 3)',
         'gateway.listen (line 2)',
         'gateway.providers.a.algorithms (line 7)',
         'gateway.routes[0].name (line 10)',
         'gateway.routes[0].match.path (line 11)',
         'gateway.routes[0].websocket (line 13)',
+        'gateway.routes[0] (line 10)',
       ].sort(),
     );
-    assert.equal(found.length, 6, found.join('\n'));
+    assert.equal(found.length, 7, found.join('\n'));
   });
 });
 
@@ -305,7 +342,7 @@ describe('readConfig: ${ENV} interpolation', () => {
       ['issuer: https://a.test', 'issuer: https://${HOST}:${PORT}/realms/x'],
       ['audiences: [api]', 'audiences: [api, "${AUD}"]'],
     );
-    const config = read(text, { SECRET_KEY, HOST: 'id.example', PORT: '8443', AUD: 'api://two' }).run();
+    const { config } = read(text, { SECRET_KEY, HOST: 'id.example', PORT: '8443', AUD: 'api://two' }).run();
     const a = config.gateway.providers.a;
     assert.equal(a?.issuer, 'https://id.example:8443/realms/x');
     assert.deepEqual(a?.audiences, ['api', 'api://two']);
@@ -313,7 +350,10 @@ describe('readConfig: ${ENV} interpolation', () => {
 
   test('interpolated values are validated like written ones', () => {
     const text = edit(VALID, ['listen: 127.0.0.1:9001', 'listen: ${LISTEN}']);
-    assert.deepEqual(read(text, { SECRET_KEY, LISTEN: '0.0.0.0:8080' }).run().gateway.listen, '0.0.0.0:8080');
+    assert.deepEqual(
+      read(text, { SECRET_KEY, LISTEN: '0.0.0.0:8080' }).run().config.gateway.listen,
+      '0.0.0.0:8080',
+    );
     const found = problems(text, { SECRET_KEY, LISTEN: 'not a listen address' });
     assert.equal(found.length, 1);
     assert.match(found[0] ?? '', /^gateway\.listen \(line 2\): must match pattern/);
@@ -321,27 +361,27 @@ describe('readConfig: ${ENV} interpolation', () => {
 
   test('a missing variable is an error naming the variable and the dotted path', () => {
     assert.deepEqual(problems(VALID, {}), [
-      'gateway.providers.a.secret: environment variable SECRET_KEY is not set',
+      'gateway.providers.a.secret (line 6): environment variable SECRET_KEY is not set',
     ]);
   });
 
   test('every missing variable is reported, with list indexes in the path', () => {
     const text = edit(VALID, ['audiences: [api]', 'audiences: [api, "${AUD_ONE}", "${AUD_TWO}"]']);
     assert.deepEqual(problems(text, {}), [
-      'gateway.providers.a.secret: environment variable SECRET_KEY is not set',
-      'gateway.providers.a.audiences[1]: environment variable AUD_ONE is not set',
-      'gateway.providers.a.audiences[2]: environment variable AUD_TWO is not set',
+      'gateway.providers.a.secret (line 6): environment variable SECRET_KEY is not set',
+      'gateway.providers.a.audiences[1] (line 8): environment variable AUD_ONE is not set',
+      'gateway.providers.a.audiences[2] (line 8): environment variable AUD_TWO is not set',
     ]);
   });
 
   test('a variable set to the empty string is used as empty (not reported as missing)', () => {
-    const config = read(VALID, { SECRET_KEY: '' }).run();
+    const { config } = read(VALID, { SECRET_KEY: '' }).run();
     assert.equal(config.gateway.providers.a?.secret, '');
   });
 
   test('$${ writes a literal ${ and looks nothing up', () => {
     const text = edit(VALID, ['audiences: [api]', 'audiences: ["$${NOT_A_VAR}", "x-$${HOME}-${SUFFIX}"]']);
-    const config = read(text, { SECRET_KEY, HOME: '/root', SUFFIX: 'end' }).run();
+    const { config } = read(text, { SECRET_KEY, HOME: '/root', SUFFIX: 'end' }).run();
     assert.deepEqual(config.gateway.providers.a?.audiences, ['${NOT_A_VAR}', 'x-${HOME}-end']);
   });
 
@@ -351,7 +391,7 @@ describe('readConfig: ${ENV} interpolation', () => {
     process.env.SECRET_KEY = 'from-process-env-0123456789abcdef0123456789';
     try {
       assert.equal(
-        readConfig(file).gateway.providers.a?.secret,
+        readConfig(file).config.gateway.providers.a?.secret,
         'from-process-env-0123456789abcdef0123456789',
       );
     } finally {
@@ -362,7 +402,7 @@ describe('readConfig: ${ENV} interpolation', () => {
 
   test('text that only looks like a variable is kept', () => {
     const text = edit(VALID, ['audiences: [api]', 'audiences: ["$HOME", "${lower-case}", "{X}"]']);
-    const config = read(text, { SECRET_KEY, HOME: '/root' }).run();
+    const { config } = read(text, { SECRET_KEY, HOME: '/root' }).run();
     assert.deepEqual(config.gateway.providers.a?.audiences, ['$HOME', '${lower-case}', '{X}']);
   });
 });

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SECRET } from '../../../../verify/test/helpers/keys.ts';
-import type { GatewayConfig, ProviderConfig, RouteConfig } from '../../../src/gateway/config/types.ts';
+import type { GatewayConfigInput, ProviderInput, RouteInput } from '../../../src/gateway/config/types.ts';
 
 /** A temp directory for config files; `remove()` it in `after`. */
 export function tempDir(prefix: string): {
@@ -31,7 +31,7 @@ export const SECRET_A = SECRET;
 export const SECRET_B = 'another-secret-for-provider-b-that-is-long-enough-0123456789abcdef-xyz';
 
 /** An HS256 provider (no network needed): issuer `https://<name>.test`, audience `api`. */
-export function hsProvider(name: string, extra: Partial<ProviderConfig> = {}): ProviderConfig {
+export function hsProvider(name: string, extra: Partial<ProviderInput> = {}): ProviderInput {
   return {
     issuer: `https://${name}.test`,
     secret: name === 'b' ? SECRET_B : SECRET_A,
@@ -42,7 +42,7 @@ export function hsProvider(name: string, extra: Partial<ProviderConfig> = {}): P
 }
 
 /** A protected route on provider `a`. */
-export function route(name: string, path: string, extra: Partial<RouteConfig> = {}): RouteConfig {
+export function route(name: string, path: string, extra: Partial<RouteInput> = {}): RouteInput {
   return {
     name,
     match: { path },
@@ -53,7 +53,10 @@ export function route(name: string, path: string, extra: Partial<RouteConfig> = 
 }
 
 /** A valid configuration with providers `a` and `b` and the given routes. */
-export function config(routes: RouteConfig[], extra: Partial<GatewayConfig['gateway']> = {}): GatewayConfig {
+export function config(
+  routes: RouteInput[],
+  extra: Partial<GatewayConfigInput['gateway']> = {},
+): GatewayConfigInput {
   return {
     gateway: {
       listen: '127.0.0.1:9001',

@@ -61,6 +61,7 @@ describe('guardConnections: idle_timeout', () => {
     const closed = await closedAt;
     const idle = closed - lastTraffic;
     assert.ok(idle >= 1400 && idle < 5000, `closed after ${idle} ms idle`);
+    assert.deepEqual(reached, ['idle_timeout'], 'counted in jwtgate_limit_reached_total{limit="idle_timeout"}');
   });
 
   test('traffic keeps a connection open past idle_timeout, however long the response takes', async () => {

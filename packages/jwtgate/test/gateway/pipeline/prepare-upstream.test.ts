@@ -3,7 +3,8 @@ import type { IncomingMessage } from 'node:http';
 import { after, describe, test } from 'node:test';
 import { NOW_SECONDS, secretBytes, signToken } from '../../../../verify/test/helpers/keys.ts';
 import { type CompiledGateway, compileGateway } from '../../../src/gateway/config/compile-gateway.ts';
-import type { RouteConfig } from '../../../src/gateway/config/types.ts';
+import { configFromObject } from '../../../src/gateway/config/read-config.ts';
+import type { RouteInput } from '../../../src/gateway/config/types.ts';
 import { type Forwarding, prepareUpstream } from '../../../src/gateway/pipeline/prepare-upstream.ts';
 import { RevocationList } from '../../../src/gateway/state/revocation-list.ts';
 import { config, route } from '../helpers/config.ts';
@@ -14,8 +15,7 @@ after(async () => {
 });
 
 function gateway(extra: Parameters<typeof config>[1] = {}, routes = defaultRoutes()): CompiledGateway {
-  const g = compileGateway(config(routes, extra), {
-    file: 'test.yaml',
+  const g = compileGateway(configFromObject(config(routes, extra), 'test.yaml'), {
     revocations: new RevocationList(() => NOW_SECONDS * 1000),
     now: () => NOW_SECONDS * 1000,
   });
@@ -81,7 +81,7 @@ describe('prepareUpstream: unsafe paths are refused before any route is matched'
 describe('prepareUpstream: headers a client may not send upstream', () => {
   test('identity, forwarding, override and underscore headers are dropped; the gateway sets its own', async () => {
     // method_override: strip, so the override header is removed rather than refused.
-    const [pub, api] = defaultRoutes() as [RouteConfig, RouteConfig];
+    const [pub, api] = defaultRoutes() as [RouteInput, RouteInput];
     const g = gateway({}, [pub, { ...api, method_override: 'strip' }]);
     const out = (await prepareUpstream(
       request('/api/x', {
