@@ -28,10 +28,11 @@ const server = createServer((req, res) => {
   } else res.end('ok');
 });
 server.keepAliveTimeout = 60_000;
+const reached: string[] = [];
 const guard = guardConnections(
   server,
   () => limits,
-  () => {},
+  (limit) => reached.push(limit),
 );
 const port = await new Promise<number>((resolve) =>
   server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)),
@@ -61,7 +62,11 @@ describe('guardConnections: idle_timeout', () => {
     const closed = await closedAt;
     const idle = closed - lastTraffic;
     assert.ok(idle >= 1400 && idle < 5000, `closed after ${idle} ms idle`);
-    assert.deepEqual(reached, ['idle_timeout'], 'counted in jwtgate_limit_reached_total{limit="idle_timeout"}');
+    assert.deepEqual(
+      reached,
+      ['idle_timeout'],
+      'counted in jwtgate_limit_reached_total{limit="idle_timeout"}',
+    );
   });
 
   test('traffic keeps a connection open past idle_timeout, however long the response takes', async () => {
