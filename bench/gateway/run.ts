@@ -206,9 +206,17 @@ if (args.includes('--profile')) {
       taskset: tools.taskset,
     },
   ];
-  const results: [Setup, RowResult[]][] = [];
-  for (const s of setups.filter((s) => only === undefined || s.name === only))
-    results.push([s, await runSetup(s, specs)]);
+  let first = true;
+  for (const s of setups.filter((s) => only === undefined || s.name === only)) {
+    const results = await runSetup(s, specs);
+    if (first) printMethod();
+    first = false;
+    // Printed as soon as a setup is done: a later failure keeps it.
+    printTable(s, results);
+  }
+}
+
+function printMethod(): void {
   console.log(
     [
       `\n## jwtgate gateway (${describeMachine()}; ${new Date().toISOString()})\n`,
@@ -218,5 +226,4 @@ if (args.includes('--profile')) {
       '- Upstream: one node:http process answering ~100 bytes of JSON, keep-alive. Baselines get the same Authorization header as the HS256 rows.',
     ].join('\n'),
   );
-  for (const [s, r] of results) printTable(s, r);
 }

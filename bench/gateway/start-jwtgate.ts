@@ -93,7 +93,7 @@ export async function startJwtgate(ctx: RowContext, c: JwtgateCase): Promise<Run
   );
   try {
     await waitReady(port, '/', proc, 'jwtgate gateway');
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + Number(process.env.BENCH_START_TIMEOUT_MS ?? 90_000);
     // Every worker must be listening before load starts.
     while ((await get(adminPort, '/readyz').catch(() => ({ status: 0 }))).status !== 200) {
       if (Date.now() > deadline) throw new Error(`gateway not ready:\n${proc.output()}`);

@@ -29,8 +29,15 @@ export function get(
 }
 
 /** Waits until the port answers at all (any status), or throws with the process output. */
-export async function waitReady(port: number, path: string, proc: Started, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
+export async function waitReady(
+  port: number,
+  path: string,
+  proc: Started,
+  what: string,
+  // A loaded machine can take long to start a process from TypeScript sources (cluster workers too).
+  timeoutMs = Number(process.env.BENCH_START_TIMEOUT_MS ?? 90_000),
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (exited(proc.child)) throw new Error(`${what} exited early:\n${proc.output()}`);
     try {
@@ -40,7 +47,7 @@ export async function waitReady(port: number, path: string, proc: Started, what:
       await sleep(100);
     }
   }
-  throw new Error(`${what} did not answer on port ${port} within 20 s:\n${proc.output()}`);
+  throw new Error(`${what} did not answer on port ${port} within ${timeoutMs} ms:\n${proc.output()}`);
 }
 
 /** Throws unless `path` answers `status` (and, for 200, a body containing `bodyIncludes`). */
