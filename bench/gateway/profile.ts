@@ -1,6 +1,8 @@
 // bench/gateway --profile: the jwtgate HS256 row and the bare proxy under the same load with
 // `node --cpu-prof`, then self time by module in µs per request (samples while the load ran
-// only; V8's sample times and process.hrtime are the same monotonic clock on Linux).
+// only; V8's sample times and process.hrtime are the same monotonic clock on Linux). V8 samples
+// on a wall-clock interval: on a loaded machine the µs include time the process waited; compare
+// shares within a run, or µs between quiet runs.
 
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
