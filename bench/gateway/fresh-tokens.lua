@@ -1,8 +1,10 @@
 -- bench/gateway: a different token on every request. Reads one token per line from the file
--- given after `--` and cycles through them; requests are formatted once, up front, so wrk's
--- own cost per request stays that of a static request.
+-- given after `--` and cycles through them, from the line after <start> (the bench moves it on
+-- by the requests of the previous run, so a run never resends the tokens of the one before);
+-- requests are formatted once, up front, so wrk's own cost per request stays that of a static
+-- request.
 --
---   wrk ... -s bench/gateway/fresh-tokens.lua <url> -- <tokens file>
+--   wrk ... -s bench/gateway/fresh-tokens.lua <url> -- <tokens file> [start]
 
 local requests = {}
 local count = 0
@@ -15,8 +17,7 @@ function init(args)
       requests[count] = wrk.format(nil, nil, { ["Authorization"] = "Bearer " .. token, ["Host"] = wrk.headers["Host"] })
     end
   end
-  -- Threads start at different places so that no two send the same token at once.
-  i = math.random(0, count - 1)
+  i = tonumber(args[2] or "0") % count
 end
 
 function request()

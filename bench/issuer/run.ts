@@ -10,12 +10,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importJWK, SignJWT } from 'jose';
 import { addClient } from '../../packages/jwtgate/src/issuer/admin/manage-clients.ts';
 import { openSqliteStore } from '../../packages/jwtgate/src/store/sqlite-store.ts';
+import { freePort } from '../lib/ports.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -29,16 +29,6 @@ interface Row {
   sequential: number;
   concurrent: number;
   p50: number;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
 }
 
 /** Runs `fn` in a loop for `seconds` (after a short warm-up), `parallel` loops at once; returns ops/s. */

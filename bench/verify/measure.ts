@@ -5,6 +5,7 @@
 // on this 2-core machine another process on the other core slows everything down for seconds at
 // a time, and the median of many rounds steps over those.
 
+import { formatSpread, median, quantile, ratios } from '../lib/stats.ts';
 /** A contender: a sync function, or an async one that is awaited on every call. */
 export interface Contender {
   readonly name: string;
@@ -73,33 +74,12 @@ export async function measureInterleaved(
   return out;
 }
 
-/** The q-quantile (0..1) of `values`, interpolated. */
-export function quantile(values: readonly number[], q: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  const at = (s.length - 1) * q;
-  const lo = Math.floor(at);
-  const hi = Math.ceil(at);
-  return (s[lo] as number) + ((s[hi] as number) - (s[lo] as number)) * (at - lo);
-}
-
-export function median(values: readonly number[]): number {
-  return quantile(values, 0.5);
-}
-
-/** Element-wise a[i] / b[i]: per-round ratios of two contenders. */
-export function ratios(a: readonly number[], b: readonly number[]): number[] {
-  return a.map((v, i) => v / (b[i] as number));
-}
+export { formatSpread, median, quantile, ratios };
 
 /** Element-wise maximum: for a floor given by several equivalent variants, the fastest per round. */
 export function fastest(series: readonly (readonly number[])[]): number[] {
   const first = series[0] ?? [];
   return first.map((_, i) => Math.max(...series.map((s) => s[i] as number)));
-}
-
-/** `median (p25–p75)` of a series, each number formatted by `f`: the spread is the middle half of the rounds. */
-export function formatSpread(values: readonly number[], f: (n: number) => string): string {
-  return `${f(median(values))} (${f(quantile(values, 0.25))}–${f(quantile(values, 0.75))})`;
 }
 
 const ops = (n: number) => (n >= 1000 ? `${(n / 1000).toFixed(1)}k` : n.toFixed(0));

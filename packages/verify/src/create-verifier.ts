@@ -81,6 +81,17 @@ export interface VerifyCallOptions {
 export interface Verifier {
   /** Verifies a compact JWS; rejects with a JwtGateError carrying a stable code. */
   verify(token: string, options?: VerifyCallOptions): Promise<VerifiedToken>;
+  /**
+   * The same verification as `verify`, without a promise when none is needed: a cached token
+   * (expiry, revocation and the key still being published are checked on every hit) or a
+   * token whose keys are at hand comes back as the result itself; only a key fetch makes it a
+   * promise. A refusal is thrown, synchronously, as the JwtGateError `verify` would reject with.
+   *
+   * @example
+   * const out = verifier.verifyNow(token);
+   * const { claims } = out instanceof Promise ? await out : out;
+   */
+  verifyNow(token: string, options?: VerifyCallOptions): VerifiedToken | Promise<VerifiedToken>;
   /** Compiles a role/scope requirement against a provider's roles claim path. */
   compileRequirement(provider: string, requirement: Requirement): Authorizer;
   /** Drops a revoked token id from the cache (the revocation check still runs on every hit). */
@@ -274,6 +285,14 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return checked instanceof Promise ? checked.then(() => result) : result;
   }
 
+  // The token (at once when it is cached and its key loaded), then its binding: what both verify()
+  // and verifyNow() answer, so the synchronous path checks exactly what the promise does.
+  function verifyBound(token: string, call?: VerifyCallOptions): VerifiedToken | Promise<VerifiedToken> {
+    const out = verifyNow(token, call?.providers);
+    const presented = call?.dpop;
+    return out instanceof Promise ? out.then((r) => bind(r, token, presented)) : bind(out, token, presented);
+  }
+
   const status = () => Object.fromEntries([...byName].map(([name, p]) => [name, p.source.describe()]));
 
   return Object.freeze({
@@ -286,14 +305,12 @@ export function createVerifier(options: VerifierOptions): Verifier {
     },
     verify(token: string, call?: VerifyCallOptions): Promise<VerifiedToken> {
       try {
-        const out = verifyNow(token, call?.providers);
-        const presented = call?.dpop;
-        if (out instanceof Promise) return out.then((r) => bind(r, token, presented));
-        return Promise.resolve(bind(out, token, presented));
+        return Promise.resolve(verifyBound(token, call));
       } catch (err) {
         return Promise.reject(err as JwtGateError);
       }
     },
+    verifyNow: verifyBound,
     compileRequirement(provider: string, requirement: Requirement): Authorizer {
       const p = byName.get(provider);
       if (p === undefined) throw optionsError('provider', `unknown provider ${provider}`);

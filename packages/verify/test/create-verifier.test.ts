@@ -794,3 +794,74 @@ describe('load() and status()', () => {
     assert.equal(states.remote?.lastFetchAt, undefined);
   });
 });
+
+describe('verifyNow: the same checks without a promise when none is needed', () => {
+  const cached = () => createVerifier({ providers: { a: providerA() }, now, cache: {} });
+  const codeOf = (f: () => unknown) => {
+    try {
+      f();
+    } catch (err) {
+      return (err as JwtGateError).code;
+    }
+    return 'ok';
+  };
+
+  test('keys at hand: the result itself; a cache hit the same frozen result as verify()', async () => {
+    nowMs = NOW_MS;
+    const verifier = cached();
+    const token = await hsToken({ sub: 'now-user' });
+    const first = verifier.verifyNow(token);
+    assert.ok(!(first instanceof Promise));
+    assert.equal((first as { claims: JWTPayload }).claims.sub, 'now-user');
+    assert.equal(verifier.verifyNow(token), await verifier.verify(token));
+    assert.deepEqual(verifier.stats(), { hits: 2, misses: 1, entries: 1 });
+  });
+
+  test('refusals are thrown synchronously with the code verify() rejects with', async () => {
+    nowMs = NOW_MS;
+    const verifier = cached();
+    assert.equal(
+      codeOf(() => verifier.verifyNow('not.a.token')),
+      'ERR_TOKEN_MALFORMED',
+    );
+    const forged = await hsToken({}, { secret: SECRET_B });
+    assert.equal(
+      codeOf(() => verifier.verifyNow(forged)),
+      'ERR_SIGNATURE_INVALID',
+    );
+    await rejectsWith(verifier.verify(forged), 'ERR_SIGNATURE_INVALID');
+  });
+
+  test('a cached token is re-checked on every hit: expiry and revocation', async () => {
+    nowMs = NOW_MS;
+    const revoked = new Set<string>();
+    const verifier = createVerifier({
+      providers: { a: providerA() },
+      now,
+      cache: {},
+      isRevoked: (c) => typeof c.jti === 'string' && revoked.has(c.jti),
+    });
+    const exp = NOW_SECONDS + 60;
+    const token = await hsToken({ jti: 'now-1' }, { exp });
+    assert.equal(
+      codeOf(() => verifier.verifyNow(token)),
+      'ok',
+    );
+    assert.equal(
+      codeOf(() => verifier.verifyNow(token)),
+      'ok',
+    );
+    revoked.add('now-1');
+    assert.equal(
+      codeOf(() => verifier.verifyNow(token)),
+      'ERR_TOKEN_REVOKED',
+    );
+    revoked.delete('now-1');
+    nowMs = exp * 1000;
+    assert.equal(
+      codeOf(() => verifier.verifyNow(token)),
+      'ERR_TOKEN_EXPIRED',
+    );
+    nowMs = NOW_MS;
+  });
+});

@@ -17,6 +17,7 @@ import { type IdentityKeys, openIdentityKeys, readIdentityJwks } from './identit
 import { guardConnections } from './limits/guard-connections.ts';
 import { guardHttp2 } from './limits/guard-http2.ts';
 import { readOpenFileLimit } from './limits/plan-connections.ts';
+import { type AccessLog, accessLogThrough } from './observe/access-log.ts';
 import { createMetrics, type GatewayMetrics } from './observe/metrics.ts';
 import { traceKeyFetch } from './observe/request-spans.ts';
 import { type FeedSubscription, subscribeRevocationFeed } from './state/revocation-feed.ts';
@@ -32,6 +33,8 @@ export interface GatewayOptions {
   readonly configFile: string;
   readonly env?: NodeJS.ProcessEnv;
   readonly logger?: Logger;
+  /** Where access lines go (one per request). Default: `logger`, at info. */
+  readonly accessLog?: AccessLog;
   /** Reload when the file changes (SIGHUP always reloads in the CLI). Default false. */
   readonly watch?: boolean;
   /** Override the configured listen port (0 = any free port), e.g. for tests. */
@@ -179,7 +182,8 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   let inFlight = 0;
   let drained: (() => void) | null = null;
-  const handle = createRequestHandler({ current: () => current, log, metrics, now: Date.now });
+  const access = options.accessLog ?? accessLogThrough(log);
+  const handle = createRequestHandler({ current: () => current, log, metrics, access, now: Date.now });
   const limits = () => current.limits;
   // Bodies may stream for long (no overall request deadline: the body deadline and rate apply),
   // headers must arrive within limits.headers_timeout. Node checks that deadline only every
@@ -241,7 +245,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     );
   }
   // Forward-auth decisions (gateway.decisions): the same configuration, asked by a proxy in front.
-  const decide = createDecisionHandler({ current: () => current, log, metrics, now: Date.now });
+  const decide = createDecisionHandler({ current: () => current, log, metrics, access, now: Date.now });
   const decisionServer = createServer(
     { maxHeaderSize: 16 * 1024, requestTimeout: 0, headersTimeout: current.limits.headersTimeoutMs },
     (req, res) => {
@@ -256,15 +260,11 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
   );
   decisionServer.on('timeout', (socket: Socket) => socket.destroy());
-  const upgrade = createUpgradeHandler(() => current, log, metrics);
-  // A connection idle (either way) for limits.idle_timeout is closed.
-  server.on('timeout', (socket: Socket) => {
-    metrics.limitReached('idle_timeout');
-    socket.destroy();
-  });
+  const upgrade = createUpgradeHandler(() => current, log, metrics, access);
   const applyLimits = (g: CompiledGateway) => {
     (server as Server).headersTimeout = g.limits.headersTimeoutMs;
-    (server as Server).timeout = g.limits.idleTimeoutMs;
+    // limits.idle_timeout is guardConnections' sweep: no socket timer re-armed on every read/write.
+    (server as Server).timeout = 0;
     decisionServer.headersTimeout = g.limits.headersTimeoutMs;
     decisionServer.timeout = g.limits.idleTimeoutMs;
     server.maxConnections = g.connections.maxConnections;

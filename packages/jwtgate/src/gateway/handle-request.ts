@@ -5,6 +5,7 @@ import { tracing } from '../lib/tracing/tracing.ts';
 import type { CompiledGateway, CompiledRoute } from './config/compile-gateway.ts';
 import { GatewayError } from './errors.ts';
 import { watchBodyDeadlines } from './limits/body-deadlines.ts';
+import type { AccessLog } from './observe/access-log.ts';
 import type { GatewayMetrics } from './observe/metrics.ts';
 import { createOutcomeRecorder } from './observe/record-outcome.ts';
 import { endUpstreamSpan, startRequestSpan, startUpstreamSpan } from './observe/request-spans.ts';
@@ -20,6 +21,8 @@ export interface HandlerContext {
   readonly current: () => CompiledGateway;
   readonly log: Logger;
   readonly metrics: GatewayMetrics;
+  /** Where each request's access line goes. */
+  readonly access: AccessLog;
   readonly now: () => number;
 }
 
@@ -58,7 +61,9 @@ export interface RequestHandler {
  */
 export function createRequestHandler(ctx: HandlerContext): RequestHandler {
   const { log, metrics, now } = ctx;
-  const record = createOutcomeRecorder(log, metrics);
+  const record = createOutcomeRecorder(ctx.access, metrics, (request_id, err) =>
+    log.error({ request_id, err }, 'verification failed unexpectedly'),
+  );
 
   function answer(s: RequestState, err: GatewayError) {
     const res = s.res as ServerResponse;

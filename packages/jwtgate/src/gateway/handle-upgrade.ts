@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { CompiledGateway, CompiledRoute } from './config/compile-gateway.ts';
 import { GatewayError } from './errors.ts';
+import type { AccessLog } from './observe/access-log.ts';
 import type { GatewayMetrics } from './observe/metrics.ts';
 import { createOutcomeRecorder } from './observe/record-outcome.ts';
 import { answerOnSocket, forwardUpgrade } from './pipeline/forward-upgrade.ts';
@@ -14,8 +15,15 @@ import { release, tryAdmit, waitForAdmission } from './upstream/upstream-gate.ts
  * WebSocket upgrades, on routes with `websocket: true` only: the same pipeline as any request
  * (runPipeline), then forwardUpgrade. Outcomes are recorded as for plain requests.
  */
-export function createUpgradeHandler(current: () => CompiledGateway, log: Logger, metrics: GatewayMetrics) {
-  const record = createOutcomeRecorder(log, metrics);
+export function createUpgradeHandler(
+  current: () => CompiledGateway,
+  log: Logger,
+  metrics: GatewayMetrics,
+  access: AccessLog,
+) {
+  const record = createOutcomeRecorder(access, metrics, (request_id, err) =>
+    log.error({ request_id, err }, 'verification failed unexpectedly'),
+  );
   // The bytes the client sent after the upgrade request belong to its socket: one continuation per upgrade.
   const continueWith = (head: Buffer): Continuation => ({
     pass(s) {

@@ -9,6 +9,7 @@ import { readConfig } from './config/read-config.ts';
 import { createGateway } from './create-gateway.ts';
 import { GatewayError } from './errors.ts';
 import { readIdentityJwks } from './identity/identity-keys.ts';
+import { createBatchedAccessLog } from './observe/access-log.ts';
 import { publishRevocation } from './state/redis-revocations.ts';
 import { RevocationList } from './state/revocation-list.ts';
 
@@ -26,14 +27,24 @@ type WorkerMessage =
 
 /** Runs one gateway process with signal handling: SIGHUP reloads, SIGTERM/SIGINT drain and exit. */
 async function runSingle(options: RunOptions, inCluster: boolean): Promise<void> {
-  // Access lines are written in batches of about 4 KiB (one write for ~20 requests rather than
-  // one each), and at least every 250 ms when traffic is light; flushed synchronously on exit.
-  const destination = pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 250 });
-  const log = pino({ name: 'jwtgate-gateway', level: process.env.LOG_LEVEL || 'info' }, destination);
+  // Everything but access lines: rare, written at once from this thread (no pool thread that
+  // could interleave its writes with the access log's).
+  const log = pino(
+    { name: 'jwtgate-gateway', level: process.env.LOG_LEVEL || 'info' },
+    pino.destination({ dest: 1, sync: true }),
+  );
+  // Access lines: serialised without pino, written in batches of under 4 KiB from this thread
+  // (stdout is synchronous on Linux for files, pipes and terminals), at least every 250 ms when
+  // traffic is light; flushed on exit.
+  const access = log.isLevelEnabled('info')
+    ? createBatchedAccessLog({ name: 'jwtgate-gateway', write: (chunk) => process.stdout.write(chunk) })
+    : { write() {}, flush() {} };
+  process.on('exit', () => access.flush());
   const gateway = createGateway({
     configFile: options.config,
     watch: options.watch,
     logger: log,
+    accessLog: access,
     admin: !inCluster,
   });
   if (inCluster) {
@@ -62,8 +73,8 @@ async function runSingle(options: RunOptions, inCluster: boolean): Promise<void>
     await gateway.close();
     // The spans of the last requests are exported before exit.
     await stopTracing();
-    // Written out before exit: an asynchronous flush would race process.exit and lose the last lines.
-    destination.flushSync();
+    // Written out before exit: the last access lines included.
+    access.flush();
     process.exit(0);
   };
   process.once('SIGTERM', stop);

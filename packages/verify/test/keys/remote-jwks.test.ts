@@ -567,3 +567,23 @@ describe('remote JWKS through createVerifier and a local server', () => {
     });
   });
 });
+
+describe('verifyNow with remote keys', () => {
+  test('a cached token whose key left the JWKS is verified afresh (and refused), not served from the cache', async () => {
+    nowMs = NOW_MS;
+    const server = await serve([k1.publicJwk, k2.publicJwk]);
+    const verifier = makeVerifier(server, {}, { cache: {} });
+    const token1 = await tokenFor(k1);
+    await verifier.verify(token1);
+    const hit = verifier.verifyNow(token1);
+    assert.ok(!(hit instanceof Promise), 'a hit with its key still published needs no promise');
+    assert.equal(hit.kid, 'k1');
+    server.jwks = { body: { keys: [k2.publicJwk, rsa.publicJwk] }, headers: LONG_CACHE };
+    nowMs += 31_000;
+    assert.equal((await verifier.verify(await tokenFor(rsa))).kid, 'rsa1');
+    await rejectsWith(
+      Promise.resolve().then(() => verifier.verifyNow(token1)),
+      'ERR_KEY_NOT_FOUND',
+    );
+  });
+});

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { tracing } from '../../lib/tracing/tracing.ts';
 import type { CompiledGateway, CompiledRoute } from '../config/compile-gateway.ts';
 import { GatewayError } from '../errors.ts';
+import type { AccessLog } from '../observe/access-log.ts';
 import type { GatewayMetrics } from '../observe/metrics.ts';
 import { createOutcomeRecorder } from '../observe/record-outcome.ts';
 import { startRequestSpan } from '../observe/request-spans.ts';
@@ -15,6 +16,8 @@ export interface DecisionContext {
   readonly current: () => CompiledGateway;
   readonly log: Logger;
   readonly metrics: GatewayMetrics;
+  /** Where access lines go (one per decision), as for forwarded requests. */
+  readonly access: AccessLog;
   readonly now: () => number;
 }
 
@@ -60,7 +63,9 @@ function send(res: ServerResponse, status: number, headers: Record<string, strin
 export function createDecisionHandler(
   ctx: DecisionContext,
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  const record = createOutcomeRecorder(ctx.log, ctx.metrics);
+  const record = createOutcomeRecorder(ctx.access, ctx.metrics, (request_id, err) =>
+    ctx.log.error({ request_id, err }, 'verification failed unexpectedly'),
+  );
   const k: Continuation = {
     pass(s) {
       record.allowed(s);

@@ -124,8 +124,18 @@ export function identityHeaderProblem(name: string): string | null {
   return null;
 }
 
-function connectionListed(value: string | string[] | undefined): Set<string> | null {
+const NAMES_CLOSE: ReadonlySet<string> = new Set(['close']);
+
+/** The fields a Connection header names (RFC 9110 7.6.1: hop-by-hop too), or null when none matter. */
+function connectionListed(value: string | string[] | undefined): ReadonlySet<string> | null {
   if (value === undefined) return null;
+  // Nearly every message says only keep-alive (a hop-by-hop field anyway) or close: no set
+  // built for them (this runs for every request and every response).
+  if (typeof value === 'string' && value.length <= 10) {
+    const v = value.toLowerCase();
+    if (v === 'keep-alive') return null;
+    if (v === 'close') return NAMES_CLOSE;
+  }
   const text = Array.isArray(value) ? value.join(',') : value;
   return new Set(text.split(',').map((s) => s.trim().toLowerCase()));
 }

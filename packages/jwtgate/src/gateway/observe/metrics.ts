@@ -1,4 +1,5 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { asMetric, type CounterCell, CounterTable, HistogramTable } from './plain-metrics.ts';
 
 /** The limits a client can reach (`gateway.limits`, body size, rate limits): `jwtgate_limit_reached_total{limit}`. */
 export const LIMIT_NAMES = [
@@ -29,6 +30,8 @@ export interface GatewayMetrics {
   request(route: string, status: number): void;
   decision(decision: 'allow' | 'deny', reason: string): void;
   upstream(route: string, seconds: number): void;
+  /** The whole request, from arrival to the last byte of the answer (or the client leaving). */
+  requestDuration(route: string, seconds: number): void;
   jwksFetch(provider: string, ok: boolean): void;
   /** A JWKS or discovery GET with `redis.jwks_cache`: served from Redis, fetched, or fetched because Redis failed. */
   sharedJwks(result: 'hit' | 'miss' | 'error'): void;
@@ -42,28 +45,50 @@ export interface GatewayMetrics {
   setUpstreamSource(read: () => readonly UpstreamLoad[]): void;
 }
 
+/** Seconds; the same buckets for the upstream's part and the whole request. */
+const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/**
+ * prom-client's default process metrics, minus the gauges whose names end in `_total` (Prometheus
+ * keeps that suffix for counters): `nodejs_active_{handles,requests,resources}_total` are the
+ * sums of the labelled `nodejs_active_*` gauges, which stay.
+ */
+const DROPPED_DEFAULTS = ['active_handles_total', 'active_requests_total', 'active_resources_total'];
+
 export function createMetrics(): GatewayMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'jwtgate_' });
-  const requests = new Counter({
-    name: 'jwtgate_requests_total',
-    help: 'Requests answered, by route and status',
-    labelNames: ['route', 'status'],
-    registers: [registry],
-  });
-  const decisions = new Counter({
-    name: 'jwtgate_auth_decisions_total',
-    help: 'Authentication and authorization decisions, by outcome and reason code',
-    labelNames: ['decision', 'reason'],
-    registers: [registry],
-  });
-  const latency = new Histogram({
-    name: 'jwtgate_upstream_duration_seconds',
-    help: 'Time from forwarding a request to the end of the upstream response',
-    labelNames: ['route'],
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers: [registry],
-  });
+  for (const name of DROPPED_DEFAULTS) registry.removeSingleMetric(`jwtgate_nodejs_${name}`);
+  // The request path's counters and histograms: plain tables, rendered at scrape time.
+  const requests = new CounterTable('jwtgate_requests_total', 'Requests answered, by route and status', [
+    'route',
+    'status',
+  ]);
+  const decisions = new CounterTable(
+    'jwtgate_auth_decisions_total',
+    'Authentication and authorization decisions, by outcome and reason code',
+    ['decision', 'reason'],
+  );
+  const latency = new HistogramTable(
+    'jwtgate_upstream_duration_seconds',
+    'Time from forwarding a request to the end of the upstream response',
+    ['route'],
+    DURATION_BUCKETS,
+  );
+  const duration = new HistogramTable(
+    'jwtgate_request_duration_seconds',
+    'Time from a request arriving to the end of its answer (or the client leaving), by route',
+    ['route'],
+    DURATION_BUCKETS,
+  );
+  const limits = new CounterTable(
+    'jwtgate_limit_reached_total',
+    'Clients that reached a limit, by limit (see docs/security-model.md)',
+    ['limit'],
+  );
+  // Every limit is listed from the start (at 0), so a dashboard sees the series before the first hit.
+  const limitCells = new Map(LIMIT_NAMES.map((name) => [name, limits.cell(name)]));
+  for (const m of [requests, decisions, latency, duration, limits]) registry.registerMetric(asMetric(m));
   const jwks = new Counter({
     name: 'jwtgate_jwks_fetch_total',
     help: 'JWKS and discovery fetches, by provider and result',
@@ -95,14 +120,6 @@ export function createMetrics(): GatewayMetrics {
       this.inc(cacheSource().misses);
     },
   });
-  const limits = new Counter({
-    name: 'jwtgate_limit_reached_total',
-    help: 'Clients that reached a limit, by limit (see docs/security-model.md)',
-    labelNames: ['limit'],
-    registers: [registry],
-  });
-  // Every limit is listed from the start (at 0), so a dashboard sees the series before the first hit.
-  for (const name of LIMIT_NAMES) limits.labels(name).inc(0);
   let connectionSource: () => Promise<{ open: number; max: number }> = async () => ({ open: 0, max: 0 });
   new Gauge({
     name: 'jwtgate_connections',
@@ -141,37 +158,34 @@ export function createMetrics(): GatewayMetrics {
       for (const u of upstreamSource()) this.labels(u.origin).set(u.waiting);
     },
   });
-  // Label children are looked up once per combination, not hashed on every request.
-  const requestChildren = new Map<string, { inc(): void }>();
-  const decisionChildren = new Map<string, { inc(): void }>();
-  const latencyChildren = new Map<string, { observe(v: number): void }>();
+  // Cells by a flat key: one string concatenation and a Map lookup per count.
+  const requestCells = new Map<string, CounterCell>();
+  const decisionCells = new Map<string, CounterCell>();
   return {
     registry,
     request(route, status) {
       const key = `${route}\u0000${status}`;
-      let child = requestChildren.get(key);
-      if (!child) {
-        child = requests.labels(route, String(status));
-        requestChildren.set(key, child);
+      let cell = requestCells.get(key);
+      if (cell === undefined) {
+        cell = requests.cell(route, String(status));
+        requestCells.set(key, cell);
       }
-      child.inc();
+      cell.value++;
     },
     decision(decision, reason) {
       const key = `${decision}\u0000${reason}`;
-      let child = decisionChildren.get(key);
-      if (!child) {
-        child = decisions.labels(decision, reason);
-        decisionChildren.set(key, child);
+      let cell = decisionCells.get(key);
+      if (cell === undefined) {
+        cell = decisions.cell(decision, reason);
+        decisionCells.set(key, cell);
       }
-      child.inc();
+      cell.value++;
     },
     upstream(route, seconds) {
-      let child = latencyChildren.get(route);
-      if (!child) {
-        child = latency.labels(route);
-        latencyChildren.set(route, child);
-      }
-      child.observe(seconds);
+      latency.cell(route).observe(seconds);
+    },
+    requestDuration(route, seconds) {
+      duration.cell(route).observe(seconds);
     },
     jwksFetch(provider, ok) {
       jwks.labels(provider, ok ? 'success' : 'failure').inc();
@@ -183,7 +197,7 @@ export function createMetrics(): GatewayMetrics {
       cacheSource = read;
     },
     limitReached(limit) {
-      limits.labels(limit).inc();
+      (limitCells.get(limit) ?? limits.cell(limit)).value++;
     },
     setConnectionSource(read) {
       connectionSource = read;

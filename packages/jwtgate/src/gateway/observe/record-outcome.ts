@@ -1,6 +1,6 @@
-import type { Logger } from 'pino';
 import { tracing } from '../../lib/tracing/tracing.ts';
 import type { Denial, RequestState } from '../pipeline/request-state.ts';
+import type { AccessLog } from './access-log.ts';
 import type { GatewayMetrics, LimitName } from './metrics.ts';
 import { endRequestSpan } from './request-spans.ts';
 
@@ -29,17 +29,24 @@ const LIMIT_OF: Readonly<Record<string, LimitName>> = {
   ERR_RATE_LIMITED: 'rate_limited',
 };
 
-export function createOutcomeRecorder(log: Logger, metrics: GatewayMetrics): OutcomeRecorder {
+/** `onError` logs what is not an access line (an unexpected verification failure). */
+export function createOutcomeRecorder(
+  access: AccessLog,
+  metrics: GatewayMetrics,
+  onError: (requestId: string, cause: unknown) => void,
+): OutcomeRecorder {
   const finished = (s: RequestState, status: number, reason: string) => {
     if (s.recorded) return;
     s.recorded = true;
     if (s.trace !== null)
       endRequestSpan(tracing() as NonNullable<ReturnType<typeof tracing>>, s, status, reason);
     const route = s.route?.name ?? '-';
+    const ms = performance.now() - s.started;
     metrics.request(route, status);
+    metrics.requestDuration(route, ms / 1000);
     const limit = LIMIT_OF[reason];
     if (limit !== undefined) metrics.limitReached(limit);
-    log.info({
+    access.write({
       request_id: s.requestId,
       method: s.req.method,
       path: logPath(s.req.url),
@@ -47,7 +54,7 @@ export function createOutcomeRecorder(log: Logger, metrics: GatewayMetrics): Out
       status,
       reason,
       sub: s.identity?.claims.sub,
-      latency_ms: Math.round((performance.now() - s.started) * 100) / 100,
+      latency_ms: Math.round(ms * 100) / 100,
       upgrade: s.socket === null ? undefined : true,
     });
   };
@@ -56,8 +63,7 @@ export function createOutcomeRecorder(log: Logger, metrics: GatewayMetrics): Out
       if (s.identity !== undefined) metrics.decision('allow', 'OK');
     },
     denied(s, d) {
-      if (d.cause !== undefined)
-        log.error({ request_id: s.requestId, err: d.cause }, 'verification failed unexpectedly');
+      if (d.cause !== undefined) onError(s.requestId, d.cause);
       // A preflight the gateway answered is no decision about anyone.
       if (d.status >= 400) metrics.decision('deny', d.reason);
       finished(s, d.status, d.reason);

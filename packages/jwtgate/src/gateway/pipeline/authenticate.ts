@@ -27,8 +27,11 @@ export interface Identity extends VerifiedToken {
   readonly also?: readonly VerifiedToken[];
 }
 
-/** Authenticates one request for a route: its identity, or a JwtGateError. */
-export type Authenticate = (request: DpopRequestLike) => Promise<Identity>;
+/**
+ * Authenticates one request for a route: its identity (at once when the verifier can answer at
+ * once: a cached token, its proof checked), a promise of it, or a JwtGateError thrown or rejected.
+ */
+export type Authenticate = (request: DpopRequestLike) => Identity | Promise<Identity>;
 
 interface ProviderStep {
   readonly extract: TokenExtractor;
@@ -55,22 +58,19 @@ export function compileAuthenticate(
   }));
   // RFC 9449 7.1: a DPoP request carries its token in Authorization, whatever the provider's
   // token sources say; its proof is bound to this request's method and URL.
-  const verifyStep = (step: ProviderStep, request: DpopRequestLike): Promise<VerifiedToken> => {
-    if (!usesDpopScheme(request)) return verifier.verify(step.extract(request), step.call);
+  const verifyStep = (
+    step: ProviderStep,
+    request: DpopRequestLike,
+  ): VerifiedToken | Promise<VerifiedToken> => {
+    if (!usesDpopScheme(request)) return verifier.verifyNow(step.extract(request), step.call);
     const dpop = readDpopCredentials(request, originOf(request)) as DpopCredentials;
     const call: VerifyCallOptions = { ...step.call, dpop: dpop.presentation };
-    return verifier.verify(dpop.token, call);
+    return verifier.verifyNow(dpop.token, call);
   };
 
   if (steps.length === 1) {
     const step = steps[0] as ProviderStep;
-    return (request) => {
-      try {
-        return verifyStep(step, request);
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    };
+    return (request) => verifyStep(step, request);
   }
 
   if (mode === 'all') {
@@ -109,15 +109,26 @@ export function authenticate(s: RequestState): Denial | undefined | Promise<Deni
   if (authenticateRoute === null) return undefined;
   if (s.g.refusing()) return gatewayDenial(s, new GatewayError('ERR_REDIS_UNAVAILABLE'));
   const t = s.trace === null ? null : tracing();
-  const verified =
-    t === null
-      ? authenticateRoute(s.req)
-      : traceVerify(
-          t,
-          s,
-          () => s.g.verifier.stats().hits,
-          () => authenticateRoute(s.req),
-        );
+  let verified: Identity | Promise<Identity>;
+  try {
+    verified =
+      t === null
+        ? authenticateRoute(s.req)
+        : traceVerify(
+            t,
+            s,
+            () => s.g.verifier.stats().hits,
+            () => Promise.resolve().then(() => authenticateRoute(s.req)),
+          );
+  } catch (error) {
+    return tokenDenial(s, toJwtGateError(error));
+  }
+  if (!(verified instanceof Promise)) {
+    // A cached token: no promise, no microtask; the verifier re-checked expiry, revocation, key
+    // and the DPoP proof.
+    s.identity = verified;
+    return undefined;
+  }
   return verified.then(
     (identity) => {
       s.identity = identity;

@@ -26,6 +26,10 @@ export function isConnectFailure(err: unknown): boolean {
   );
 }
 
+function abortUnfinished(this: NonNullable<RequestState['res']>): void {
+  if (!this.writableFinished) this.emit('abort');
+}
+
 /**
  * Streams the request to `target` and the response back (undici
  * `Pool.stream`: the response body is written straight into the client response). Resolves with
@@ -37,11 +41,10 @@ export function forward(s: RequestState, target: Target, body: Buffer | Readable
   const route = s.route as CompiledRoute;
   let status = 0;
   // A client that goes away before the response is complete cancels the upstream request too,
-  // rather than leaving it running until the upstream answers into a closed socket.
-  const cancel = new AbortController();
-  res.once('close', () => {
-    if (!res.writableFinished) cancel.abort();
-  });
+  // rather than leaving it running until the upstream answers into a closed socket. undici takes
+  // an EventEmitter as the signal (its 'abort' event): the response itself, told by a shared
+  // 'close' listener, instead of an AbortController and its EventTarget per request.
+  res.once('close', abortUnfinished);
   const requestId = s.requestId;
   return target.pool
     .stream(
@@ -50,7 +53,7 @@ export function forward(s: RequestState, target: Target, body: Buffer | Readable
         method: (req.method ?? 'GET') as 'GET',
         headers: s.headers as Record<string, string>,
         body,
-        signal: cancel.signal,
+        signal: res,
         headersTimeout: route.timeoutMs,
         bodyTimeout: route.timeoutMs,
       },

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type JwtGateError, toErrorResponse, usesDpopScheme } from '@jwtgate/verify';
@@ -10,10 +10,22 @@ import type { Identity } from './authenticate.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** The client's X-Request-Id when it is a safe value, else a new UUID. */
+// A request id is this process's random prefix (72 bits, new at every start, so unique across
+// workers, replicas and restarts) and a counter: a string concatenation per request instead of
+// 16 random bytes formatted as a UUID.
+const PREFIX = `${randomBytes(9).toString('base64url')}-`;
+let counter = 0;
+
+/** A new request id, e.g. `q3Jf9xk2LmPa-1k7`: unique across processes and restarts. */
+export function newRequestId(): string {
+  counter++;
+  return PREFIX + counter.toString(36);
+}
+
+/** The client's X-Request-Id when it is a safe value, else a new one (newRequestId). */
 export function requestIdOf(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
-  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : newRequestId();
 }
 
 /**

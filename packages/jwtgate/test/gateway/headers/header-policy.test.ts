@@ -39,6 +39,16 @@ describe('copyRequestHeaders', () => {
     assert.deepEqual(out, { 'x-keep': '3' });
   });
 
+  test('the usual Connection values (any case) drop only hop-by-hop fields; a short field name is still honoured', () => {
+    for (const connection of ['keep-alive', 'Keep-Alive', 'close', 'CLOSE'])
+      assert.deepEqual(
+        copyResponseHeaders({ connection, 'keep-alive': 'timeout=5', 'x-keep': '1', close: 'x' }),
+        { 'x-keep': '1', ...(connection.toLowerCase() === 'close' ? {} : { close: 'x' }) },
+        connection,
+      );
+    assert.deepEqual(copyResponseHeaders({ connection: 'x-a', 'x-a': '1', 'x-b': '2' }), { 'x-b': '2' });
+  });
+
   test('a Connection header given as a list is honoured', () => {
     const headers = {
       connection: ['x-a', 'x-b'],

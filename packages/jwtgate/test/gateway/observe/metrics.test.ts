@@ -142,3 +142,38 @@ describe('createMetrics', () => {
     assert.equal(sample(text, 'jwtgate_upstream_waiting_requests{origin="http://127.0.0.1:7001"}'), 5);
   });
 });
+
+describe('createMetrics: names and the whole-request histogram', () => {
+  test('whole-request durations land in jwtgate_request_duration_seconds by route', async () => {
+    const m = createMetrics();
+    m.requestDuration('billing', 0.004);
+    m.requestDuration('billing', 3);
+    const text = await m.registry.metrics();
+    assert.match(text, /# TYPE jwtgate_request_duration_seconds histogram/);
+    assert.equal(sample(text, 'jwtgate_request_duration_seconds_count{route="billing"}'), 2);
+    assert.equal(sample(text, 'jwtgate_request_duration_seconds_bucket{le="0.005",route="billing"}'), 1);
+    assert.equal(sample(text, 'jwtgate_request_duration_seconds_bucket{le="5",route="billing"}'), 2);
+  });
+
+  test('no gauge ends in _total; every counter does (Prometheus naming)', async () => {
+    const text = await createMetrics().registry.metrics();
+    const types = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map(
+      (m) => [m[1] as string, m[2] as string] as const,
+    );
+    assert.ok(types.length > 20);
+    for (const [name, type] of types) {
+      if (type === 'gauge') assert.ok(!name.endsWith('_total'), `gauge ${name}`);
+      if (type === 'counter') assert.ok(name.endsWith('_total'), `counter ${name}`);
+    }
+  });
+
+  test('reset() zeroes the plain counters and histograms', async () => {
+    const m = createMetrics();
+    m.request('billing', 200);
+    m.upstream('billing', 0.01);
+    m.registry.resetMetrics();
+    const text = await m.registry.metrics();
+    assert.equal(sample(text, 'jwtgate_requests_total{route="billing",status="200"}'), 0);
+    assert.equal(sample(text, 'jwtgate_upstream_duration_seconds_count{route="billing"}'), 0);
+  });
+});

@@ -2,7 +2,7 @@
 // (keep-alive pool, the same pool settings as the gateway), hop-by-hop header removal only.
 // No authentication, no logging, no metrics.
 //
-//   node bench/gateway/bare-proxy.ts <listen port> <upstream origin> [workers]
+//   node bench/gateway/servers/bare-proxy.ts <listen port> <upstream origin> [workers]
 
 import cluster from 'node:cluster';
 import { createServer, type IncomingHttpHeaders } from 'node:http';

@@ -1,7 +1,7 @@
 // bench/gateway upstream: the one service every proxy in the bench forwards to. A minimal
 // node:http server answering every request with the same small JSON body, keep-alive.
 //
-//   node bench/gateway/upstream.ts <port>
+//   node bench/gateway/servers/upstream.ts <port>
 
 import { createServer } from 'node:http';
 

@@ -1,0 +1,16 @@
+// Row: jwtgate gateway, ES256, token reused, token_cache off (start-jwtgate.ts: two providers, scope check, identity header,
+// access line per request to /dev/null, default token cache).
+
+import type { RowSpec } from '../setup.ts';
+import { startJwtgate } from '../start-jwtgate.ts';
+
+const row: RowSpec = {
+  key: 'es-nocache',
+  order: 50,
+  extra: true,
+  label: (s) =>
+    `jwtgate ES256, token reused, token_cache off${s.workers > 1 ? ` (--workers ${s.workers})` : ''}`,
+  does: 'every check, access line, metrics',
+  start: (ctx) => startJwtgate(ctx, { path: '/es/items', token: (f) => f.esToken, cache: false }),
+};
+export default row;

@@ -1,0 +1,90 @@
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+
+/** One request's access line: the fields every line has (`sub` and `upgrade` when known). */
+export interface AccessEntry {
+  readonly request_id: string;
+  readonly method: string | undefined;
+  readonly path: string;
+  readonly route: string;
+  readonly status: number;
+  readonly reason: string;
+  readonly sub: unknown;
+  readonly latency_ms: number;
+  readonly upgrade: true | undefined;
+}
+
+/** Where access lines go: one call per request. */
+export interface AccessLog {
+  write(entry: AccessEntry): void;
+  /** Writes out what is buffered, synchronously (on exit and SIGTERM). */
+  flush(): void;
+}
+
+/** Access lines through a pino logger, at info (tests and embedders that pass their own logger). */
+export function accessLogThrough(log: Logger): AccessLog {
+  return {
+    write: (entry) => log.info(entry),
+    flush() {},
+  };
+}
+
+export interface BatchedAccessLogOptions {
+  /** The logger's name, as in its other lines. */
+  readonly name: string;
+  /** Writes one chunk of whole lines, synchronously (process.stdout on Linux, fs.writeSync). */
+  readonly write: (chunk: string) => void;
+  /** A batch is written once it would pass this many characters. Default 4000 (under PIPE_BUF). */
+  readonly maxBatch?: number;
+  /** A batch is written at the latest about this long after its first line. Default 250 ms. */
+  readonly maxDelayMs?: number;
+  readonly now?: () => number;
+}
+
+/**
+ * Access lines serialised here rather than through pino (a general-purpose logger costs several
+ * times this per line) and written in batches from the main thread: no libuv pool thread and its
+ * context switches per write. The line is what pino wrote for `log.info(entry)`: level 30,
+ * time, pid, hostname and name first, then the entry's fields, undefined ones left out.
+ *
+ * A batch stays under 4096 bytes (PIPE_BUF) so that a write to a pipe shared by `--workers`
+ * processes is never interleaved with another's; it is written when full, 250 ms after its first
+ * line at the latest, and on `flush()`.
+ */
+export function createBatchedAccessLog(options: BatchedAccessLogOptions): AccessLog {
+  const maxBatch = options.maxBatch ?? 4000;
+  const maxDelayMs = options.maxDelayMs ?? 250;
+  const now = options.now ?? Date.now;
+  const head = `,"pid":${process.pid},"hostname":${JSON.stringify(hostname())},"name":${JSON.stringify(options.name)}`;
+  let batch = '';
+  let batchStarted = 0;
+  // One timer for the life of the log, not one per line or batch.
+  let timer: NodeJS.Timeout | null = null;
+  const flush = () => {
+    if (batch === '') return;
+    const chunk = batch;
+    batch = '';
+    options.write(chunk);
+  };
+  return {
+    write(e) {
+      let line = `{"level":30,"time":${now()}${head},"request_id":${JSON.stringify(e.request_id)}`;
+      if (e.method !== undefined) line += `,"method":${JSON.stringify(e.method)}`;
+      line += `,"path":${JSON.stringify(e.path)},"route":${JSON.stringify(e.route)},"status":${e.status},"reason":${JSON.stringify(e.reason)}`;
+      if (e.sub !== undefined) line += `,"sub":${JSON.stringify(e.sub)}`;
+      line += `,"latency_ms":${e.latency_ms}`;
+      if (e.upgrade !== undefined) line += ',"upgrade":true';
+      line += '}\n';
+      if (batch.length + line.length > maxBatch) flush();
+      if (batch === '') batchStarted = performance.now();
+      batch += line;
+      if (timer === null) {
+        timer = setInterval(() => {
+          if (batch !== '' && performance.now() - batchStarted >= maxDelayMs / 2) flush();
+        }, maxDelayMs / 2);
+        timer.unref();
+      }
+    },
+    flush,
+  };
+}
