@@ -12,6 +12,7 @@ export const GATEWAY_ERROR_CODES = {
   ERR_FORM_MALFORMED: { status: 400, message: 'The form body could not be read' },
   ERR_HEADERS_TIMEOUT: { status: 408, message: 'The request headers did not arrive in time' },
   ERR_BODY_TIMEOUT: { status: 408, message: 'The request body did not arrive in time' },
+  ERR_CLAIM_CONDITION: { status: 403, message: "The token's claims do not meet the route's conditions" },
   ERR_ROUTE_NOT_FOUND: { status: 404, message: 'No route matches the request' },
   ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'The route does not allow this method' },
   ERR_BODY_TOO_LARGE: { status: 413, message: 'The request body is too large' },

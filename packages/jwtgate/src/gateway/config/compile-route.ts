@@ -1,7 +1,8 @@
 import type { Verifier } from '@jwtgate/verify';
 import type { HeaderPolicy } from '../headers/header-policy.ts';
-import { type Authenticate, compileAuthenticate } from '../pipeline/authenticate.ts';
+import { type Authenticate, allowAnonymous, compileAuthenticate } from '../pipeline/authenticate.ts';
 import { type Authorize, compileAuthorize } from '../pipeline/authorize.ts';
+import { type CheckClaims, compileClaimConditions } from '../pipeline/check-claims.ts';
 import { ANY_HOST, compileHostPattern, type HostPattern } from '../routes/host-pattern.ts';
 import { compilePathPattern, type PathPattern } from '../routes/path-pattern.ts';
 import type { SharedRateLimiter } from '../state/redis-rate-limit.ts';
@@ -27,6 +28,10 @@ export interface CompiledRoute {
   readonly authenticate: Authenticate | null;
   /** Whether they may (null when the route requires no role or scope). */
   readonly authorize: Authorize | null;
+  /** `requires.claims` (null when there are none). */
+  readonly claims: { readonly check: CheckClaims; readonly usesParams: boolean } | null;
+  /** `requires.optional`: a request without any token goes on without identity. */
+  readonly optional: boolean;
   readonly upstream: TargetGroup;
   readonly stripPrefix: string | null;
   /** What the upstream sees of the request's headers, cookies and token parameters. */
@@ -102,6 +107,20 @@ export function compileRoute(
       `unknown provider "${p}" (providers: ${Object.keys(g.providers).join(', ')})`,
     );
   });
+  if (r.rate_limit && r.requires?.optional)
+    problems.add(
+      [...at, 'rate_limit'],
+      'needs an authenticated route (requires.optional lets requests without a token in)',
+    );
+  let claims: CompiledRoute['claims'] = null;
+  if (r.requires?.claims !== undefined && pattern !== null) {
+    try {
+      claims = compileClaimConditions(r.requires.claims, pattern);
+    } catch (err) {
+      const claim = (err as { claim?: string }).claim;
+      problems.add([...at, 'requires', 'claims', ...(claim ? [claim] : [])], (err as Error).message);
+    }
+  }
   if (r.rate_limit && isPublic)
     problems.add([...at, 'rate_limit'], `needs an authenticated route (it counts per ${r.rate_limit.per})`);
   if (r.strip_prefix && pattern !== null && !isSegmentPrefix(r.strip_prefix, pattern))
@@ -122,6 +141,7 @@ export function compileRoute(
   if (q !== undefined) {
     const sources = (name: string) => g.providers[name]?.token_from;
     authenticate = compileAuthenticate(verifier, providers, q.all ? 'all' : 'any', sources);
+    if (q.optional) authenticate = allowAnonymous(authenticate, providers.map(sources));
     authorize = compileAuthorize(verifier, providers, {
       ...(q.roles_any ? { rolesAny: q.roles_any } : {}),
       ...(q.roles_all ? { rolesAll: q.roles_all } : {}),
@@ -139,6 +159,8 @@ export function compileRoute(
     public: isPublic,
     authenticate,
     authorize,
+    claims,
+    optional: q?.optional === true,
     upstream: createTargetGroup(Array.isArray(r.upstream) ? r.upstream : [r.upstream], context.pools),
     stripPrefix: r.strip_prefix ? r.strip_prefix.replace(/\/$/, '') : null,
     headers,

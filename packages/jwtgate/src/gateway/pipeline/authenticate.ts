@@ -20,8 +20,11 @@ export interface Identity extends VerifiedToken {
   readonly also?: readonly VerifiedToken[];
 }
 
-/** Authenticates one request for a route: its identity, or a JwtGateError. */
-export type Authenticate = (request: RequestLike) => Promise<Identity>;
+/**
+ * Authenticates one request for a route: its identity, or a JwtGateError; undefined only on a
+ * route with `requires.optional` when the request carries no token at all.
+ */
+export type Authenticate = (request: RequestLike) => Promise<Identity | undefined>;
 
 /**
  * Compiles how a route authenticates: each provider's token read from its own sources, verified
@@ -34,7 +37,7 @@ export function compileAuthenticate(
   providers: readonly string[],
   mode: 'any' | 'all',
   tokenSources: (provider: string) => readonly TokenSource[] | undefined,
-): Authenticate {
+): (request: RequestLike) => Promise<Identity> {
   const steps = providers.map((name) => ({
     extract: compileTokenExtractor(tokenSources(name)) as TokenExtractor,
     call: { providers: [name] },
@@ -75,6 +78,28 @@ export function compileAuthenticate(
     }
     throw failure as JwtGateError;
   };
+}
+
+/**
+ * `requires.optional`: a request that carries no token for any of the route's providers goes on
+ * without identity. One that carries a token, valid or not, is authenticated as usual: a bad
+ * token is still 401, never quietly anonymous.
+ */
+export function allowAnonymous(
+  authenticate: Authenticate,
+  tokenSources: readonly (readonly TokenSource[] | undefined)[],
+): Authenticate {
+  const extractors = tokenSources.map((s) => compileTokenExtractor(s) as TokenExtractor);
+  const carriesNone = (request: RequestLike) =>
+    extractors.every((extract) => {
+      try {
+        extract(request);
+        return false;
+      } catch (err) {
+        return toJwtGateError(err).code === 'ERR_TOKEN_MISSING';
+      }
+    });
+  return (request) => (carriesNone(request) ? Promise.resolve(undefined) : authenticate(request));
 }
 
 /**

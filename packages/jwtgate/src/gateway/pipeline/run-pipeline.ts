@@ -1,5 +1,6 @@
 import { authenticate } from './authenticate.ts';
 import { authorize } from './authorize.ts';
+import { checkClaims } from './check-claims.ts';
 import { checkFraming } from './check-framing.ts';
 import { checkHost } from './check-host.ts';
 import { checkMethodOverride } from './check-method-override.ts';
@@ -29,7 +30,7 @@ export interface Continuation {
  * Everything between "a request arrived" and "send it upstream", in order, for plain requests
  * and WebSocket upgrades alike: strict framing -> path safety -> host -> route (deny by default) ->
  * method override -> authenticate (who is this? the verify core decides) -> authorize (roles,
- * scopes) -> rate limit -> what the upstream sees (headers, path). Forwarding is the caller's
+ * scopes) -> claim conditions -> rate limit -> what the upstream sees (headers, path). Forwarding is the caller's
  * (`forward`, `forwardUpgrade`).
  */
 export const PIPELINE: readonly Step[] = [
@@ -40,6 +41,7 @@ export const PIPELINE: readonly Step[] = [
   checkMethodOverride,
   authenticate,
   authorize,
+  checkClaims,
   rateLimit,
   upstreamHeaders,
 ];

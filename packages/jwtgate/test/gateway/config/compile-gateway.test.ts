@@ -96,8 +96,8 @@ describe('compileGateway: a compiled route', () => {
     const verified = await authenticate({
       headers: { authorization: `Bearer ${await tokenA({ sub: 'u1' })}` },
     });
-    assert.equal(verified.provider, 'a');
-    assert.equal(verified.claims.sub, 'u1');
+    assert.equal(verified?.provider, 'a');
+    assert.equal(verified?.claims.sub, 'u1');
     await assert.rejects(authenticate({ headers: {} }), { code: 'ERR_TOKEN_MISSING' });
   });
 
