@@ -1,6 +1,7 @@
 import type { PathPattern } from './path-pattern.ts';
 
 /** Characters a parameter's value may not hold once decoded: separators, controls, DEL. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
 const UNSAFE = /[/\\\u0000-\u001f\u007f]/;
 
 /**
