@@ -16,6 +16,8 @@ export interface AdminContext {
    * could not be passed on to the other replicas.
    */
   revoke(jti: string, exp: number): Promise<void>;
+  /** The public keys of the gateway's signed identity tokens (RFC 7517), or null when it signs none. */
+  jwks?(): { keys: unknown[] } | null;
 }
 
 const MAX_BODY = 16 * 1024;
@@ -45,7 +47,8 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
  * The operations listener, apart from traffic: `/healthz` (the process answers), `/readyz`
  * (every provider has keys; with workers, every worker is up), `/metrics` (Prometheus),
  * `/revocations` (GET the list, POST `{"jti": "...", "exp": 1700000000}` to deny a token until
- * its expiry). It has no authentication: bind it to a private address.
+ * its expiry), `/.well-known/jwks.json` (the keys of signed identity tokens). It has no
+ * authentication: bind it to a private address.
  *
  * @example
  * createAdminServer(context).listen(9901, '127.0.0.1');
@@ -63,6 +66,14 @@ export function createAdminServer(ctx: AdminContext): Server {
         const { contentType, body } = await ctx.metrics();
         res.writeHead(200, { 'content-type': contentType });
         return void res.end(body);
+      }
+      if (req.method === 'GET' && path === '/.well-known/jwks.json') {
+        const jwks = ctx.jwks?.() ?? null;
+        if (jwks === null)
+          return json(res, 404, { error: 'ERR_ROUTE_NOT_FOUND', message: 'No signed identity configured' });
+        // Services refetch on an unknown kid; a new key is published before it signs (see identity-keys.ts).
+        res.writeHead(200, { 'content-type': 'application/jwk-set+json', 'cache-control': 'max-age=60' });
+        return void res.end(JSON.stringify(jwks));
       }
       if (path === '/revocations' && req.method === 'GET') return json(res, 200, { revoked: ctx.revoked() });
       if (path === '/revocations' && req.method === 'POST') {

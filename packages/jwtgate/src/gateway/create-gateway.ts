@@ -5,10 +5,12 @@ import { basename, dirname } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { createAdminServer } from './admin-server.ts';
 import { type CompiledGateway, compileGateway } from './config/compile-gateway.ts';
+import { toMs } from './config/duration.ts';
 import { type LoadedConfig, readConfig } from './config/read-config.ts';
-import { GatewayError } from './errors.ts';
+import { ConfigError, GatewayError } from './errors.ts';
 import { createRequestHandler } from './handle-request.ts';
 import { createUpgradeHandler } from './handle-upgrade.ts';
+import { type IdentityKeys, openIdentityKeys, readIdentityJwks } from './identity/identity-keys.ts';
 import { guardConnections } from './limits/guard-connections.ts';
 import { readOpenFileLimit } from './limits/plan-connections.ts';
 import { createMetrics, type GatewayMetrics } from './observe/metrics.ts';
@@ -75,14 +77,38 @@ export function createGateway(options: GatewayOptions): Gateway {
       });
     return true;
   };
+  // The signing keys of signed identity tokens, opened here like Redis: with the first
+  // configuration that has them, again when their directory, algorithm or period changes.
+  let identityKeys: IdentityKeys | null = null;
+  let identityKeysOf = '';
+  const openKeys = (loaded: LoadedConfig): void => {
+    const si = loaded.config.gateway.signed_identity;
+    const keysOf = si ? JSON.stringify([si.state_dir, si.algorithm, si.rotate_after]) : '';
+    if (si === undefined || keysOf === identityKeysOf) return;
+    try {
+      identityKeys = openIdentityKeys({
+        dir: si.state_dir,
+        alg: si.algorithm,
+        rotateAfterMs: Math.max(60_000, toMs(si.rotate_after)),
+      });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      throw new ConfigError(options.configFile, [
+        `gateway.signed_identity.state_dir: cannot keep keys in ${si.state_dir} (${code})`,
+      ]);
+    }
+    identityKeysOf = keysOf;
+  };
   const compile = () => {
     const loaded = readConfig(options.configFile, options.env);
+    openKeys(loaded);
     const opened = openRedis(loaded);
     try {
       return compileGateway(loaded, {
         openFileLimit,
         revocations,
         redis,
+        identityKeys: loaded.config.gateway.signed_identity ? identityKeys : null,
         ...(jwksFetch ? { fetch: jwksFetch } : {}),
         ...(options.env ? { env: options.env } : {}),
         onKeyFetch: (provider, event) => {
@@ -101,6 +127,14 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
   };
   let current = compile();
+  // A new period's key is made current within a minute of the period's start.
+  const rotation = setInterval(() => {
+    try {
+      identityKeys?.rotate();
+    } catch (err) {
+      log.error({ err }, 'signed identity key rotation failed; signing with the previous key');
+    }
+  }, 60_000).unref();
   const bindCache = (g: CompiledGateway) => metrics.setCacheSource(() => g.verifier.stats());
   bindCache(current);
   const unrevoke = revocations.onRevoke((jti) => current.verifier.forgetJti(jti));
@@ -156,7 +190,10 @@ export function createGateway(options: GatewayOptions): Gateway {
   );
   const upgrade = createUpgradeHandler(() => current, log, metrics);
   // A connection idle (either way) for limits.idle_timeout is closed.
-  server.on('timeout', (socket: Socket) => socket.destroy());
+  server.on('timeout', (socket: Socket) => {
+    metrics.limitReached('idle_timeout');
+    socket.destroy();
+  });
   const applyLimits = (g: CompiledGateway) => {
     server.headersTimeout = g.limits.headersTimeoutMs;
     server.timeout = g.limits.idleTimeoutMs;
@@ -219,6 +256,10 @@ export function createGateway(options: GatewayOptions): Gateway {
       body: await metrics.registry.metrics(),
     }),
     revoked: () => revocations.list(),
+    jwks: () =>
+      identityKeys && current.routes.some((r) => r.signedIdentity)
+        ? readIdentityJwks(identityKeys.dir, Date.now())
+        : null,
     async revoke(jti, exp) {
       revocations.add(jti, exp);
       const r = redis as SharedRedis | null;
@@ -306,6 +347,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
     async close(graceMs = 10_000) {
       watcher?.close();
+      clearInterval(rotation);
       guard.close();
       handle.close();
       feed?.close();

@@ -15,6 +15,18 @@ export const GATEWAY_ERROR_CODES = {
   ERR_CLAIM_CONDITION: { status: 403, message: "The token's claims do not meet the route's conditions" },
   ERR_ROUTE_NOT_FOUND: { status: 404, message: 'No route matches the request' },
   ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'The route does not allow this method' },
+  ERR_CORS_ORIGIN_NOT_ALLOWED: {
+    status: 403,
+    message: 'Cross-origin requests from this origin are not allowed',
+  },
+  ERR_CORS_METHOD_NOT_ALLOWED: {
+    status: 403,
+    message: 'Cross-origin requests with this method are not allowed',
+  },
+  ERR_CORS_HEADER_NOT_ALLOWED: {
+    status: 403,
+    message: 'Cross-origin requests with these headers are not allowed',
+  },
   ERR_BODY_TOO_LARGE: { status: 413, message: 'The request body is too large' },
   ERR_RATE_LIMITED: { status: 429, message: 'Too many requests' },
   ERR_UPSTREAM_UNAVAILABLE: { status: 502, message: 'The upstream service is unavailable' },

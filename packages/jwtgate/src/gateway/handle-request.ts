@@ -25,12 +25,21 @@ function sendJson(res: ServerResponse, status: number, headers: Record<string, s
     res.destroy();
     return;
   }
+  // A CORS preflight the gateway answered: 204, no body.
+  if (status === 204) return void res.writeHead(204, headers).end();
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'cache-control': 'no-store',
     ...headers,
   });
   res.end(JSON.stringify(body));
+}
+
+/** The CORS headers of an answer on a route with CORS (none for a preflight: it has its own). */
+function withCors(s: RequestState, headers: Record<string, string>): Record<string, string> {
+  const cors = s.route?.cors;
+  if (cors == null) return headers;
+  return { ...headers, ...cors.responseHeaders(s.req.headers.origin) };
 }
 
 export interface RequestHandler {
@@ -50,7 +59,7 @@ export function createRequestHandler(ctx: HandlerContext): RequestHandler {
 
   function answer(s: RequestState, err: GatewayError) {
     const res = s.res as ServerResponse;
-    const headers: Record<string, string> = { ...err.headers, 'x-request-id': s.requestId };
+    const headers: Record<string, string> = withCors(s, { ...err.headers, 'x-request-id': s.requestId });
     // A body the client is still sending would have to be read and thrown away: close instead.
     if (!s.req.complete && hasBody(s.req)) headers.connection = 'close';
     sendJson(res, err.status, headers, { error: err.code, message: err.message, request_id: s.requestId });
@@ -150,7 +159,8 @@ export function createRequestHandler(ctx: HandlerContext): RequestHandler {
     },
     deny(s, d: Denial) {
       // A body the client is still sending would be read and thrown away: close instead.
-      const headers = hasBody(s.req) ? { ...d.headers, connection: 'close' } : d.headers;
+      const own = d.preflight === true ? d.headers : withCors(s, d.headers);
+      const headers = hasBody(s.req) ? { ...own, connection: 'close' } : own;
       sendJson(s.res as ServerResponse, d.status, headers, d.body);
       record.denied(s, d);
     },

@@ -7,6 +7,7 @@ import { compileGateway } from './config/compile-gateway.ts';
 import { readConfig } from './config/read-config.ts';
 import { createGateway } from './create-gateway.ts';
 import { GatewayError } from './errors.ts';
+import { readIdentityJwks } from './identity/identity-keys.ts';
 import { publishRevocation } from './state/redis-revocations.ts';
 import { RevocationList } from './state/revocation-list.ts';
 
@@ -70,7 +71,8 @@ async function runSingle(options: RunOptions, inCluster: boolean): Promise<void>
 async function runPrimary(options: RunOptions): Promise<void> {
   const log = pino({ name: 'jwtgate-gateway', level: process.env.LOG_LEVEL || 'info' });
   // Validate once here so a bad file fails before any worker starts, with the same message.
-  const probe = compileGateway(readConfig(options.config), { revocations: new RevocationList() });
+  const loaded = readConfig(options.config);
+  const probe = compileGateway(loaded, { revocations: new RevocationList() });
   const revocations = new RevocationList();
   // With gateway.redis, a revocation posted here also reaches the replicas on other hosts.
   const publisher = probe.redis
@@ -150,6 +152,11 @@ async function runPrimary(options: RunOptions): Promise<void> {
         }
       },
       revoked: () => revocations.list(),
+      // The workers sign with the keys in the state directory: published from there.
+      jwks: () => {
+        const si = loaded.config.gateway.signed_identity;
+        return si ? readIdentityJwks(si.state_dir, Date.now()) : null;
+      },
       async revoke(jti, exp) {
         revocations.add(jti, exp);
         for (const w of workers()) w.send({ type: 'revoke', jti, exp });

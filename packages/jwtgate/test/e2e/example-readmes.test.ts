@@ -40,6 +40,12 @@ const EXAMPLES: readonly ExampleSpec[] = [
     files: ['examples/webapp/gateway.yaml'],
     data: '.data/webapp-example',
   },
+  {
+    name: 'signed-identity',
+    ports: [9001, 9901, 7301],
+    files: ['examples/signed-identity/gateway.yaml'],
+    data: '.data/signed-identity-example',
+  },
 ];
 
 /** Examples whose README needs a person at a browser: their blocks are run by the test named. */

@@ -1,4 +1,13 @@
-import type { Verifier } from '@jwtgate/verify';
+import {
+  compileTokenExtractor,
+  type DpopCredentials,
+  type RequestLike,
+  readDpopCredentials,
+  usesDpopScheme,
+  type Verifier,
+} from '@jwtgate/verify';
+import { compileCors } from '../cors/compile-cors.ts';
+import type { IdentityKeys } from '../identity/identity-keys.ts';
 import { type ConnectionPlan, planConnections } from '../limits/plan-connections.ts';
 import { compileMatcher, findAmbiguities, type MatchResult } from '../routes/match-route.ts';
 import type { RedisSettings, SharedRedis } from '../state/shared-redis.ts';
@@ -7,8 +16,9 @@ import { compileLimits, type Limits } from './compile-limits.ts';
 import { compileProviders, type ProviderContext } from './compile-providers.ts';
 import { type CompiledRoute, compileRoute } from './compile-route.ts';
 import { compileHeaderContext } from './compile-route-headers.ts';
-import { planSharedState, rateLimiterFactory } from './compile-shared-state.ts';
+import { dpopReplayCache, planSharedState, rateLimiterFactory } from './compile-shared-state.ts';
 import { type ConfigPath, ConfigProblems } from './config-source.ts';
+import { toMs } from './duration.ts';
 import type { LoadedConfig } from './read-config.ts';
 
 export type { CompiledRoute };
@@ -43,6 +53,8 @@ export interface CompileContext extends ProviderContext {
   readonly redis?: SharedRedis | null;
   /** The process's open-file limit (readOpenFileLimit); connections are fitted under it. Default: none. */
   readonly openFileLimit?: number;
+  /** The gateway's signing keys, opened by the gateway when `gateway.signed_identity` is set. */
+  readonly identityKeys?: IdentityKeys | null;
 }
 
 export function parseHostPort(text: string): { host: string; port: number } {
@@ -60,7 +72,8 @@ export function parseHostPort(text: string): { host: string; port: number } {
 export function compileGateway(loaded: LoadedConfig, context: CompileContext): CompiledGateway {
   const g = loaded.config.gateway;
   const problems = new ConfigProblems(loaded.source);
-  const verifier = compileProviders(g, context, problems);
+  const shared = context.redis ?? null;
+  const verifier = compileProviders(g, { ...context, dpopReplay: dpopReplayCache(shared) }, problems);
   problems.throwIfAny();
   const limits = compileLimits(g.limits);
   const origins = new Set(
@@ -76,7 +89,9 @@ export function compileGateway(loaded: LoadedConfig, context: CompileContext): C
   });
   const pools = new PoolRegistry(connections.upstreamConnections);
   const headers = compileHeaderContext(g);
-  const shared = context.redis ?? null;
+  const extractors = new Map(
+    Object.entries(g.providers).map(([name, p]) => [name, compileTokenExtractor(p.token_from)] as const),
+  );
   const routeContext = {
     g,
     verifier: verifier as Verifier,
@@ -84,7 +99,19 @@ export function compileGateway(loaded: LoadedConfig, context: CompileContext): C
     limits,
     headers,
     limiter: rateLimiterFactory(shared),
+    identityKeys: context.identityKeys ?? null,
+    // A DPoP request carries its token in Authorization whatever the provider reads (RFC 9449 7.1).
+    tokenOf: (provider: string, request: RequestLike) =>
+      usesDpopScheme(request)
+        ? (readDpopCredentials(request) as DpopCredentials).token
+        : (extractors.get(provider) as ReturnType<typeof compileTokenExtractor>)(request),
+    now: context.now ?? Date.now,
   };
+  // Checked once here; each route compiles it for its own methods and token headers.
+  if (g.cors !== undefined)
+    compileCors({ config: g.cors, routeMethods: undefined, tokenHeaders: [] }, ['gateway', 'cors'], problems);
+  if (g.signed_identity !== undefined && toMs(g.signed_identity.rotate_after) < 60_000)
+    problems.add(['gateway', 'signed_identity', 'rotate_after'], 'at least 1m');
 
   const names = new Map<string, number>();
   const routes: CompiledRoute[] = [];

@@ -19,8 +19,10 @@ export interface HeaderContext {
 /** The identity headers of every route and the reserved prefix (`identity_header_prefix`). */
 export function compileHeaderContext(g: GatewaySection): HeaderContext {
   const reserved = new Set<string>();
-  for (const r of g.routes)
+  for (const r of g.routes) {
     for (const h of Object.keys(r.identity_headers ?? {})) reserved.add(h.toLowerCase());
+    if (r.signed_identity !== undefined) reserved.add(r.signed_identity.header.toLowerCase());
+  }
   return {
     reserved,
     reservedPrefix: g.identity_header_prefix.toLowerCase(),

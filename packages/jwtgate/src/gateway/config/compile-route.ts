@@ -1,5 +1,9 @@
-import type { Verifier } from '@jwtgate/verify';
-import type { HeaderPolicy } from '../headers/header-policy.ts';
+import type { DpopRequestLike, RequestLike, Verifier } from '@jwtgate/verify';
+import { type CorsPolicy, compileCors } from '../cors/compile-cors.ts';
+import { clientOrigin } from '../headers/client-origin.ts';
+import { type HeaderPolicy, identityHeaderProblem } from '../headers/header-policy.ts';
+import type { IdentityKeys } from '../identity/identity-keys.ts';
+import { compileSignedIdentity, type SignedIdentity } from '../identity/mint-identity.ts';
 import { type Authenticate, allowAnonymous, compileAuthenticate } from '../pipeline/authenticate.ts';
 import { type Authorize, compileAuthorize } from '../pipeline/authorize.ts';
 import { type CheckClaims, compileClaimConditions } from '../pipeline/check-claims.ts';
@@ -10,7 +14,7 @@ import { RouteGate } from '../upstream/upstream-gate.ts';
 import { createTargetGroup, type PoolRegistry, type TargetGroup } from '../upstream/upstream-targets.ts';
 import type { Limits } from './compile-limits.ts';
 import { compileRouteHeaders, type HeaderContext } from './compile-route-headers.ts';
-import type { ConfigPath, ConfigProblems } from './config-source.ts';
+import { type ConfigPath, ConfigProblems, sourceWithoutLines } from './config-source.ts';
 import { toMs } from './duration.ts';
 import type { GatewaySection, RouteConfig } from './types.ts';
 
@@ -42,10 +46,16 @@ export interface CompiledRoute {
   readonly maxBodyBytes: number;
   readonly rateLimit: { readonly per: 'sub' | 'client_id'; readonly limiter: SharedRateLimiter } | null;
   readonly websocket: boolean;
+  /** Every provider of the route is `dpop: required` (a missing token gets a DPoP challenge). */
+  readonly dpopRequired: boolean;
   /** `method_override`: refuse (400) or strip the ways to ask for another method. */
   readonly methodOverride: 'refuse' | 'strip' | 'allow';
   /** The route's cap on requests at the upstream at once (`max_concurrent`). */
   readonly gate: RouteGate;
+  /** Its CORS (`cors`, else `gateway.cors`), or null for none. */
+  readonly cors: CorsPolicy | null;
+  /** The gateway's own token for the upstream (`signed_identity`), or null. */
+  readonly signedIdentity: SignedIdentity | null;
 }
 
 /** What every route of one configuration is compiled against. */
@@ -56,6 +66,70 @@ export interface RouteContext {
   readonly limits: Limits;
   readonly headers: HeaderContext;
   readonly limiter: (scope: string, rate: number, burst: number) => SharedRateLimiter;
+  /** The gateway's signing keys for `signed_identity` (opened by the gateway), or null. */
+  readonly identityKeys: IdentityKeys | null;
+  /** The client's token as a provider reads it (the signed identity cache's key). */
+  readonly tokenOf: (provider: string, request: RequestLike) => string;
+  readonly now: () => number;
+}
+
+// `gateway.cors` is checked once, by compileGateway; here only compiled for each route.
+const UNREPORTED = () => new ConfigProblems(sourceWithoutLines(''));
+
+/** The route's CORS: its own block, `false` for none, else the gateway's. */
+function routeCors(
+  r: RouteConfig,
+  at: ConfigPath,
+  g: GatewaySection,
+  providers: readonly string[],
+  problems: ConfigProblems,
+) {
+  const own = r.cors !== undefined;
+  const config = own ? r.cors : g.cors;
+  if (config === undefined || config === false) return null;
+  return compileCors(
+    {
+      config,
+      routeMethods: r.match.methods,
+      tokenHeaders: providers.flatMap((p) =>
+        (g.providers[p]?.token_from ?? []).flatMap((t) => ('header' in t ? [t.header] : [])),
+      ),
+    },
+    own ? [...at, 'cors'] : ['gateway', 'cors'],
+    own ? problems : UNREPORTED(),
+  );
+}
+
+/** The route's signed identity, or null; problems recorded at `signed_identity`. */
+function routeSignedIdentity(
+  r: RouteConfig,
+  at: ConfigPath,
+  context: RouteContext,
+  problems: ConfigProblems,
+): SignedIdentity | null {
+  const si = r.signed_identity;
+  const keys = context.g.signed_identity;
+  if (si === undefined) return null;
+  const where = [...at, 'signed_identity'];
+  const problem = identityHeaderProblem(si.header);
+  if (r.public === true) problems.add(where, 'needs an authenticated route (it says who the caller is)');
+  else if (keys === undefined) problems.add(where, 'needs gateway.signed_identity (its keys)');
+  else if (problem !== null) problems.add([...where, 'header'], problem);
+  else if (toMs(si.lifetime) > 3600_000 || toMs(si.lifetime) < 1000)
+    problems.add([...where, 'lifetime'], 'between 1s and 1h');
+  else if (context.identityKeys !== null)
+    return compileSignedIdentity({
+      header: si.header.toLowerCase(),
+      issuer: keys.issuer,
+      audience: si.audience ?? r.name,
+      lifetimeSeconds: Math.floor(toMs(si.lifetime) / 1000),
+      rolesClaim: (p) => context.g.providers[p]?.roles_claim ?? 'roles',
+      keys: context.identityKeys,
+      maxEntries: keys.cache_max_entries,
+      now: context.now,
+      tokenOf: context.tokenOf,
+    });
+  return null;
 }
 
 /** Whether `prefix` is whole literal leading segments of the pattern (`/bill` is not one of `/billing/**`). */
@@ -133,6 +207,8 @@ export function compileRoute(
   if (r.match.methods?.includes('CONNECT'))
     problems.add([...at, 'match', 'methods'], 'CONNECT is not supported (the gateway does not tunnel)');
   const headers = compileRouteHeaders(r, at, g, providers, context.headers, problems);
+  const cors = routeCors(r, at, g, providers, problems);
+  const signedIdentity = routeSignedIdentity(r, at, context, problems);
   if (problems.count > before || pattern === null || headers === null) return null;
 
   let authenticate: Authenticate | null = null;
@@ -140,14 +216,22 @@ export function compileRoute(
   const q = r.requires;
   if (q !== undefined) {
     const sources = (name: string) => g.providers[name]?.token_from;
-    authenticate = compileAuthenticate(verifier, providers, q.all ? 'all' : 'any', sources);
+    // A DPoP proof names the URL the client used: behind a trusted proxy, the one it forwarded.
+    const trustForwarded = context.headers.trustForwarded;
+    const originOf = (req: DpopRequestLike) => clientOrigin(req, trustForwarded);
+    authenticate = compileAuthenticate(verifier, providers, q.all ? 'all' : 'any', sources, originOf);
     if (q.optional) authenticate = allowAnonymous(authenticate, providers.map(sources));
-    authorize = compileAuthorize(verifier, providers, {
-      ...(q.roles_any ? { rolesAny: q.roles_any } : {}),
-      ...(q.roles_all ? { rolesAll: q.roles_all } : {}),
-      ...(q.scopes_any ? { scopesAny: q.scopes_any } : {}),
-      ...(q.scopes_all ? { scopesAll: q.scopes_all } : {}),
-    });
+    authorize = compileAuthorize(
+      verifier,
+      providers,
+      {
+        ...(q.roles_any ? { rolesAny: q.roles_any } : {}),
+        ...(q.roles_all ? { rolesAll: q.roles_all } : {}),
+        ...(q.scopes_any ? { scopesAny: q.scopes_any } : {}),
+        ...(q.scopes_all ? { scopesAll: q.scopes_all } : {}),
+      },
+      q.amr_any,
+    );
   }
   const rl = r.rate_limit;
   return Object.freeze({
@@ -180,7 +264,10 @@ export function compileRoute(
         }
       : null,
     websocket: r.websocket,
+    dpopRequired: providers.length > 0 && providers.every((p) => g.providers[p]?.dpop === 'required'),
     methodOverride: r.method_override,
     gate: new RouteGate(r.name, r.max_concurrent ?? context.limits.routeMaxConcurrent),
+    cors,
+    signedIdentity,
   });
 }

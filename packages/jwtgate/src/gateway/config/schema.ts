@@ -3,6 +3,8 @@
 // (`schema/jwtgate.schema.json`, for editors via `$schema`) and the generated reference in docs/.
 // Defaults live here and nowhere else.
 import { ALGORITHMS, type Algorithm } from '@jwtgate/verify';
+import { CORS_SCHEMA, ROUTE_CORS_SCHEMA } from './cors-schema.ts';
+import { ROUTE_SIGNED_IDENTITY_SCHEMA, SIGNED_IDENTITY_SCHEMA } from './signed-identity-schema.ts';
 
 /** The algorithms the verify core verifies (`none` is not one of them). */
 const ALGORITHM_NAMES = Object.keys(ALGORITHMS) as Algorithm[];
@@ -104,6 +106,12 @@ const provider = {
       description:
         'Claim path of the roles: `roles`, `realm_access.roles`, `resource_access.app.roles`, `https://example.com/roles`.',
     },
+    dpop: {
+      enum: ['required', 'optional', 'off'],
+      default: 'optional',
+      description:
+        "DPoP-bound tokens (RFC 9449, `cnf.jkt`): `optional` takes a bound token only as `Authorization: DPoP` with a valid proof for this request, and unbound tokens as Bearer; `required` takes only bound tokens; `off` ignores `cnf.jkt` (a bound token is then a bearer token) and refuses the DPoP scheme. Proofs are checked against the URL the client used: the listener's scheme and the Host header, or with `trust_forwarded` the first X-Forwarded-Proto and X-Forwarded-Host. Proof ids are remembered per process, and in Redis when `redis` is configured (one proof is accepted once by all the gateways sharing it).",
+    },
     jwks: {
       type: 'object',
       additionalProperties: false,
@@ -140,7 +148,7 @@ const requires = {
       // biome-ignore lint/suspicious/noThenProperty: JSON schema's if/then, never awaited
       then: {
         description:
-          'optional cannot be combined with roles_*, scopes_* or claims (a request without a token would pass them)',
+          'optional cannot be combined with roles_*, scopes_*, claims or amr_any (a request without a token would pass them)',
         not: {
           anyOf: [
             { required: ['roles_any'] },
@@ -148,6 +156,7 @@ const requires = {
             { required: ['scopes_any'] },
             { required: ['scopes_all'] },
             { required: ['claims'] },
+            { required: ['amr_any'] },
           ],
         },
       },
@@ -183,7 +192,13 @@ const requires = {
       type: 'boolean',
       default: false,
       description:
-        "A request without any token of the route's providers is forwarded without identity (client copies of identity headers are still removed); a token that is present but invalid is still 401. Not with roles, scopes, claims or rate_limit.",
+        "A request without any token of the route's providers is forwarded without identity (client copies of identity headers are still removed); a token that is present but invalid is still 401. Not with roles, scopes, claims, amr_any or rate_limit.",
+    },
+    amr_any: {
+      ...stringList,
+      minItems: 1,
+      description:
+        'The user signed in with one of these methods (the token\'s `amr`, RFC 8176: `otp`, `hwk`, `mfa`, ...); otherwise 401 with `error="insufficient_user_authentication"` (RFC 9470).',
     },
   },
 } as const;
@@ -289,6 +304,8 @@ const route = {
       },
     },
     websocket: { type: 'boolean', default: false, description: 'Forward WebSocket upgrades.' },
+    cors: ROUTE_CORS_SCHEMA,
+    signed_identity: ROUTE_SIGNED_IDENTITY_SCHEMA,
   },
 } as const;
 
@@ -469,6 +486,8 @@ export const CONFIG_SCHEMA = {
           description:
             'Share state between gateway replicas: revocations (pub/sub, caught up on reconnect) and rate-limit buckets. Changes take effect on restart.',
         },
+        cors: CORS_SCHEMA,
+        signed_identity: SIGNED_IDENTITY_SCHEMA,
         providers: { type: 'object', minProperties: 1, additionalProperties: provider },
         routes: { type: 'array', minItems: 1, items: route },
       },

@@ -12,6 +12,8 @@ export type RequiresConfig = NonNullable<RouteConfig['requires']>;
 export type LimitsConfig = GatewaySection['limits'];
 export type TokenSourceConfig = NonNullable<ProviderConfig['token_from']>[number];
 export type Duration = NonNullable<ProviderConfig['leeway']>;
+/** A CORS block as a route writes it (the gateway's has allow_credentials filled in). */
+export type CorsConfig = Exclude<NonNullable<RouteConfig['cors']>, false>;
 
 export type GatewayConfigInput = FromSchema<typeof CONFIG_SCHEMA, 'input'>;
 export type ProviderInput = GatewayConfigInput['gateway']['providers'][string];

@@ -54,7 +54,8 @@ export function createOutcomeRecorder(log: Logger, metrics: GatewayMetrics): Out
     denied(s, d) {
       if (d.cause !== undefined)
         log.error({ request_id: s.requestId, err: d.cause }, 'verification failed unexpectedly');
-      metrics.decision('deny', d.reason);
+      // A preflight the gateway answered is no decision about anyone.
+      if (d.status >= 400) metrics.decision('deny', d.reason);
       finished(s, d.status, d.reason);
     },
     finished,

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { CompiledRoute } from '../config/compile-gateway.ts';
 import { GatewayError } from '../errors.ts';
-import { copyResponseHeaders } from '../headers/header-policy.ts';
+import { copyResponseHeaders, withCorsHeaders } from '../headers/header-policy.ts';
 import type { Target } from '../upstream/upstream-targets.ts';
 import type { RequestState } from './request-state.ts';
 
@@ -58,6 +58,7 @@ export function forward(s: RequestState, target: Target, body: Buffer | Readable
         status = statusCode;
         const out = copyResponseHeaders(headers);
         out['x-request-id'] = requestId;
+        if (route.cors !== null) withCorsHeaders(out, route.cors.responseHeaders(req.headers.origin));
         res.writeHead(statusCode, out);
         return res;
       },

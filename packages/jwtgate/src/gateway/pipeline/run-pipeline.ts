@@ -1,3 +1,4 @@
+import { answerPreflight } from './answer-preflight.ts';
 import { authenticate } from './authenticate.ts';
 import { authorize } from './authorize.ts';
 import { checkClaims } from './check-claims.ts';
@@ -8,6 +9,7 @@ import { checkPath } from './check-path.ts';
 import { matchRoute } from './match-route.ts';
 import { rateLimit } from './rate-limit.ts';
 import type { Denial, RequestState } from './request-state.ts';
+import { signIdentity } from './sign-identity.ts';
 import { upstreamHeaders } from './upstream-headers.ts';
 
 /**
@@ -28,15 +30,17 @@ export interface Continuation {
 
 /**
  * Everything between "a request arrived" and "send it upstream", in order, for plain requests
- * and WebSocket upgrades alike: strict framing -> path safety -> host -> route (deny by default) ->
+ * and WebSocket upgrades alike: strict framing -> path safety -> host -> CORS preflight (answered
+ * here, before authentication) -> route (deny by default) ->
  * method override -> authenticate (who is this? the verify core decides) -> authorize (roles,
- * scopes) -> claim conditions -> rate limit -> what the upstream sees (headers, path). Forwarding is the caller's
+ * scopes) -> claim conditions -> rate limit -> what the upstream sees (headers, path) -> the signed identity token. Forwarding is the caller's
  * (`forward`, `forwardUpgrade`).
  */
 export const PIPELINE: readonly Step[] = [
   checkFraming,
   checkPath,
   checkHost,
+  answerPreflight,
   matchRoute,
   checkMethodOverride,
   authenticate,
@@ -44,6 +48,7 @@ export const PIPELINE: readonly Step[] = [
   checkClaims,
   rateLimit,
   upstreamHeaders,
+  signIdentity,
 ];
 
 /** Runs `steps` from `from` on, then calls `k`: synchronously, unless a step had to wait. */

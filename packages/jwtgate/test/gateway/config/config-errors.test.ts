@@ -116,7 +116,7 @@ describe('optional authentication and claim conditions at load', () => {
       upstream: http://127.0.0.1:7001
 `),
       [
-        'gateway.routes[0].requires (line 12): optional cannot be combined with roles_*, scopes_* or claims (a request without a token would pass them)',
+        'gateway.routes[0].requires (line 12): optional cannot be combined with roles_*, scopes_*, claims or amr_any (a request without a token would pass them)',
       ],
     );
     assert.deepEqual(
