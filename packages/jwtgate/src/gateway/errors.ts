@@ -22,6 +22,7 @@ export const GATEWAY_ERROR_CODES = {
     message: 'This route needs a client certificate the gateway trusts',
   },
   ERR_CLIENT_CERT_REFUSED: { status: 403, message: 'The client certificate is not one this route accepts' },
+  ERR_CLAIM_CONDITION: { status: 403, message: "The token's claims do not meet the route's conditions" },
   ERR_ROUTE_NOT_FOUND: { status: 404, message: 'No route matches the request' },
   ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'The route does not allow this method' },
   ERR_CORS_ORIGIN_NOT_ALLOWED: {

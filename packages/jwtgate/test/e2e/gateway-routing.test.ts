@@ -156,3 +156,98 @@ ${PROVIDERS}  routes:
     assert.doesNotMatch(g.output(), /\n\s+at /, 'no stack trace');
   });
 });
+
+describe('jwtgate gateway: claim conditions and optional authentication', { timeout: 60_000 }, () => {
+  const tmp = tempDir();
+  let tenants: Upstream;
+  let feed: Upstream;
+  let gw: GatewayProcess;
+  let base: string;
+
+  before(async () => {
+    [tenants, feed] = await Promise.all([startUpstream('tenants'), startUpstream('feed')]);
+    const port = await freePort();
+    const file = tmp.write(
+      'claims.yaml',
+      `gateway:
+  listen: 127.0.0.1:${port}
+${PROVIDERS}  routes:
+    - name: tenants
+      match: { path: '/tenants/{tenant}/**' }
+      requires:
+        provider: tutorial
+        claims: { tenant: '{tenant}', plan: [pro, enterprise] }
+      identity_headers: { X-Tenant: tenant }
+      upstream: http://127.0.0.1:${tenants.port}
+    - name: feed
+      match: { path: /feed/** }
+      requires: { provider: tutorial, optional: true }
+      identity_headers: { X-User-Id: sub }
+      upstream: http://127.0.0.1:${feed.port}
+`,
+    );
+    gw = await startGateway(file);
+    base = `http://127.0.0.1:${port}`;
+  });
+
+  after(async () => {
+    assert.equal(await gw?.stop(), 0);
+    await Promise.all([tenants?.close(), feed?.close()]);
+    tmp.cleanup();
+  });
+
+  it('a tenant claim equal to the path parameter passes; another tenant is 403 ERR_CLAIM_CONDITION', async () => {
+    const acme = await token({ tenant: 'acme', plan: 'pro' });
+    const ok = await send(`${base}/tenants/acme/invoices`, { headers: bearer(acme) });
+    assert.equal(ok.status, 200, ok.body);
+    assert.equal(ok.json<EchoRequest>().headers['x-tenant'], 'acme');
+    const other = await send(`${base}/tenants/globex/invoices`, { headers: bearer(acme) });
+    assert.equal(other.status, 403, other.body);
+    assert.equal(other.json<{ error: string }>().error, 'ERR_CLAIM_CONDITION');
+    assert.equal(other.headers['www-authenticate'], 'Bearer error="insufficient_scope"');
+    // Decoded once: %61cme is acme; a slash or a second layer of encoding is never the tenant.
+    assert.equal((await send(`${base}/tenants/%61cme/x`, { headers: bearer(acme) })).status, 200);
+    assert.equal((await send(`${base}/tenants/%2561cme/x`, { headers: bearer(acme) })).status, 403);
+    assert.equal((await send(`${base}/tenants/acme%2fx/x`, { headers: bearer(acme) })).status, 400);
+    // One of a list: a free plan is refused even for its own tenant; a number is not the string.
+    const free = await token({ tenant: 'acme', plan: 'free' });
+    assert.equal((await send(`${base}/tenants/acme/x`, { headers: bearer(free) })).status, 403);
+    const numeric = await token({ tenant: 7, plan: 'pro' });
+    assert.equal((await send(`${base}/tenants/7/x`, { headers: bearer(numeric) })).status, 403);
+    assert.equal(tenants.seen.filter((s) => s.url.includes('globex')).length, 0);
+  });
+
+  it('optional: no token is forwarded without identity (client copies removed), a valid token with it', async () => {
+    const anon = await send(`${base}/feed/latest`, {
+      headers: { 'x-user-id': 'forged', 'x-jwtgate-sub': 'forged' },
+    });
+    assert.equal(anon.status, 200, anon.body);
+    const seen = anon.json<EchoRequest>();
+    assert.equal(seen.headers['x-user-id'], undefined);
+    assert.equal(seen.headers['x-jwtgate-sub'], undefined);
+    const signedIn = await send(`${base}/feed/latest`, {
+      headers: { ...bearer(await token({ sub: 'alice' })), 'x-user-id': 'forged' },
+    });
+    assert.equal(signedIn.status, 200, signedIn.body);
+    assert.equal(signedIn.json<EchoRequest>().headers['x-user-id'], 'alice');
+    assert.equal(signedIn.json<EchoRequest>().headers.authorization, undefined);
+  });
+
+  it('optional: a token that is present but invalid is 401, never anonymous', async () => {
+    const expired = await signToken(secretBytes(SECRET), {
+      alg: 'HS256',
+      iss: 'jwtgo.io',
+      aud: 'billing.jwtgo.io',
+      exp: nowSeconds() - 600,
+      claims: { sub: 'alice' },
+    });
+    for (const t of [expired, 'not-a-token', `${await token({ sub: 'a' })}x`]) {
+      const res = await send(`${base}/feed/latest`, { headers: bearer(t) });
+      assert.equal(res.status, 401, res.body);
+      assert.match(String(res.headers['www-authenticate']), /^Bearer error="invalid_token"/);
+    }
+    const before = feed.seen.length;
+    await send(`${base}/feed/latest`, { headers: bearer('not-a-token') });
+    assert.equal(feed.seen.length, before, 'nothing forwarded');
+  });
+});

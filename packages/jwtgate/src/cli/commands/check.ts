@@ -105,7 +105,8 @@ async function explainProvider(
 }
 
 function requirementOf(r: RouteConfig): Requirement {
-  const q = r.requires ?? {};
+  const q = r.requires;
+  if (q === undefined) return {};
   return {
     ...(q.roles_any ? { rolesAny: q.roles_any } : {}),
     ...(q.roles_all ? { rolesAll: q.roles_all } : {}),

@@ -4,8 +4,9 @@ import { clientOrigin } from '../headers/client-origin.ts';
 import { type HeaderPolicy, identityHeaderProblem } from '../headers/header-policy.ts';
 import type { IdentityKeys } from '../identity/identity-keys.ts';
 import { compileSignedIdentity, type SignedIdentity } from '../identity/mint-identity.ts';
-import { type Authenticate, compileAuthenticate } from '../pipeline/authenticate.ts';
+import { type Authenticate, allowAnonymous, compileAuthenticate } from '../pipeline/authenticate.ts';
 import { type Authorize, compileAuthorize } from '../pipeline/authorize.ts';
+import { type CheckClaims, compileClaimConditions } from '../pipeline/check-claims.ts';
 import { ANY_HOST, compileHostPattern, type HostPattern } from '../routes/host-pattern.ts';
 import { compilePathPattern, type PathPattern } from '../routes/path-pattern.ts';
 import type { SharedRateLimiter } from '../state/redis-rate-limit.ts';
@@ -32,6 +33,10 @@ export interface CompiledRoute {
   readonly authenticate: Authenticate | null;
   /** Whether they may (null when the route requires no role or scope). */
   readonly authorize: Authorize | null;
+  /** `requires.claims` (null when there are none). */
+  readonly claims: { readonly check: CheckClaims; readonly usesParams: boolean } | null;
+  /** `requires.optional`: a request without any token goes on without identity. */
+  readonly optional: boolean;
   readonly upstream: TargetGroup;
   readonly stripPrefix: string | null;
   /** What the upstream sees of the request's headers, cookies and token parameters. */
@@ -179,6 +184,20 @@ export function compileRoute(
       `unknown provider "${p}" (providers: ${Object.keys(g.providers).join(', ')})`,
     );
   });
+  if (r.rate_limit && r.requires?.optional)
+    problems.add(
+      [...at, 'rate_limit'],
+      'needs an authenticated route (requires.optional lets requests without a token in)',
+    );
+  let claims: CompiledRoute['claims'] = null;
+  if (r.requires?.claims !== undefined && pattern !== null) {
+    try {
+      claims = compileClaimConditions(r.requires.claims, pattern);
+    } catch (err) {
+      const claim = (err as { claim?: string }).claim;
+      problems.add([...at, 'requires', 'claims', ...(claim ? [claim] : [])], (err as Error).message);
+    }
+  }
   if (r.rate_limit && isPublic)
     problems.add([...at, 'rate_limit'], `needs an authenticated route (it counts per ${r.rate_limit.per})`);
   if (r.strip_prefix && pattern !== null && !isSegmentPrefix(r.strip_prefix, pattern))
@@ -206,6 +225,7 @@ export function compileRoute(
     const trustForwarded = context.headers.trustForwarded;
     const originOf = (req: DpopRequestLike) => clientOrigin(req, trustForwarded);
     authenticate = compileAuthenticate(verifier, providers, q.all ? 'all' : 'any', sources, originOf);
+    if (q.optional) authenticate = allowAnonymous(authenticate, providers.map(sources));
     authorize = compileAuthorize(
       verifier,
       providers,
@@ -228,6 +248,8 @@ export function compileRoute(
     public: isPublic,
     authenticate,
     authorize,
+    claims,
+    optional: q?.optional === true,
     upstream: createTargetGroup(
       Array.isArray(r.upstream) ? r.upstream : [r.upstream],
       context.pools,

@@ -142,6 +142,25 @@ const requires = {
       description: 'give exactly one of provider, any, all',
       oneOf: [{ required: ['provider'] }, { required: ['any'] }, { required: ['all'] }],
     },
+    {
+      // An anonymous request has no roles, scopes or claims to check: it would pass them.
+      if: { required: ['optional'], properties: { optional: { const: true } } },
+      // biome-ignore lint/suspicious/noThenProperty: JSON schema's if/then, never awaited
+      then: {
+        description:
+          'optional cannot be combined with roles_*, scopes_*, claims or amr_any (a request without a token would pass them)',
+        not: {
+          anyOf: [
+            { required: ['roles_any'] },
+            { required: ['roles_all'] },
+            { required: ['scopes_any'] },
+            { required: ['scopes_all'] },
+            { required: ['claims'] },
+            { required: ['amr_any'] },
+          ],
+        },
+      },
+    },
   ],
   properties: {
     provider: { type: 'string', minLength: 1 },
@@ -151,6 +170,30 @@ const requires = {
     roles_all: stringList,
     scopes_any: stringList,
     scopes_all: stringList,
+    claims: {
+      type: 'object',
+      minProperties: 1,
+      description:
+        'Claim conditions, by claim path (as `roles_claim`): the claim must equal the value, be one of the list, or equal the path parameter `{name}` of `match.path` (e.g. `/tenants/{tenant}/**` with `tenant: "{tenant}"`; the parameter is percent-decoded once and may hold no slash). Only a string, number or boolean claim can match. Otherwise 403 ERR_CLAIM_CONDITION.',
+      additionalProperties: {
+        oneOf: [
+          { type: 'string' },
+          { type: 'number' },
+          { type: 'boolean' },
+          {
+            type: 'array',
+            minItems: 1,
+            items: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] },
+          },
+        ],
+      },
+    },
+    optional: {
+      type: 'boolean',
+      default: false,
+      description:
+        "A request without any token of the route's providers is forwarded without identity (client copies of identity headers are still removed); a token that is present but invalid is still 401. Not with roles, scopes, claims, amr_any or rate_limit.",
+    },
     amr_any: {
       ...stringList,
       minItems: 1,

@@ -64,7 +64,7 @@ export function endRequestSpan(t: Tracing, s: RequestState, status: number, reas
  * Runs a verification inside a `jwtgate.verify` span (so a key fetch it waits for is its child):
  * the provider, the algorithm, whether the verified-token cache answered, the error code.
  */
-export function traceVerify<T extends { provider: string; alg: string }>(
+export function traceVerify<T extends { provider: string; alg: string } | undefined>(
   t: Tracing,
   s: RequestState,
   cacheHits: () => number,
@@ -79,8 +79,11 @@ export function traceVerify<T extends { provider: string; alg: string }>(
   span.setAttribute('jwtgate.token.cached', cacheHits() > before);
   return pending.then(
     (verified) => {
-      span.setAttribute('jwtgate.provider', verified.provider);
-      span.setAttribute('jwtgate.token.alg', verified.alg);
+      // undefined: an optional route's request without a token.
+      if (verified !== undefined) {
+        span.setAttribute('jwtgate.provider', verified.provider);
+        span.setAttribute('jwtgate.token.alg', verified.alg);
+      }
       span.end();
       return verified;
     },

@@ -29,9 +29,10 @@ export interface Identity extends VerifiedToken {
 
 /**
  * Authenticates one request for a route: its identity (at once when the verifier can answer at
- * once: a cached token, its proof checked), a promise of it, or a JwtGateError thrown or rejected.
+ * once: a cached token, its proof checked), a promise of it, or a JwtGateError thrown or rejected;
+ * undefined only on a route with `requires.optional` when the request carries no token at all.
  */
-export type Authenticate = (request: DpopRequestLike) => Identity | Promise<Identity>;
+export type Authenticate = (request: DpopRequestLike) => Identity | undefined | Promise<Identity | undefined>;
 
 interface ProviderStep {
   readonly extract: TokenExtractor;
@@ -51,7 +52,7 @@ export function compileAuthenticate(
   mode: 'any' | 'all',
   tokenSources: (provider: string) => readonly TokenSource[] | undefined,
   originOf: (request: DpopRequestLike) => string = (request) => clientOrigin(request, false),
-): Authenticate {
+): (request: DpopRequestLike) => Identity | Promise<Identity> {
   const steps: ProviderStep[] = providers.map((name) => ({
     extract: compileTokenExtractor(tokenSources(name)) as TokenExtractor,
     call: { providers: [name] },
@@ -100,6 +101,28 @@ export function compileAuthenticate(
 }
 
 /**
+ * `requires.optional`: a request that carries no token for any of the route's providers goes on
+ * without identity. One that carries a token, valid or not, is authenticated as usual: a bad
+ * token is still 401, never quietly anonymous.
+ */
+export function allowAnonymous(
+  authenticate: Authenticate,
+  tokenSources: readonly (readonly TokenSource[] | undefined)[],
+): Authenticate {
+  const extractors = tokenSources.map((s) => compileTokenExtractor(s) as TokenExtractor);
+  const carriesNone = (request: DpopRequestLike) =>
+    extractors.every((extract) => {
+      try {
+        extract(request);
+        return false;
+      } catch (err) {
+        return toJwtGateError(err).code === 'ERR_TOKEN_MISSING';
+      }
+    });
+  return (request) => (carriesNone(request) ? undefined : authenticate(request));
+}
+
+/**
  * Step: authenticates on a protected route (public routes pass without looking at any token).
  * With Redis down and `on_failure: closed`, protected routes answer 503 first.
  */
@@ -109,7 +132,7 @@ export function authenticate(s: RequestState): Denial | undefined | Promise<Deni
   if (authenticateRoute === null) return undefined;
   if (s.g.refusing()) return gatewayDenial(s, new GatewayError('ERR_REDIS_UNAVAILABLE'));
   const t = s.trace === null ? null : tracing();
-  let verified: Identity | Promise<Identity>;
+  let verified: Identity | undefined | Promise<Identity | undefined>;
   try {
     verified =
       t === null

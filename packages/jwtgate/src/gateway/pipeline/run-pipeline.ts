@@ -1,6 +1,7 @@
 import { answerPreflight } from './answer-preflight.ts';
 import { authenticate } from './authenticate.ts';
 import { authorize } from './authorize.ts';
+import { checkClaims } from './check-claims.ts';
 import { checkClientCertificate } from './check-client-certificate.ts';
 import { checkFraming } from './check-framing.ts';
 import { checkHost } from './check-host.ts';
@@ -33,7 +34,7 @@ export interface Continuation {
  * and WebSocket upgrades alike: strict framing -> path safety -> host -> CORS preflight (answered
  * here, before authentication) -> route (deny by default) -> client certificate (mTLS routes) ->
  * method override -> authenticate (who is this? the verify core decides) -> authorize (roles,
- * scopes) -> rate limit -> what the upstream sees (headers, path) -> the signed identity token. Forwarding is the caller's
+ * scopes) -> claim conditions -> rate limit -> what the upstream sees (headers, path) -> the signed identity token. Forwarding is the caller's
  * (`forward`, `forwardUpgrade`).
  */
 export const PIPELINE: readonly Step[] = [
@@ -46,6 +47,7 @@ export const PIPELINE: readonly Step[] = [
   checkMethodOverride,
   authenticate,
   authorize,
+  checkClaims,
   rateLimit,
   upstreamHeaders,
   signIdentity,

@@ -1,7 +1,8 @@
 /**
- * A route path: literal segments, `*` for exactly one segment, and an optional trailing `/**`
- * for the prefix itself and everything below it. `/billing/**` matches `/billing` and
- * `/billing/invoices/7`, not `/billingx`.
+ * A route path: literal segments, `*` for exactly one segment, `{name}` for one segment whose
+ * value the route's claim conditions can name, and an optional trailing `/**` for the prefix
+ * itself and everything below it. `/billing/**` matches `/billing` and `/billing/invoices/7`,
+ * not `/billingx`.
  */
 export interface PathPattern {
   readonly source: string;
@@ -9,7 +10,16 @@ export interface PathPattern {
   readonly prefix: boolean;
   /** Literal patterns are matched by one Map lookup. */
   readonly literal: boolean;
+  /** The `{name}` segments: name and index. */
+  readonly params: readonly { readonly name: string; readonly index: number }[];
   matches(path: string): boolean;
+}
+
+const PARAM = /^\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
+
+/** Whether a segment matches any one segment (`*` or `{name}`). */
+export function isWildSegment(s: string): boolean {
+  return s === '*' || PARAM.test(s);
 }
 
 function split(path: string): string[] {
@@ -26,7 +36,18 @@ export function compilePathPattern(source: string): PathPattern {
     if (s === '**') throw new Error('** is only allowed as the last segment');
     if (s === '') throw new Error('empty segment (double or trailing slash)');
     if (s !== '*' && s.includes('*')) throw new Error(`segment "${s}" mixes * with text`);
+    if ((s.includes('{') || s.includes('}')) && !PARAM.test(s))
+      throw new Error(`segment "${s}": a parameter is a whole segment, {name} (letters, digits, _)`);
   }
+  const params = segments.flatMap((s, index) => {
+    const m = PARAM.exec(s);
+    return m ? [{ name: m[1] as string, index }] : [];
+  });
+  const names = params.map((p) => p.name);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice !== undefined) throw new Error(`parameter {${twice}} appears twice`);
+  // A parameter matches like `*`.
+  segments = segments.map((s) => (PARAM.test(s) ? '*' : s));
   const literal = !prefix && !segments.includes('*');
   const n = segments.length;
   const matches = (path: string): boolean => {
@@ -39,7 +60,7 @@ export function compilePathPattern(source: string): PathPattern {
     }
     return true;
   };
-  return { source, segments, prefix, literal, matches };
+  return { source, segments, prefix, literal, params, matches };
 }
 
 /** Whether some path matches both patterns (used to reject ambiguous routes at load). */

@@ -97,8 +97,8 @@ describe('compileGateway: a compiled route', () => {
     const verified = await authenticate({
       headers: { authorization: `Bearer ${await tokenA({ sub: 'u1' })}` },
     });
-    assert.equal(verified.provider, 'a');
-    assert.equal(verified.claims.sub, 'u1');
+    assert.equal(verified?.provider, 'a');
+    assert.equal(verified?.claims.sub, 'u1');
     // Refused synchronously or as a rejection: either way, the code.
     await assert.rejects(async () => authenticate({ headers: {} }), { code: 'ERR_TOKEN_MISSING' });
   });

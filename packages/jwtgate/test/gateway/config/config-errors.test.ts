@@ -106,3 +106,28 @@ describe('configuration errors name the path and the line', () => {
     );
   });
 });
+
+describe('optional authentication and claim conditions at load', () => {
+  test('optional with roles, or a claim naming a parameter the path lacks, is refused at its line', () => {
+    assert.deepEqual(
+      problems(`    - name: x
+      match: { path: /x }
+      requires: { provider: a, optional: true, roles_any: [admin] }
+      upstream: http://127.0.0.1:7001
+`),
+      [
+        'gateway.routes[0].requires (line 12): optional cannot be combined with roles_*, scopes_*, claims or amr_any (a request without a token would pass them)',
+      ],
+    );
+    assert.deepEqual(
+      problems(`    - name: x
+      match: { path: '/x/{id}' }
+      requires:
+        provider: a
+        claims: { org: '{org}' }
+      upstream: http://127.0.0.1:7001
+`),
+      ['gateway.routes[0].requires.claims.org (line 14): {org} is not a parameter of the path /x/{id}'],
+    );
+  });
+});
