@@ -3,7 +3,7 @@ import type { CompiledRoute } from '../config/compile-gateway.ts';
 import type { Identity } from './authenticate.ts';
 import { type Denial, type RequestState, tokenDenial } from './request-state.ts';
 
-/** Checks the route's roles and scopes on an identity; throws ERR_INSUFFICIENT_ROLE / _SCOPE. */
+/** Checks the route's roles, scopes and delegation chain on an identity; throws ERR_INSUFFICIENT_ROLE / _SCOPE, ERR_DELEGATION_* / ERR_ACTOR_NOT_ALLOWED. */
 export type Authorize = (identity: Identity) => void;
 
 /**
@@ -16,8 +16,8 @@ export function compileAuthorize(
   providers: readonly string[],
   requirement: Requirement,
 ): Authorize | null {
-  const { rolesAny, rolesAll, scopesAny, scopesAll } = requirement;
-  if (!rolesAny && !rolesAll && !scopesAny && !scopesAll) return null;
+  const { rolesAny, rolesAll, scopesAny, scopesAll, delegation } = requirement;
+  if (!rolesAny && !rolesAll && !scopesAny && !scopesAll && !delegation) return null;
   const byProvider = new Map<string, Authorizer>(
     providers.map((name) => [name, verifier.compileRequirement(name, requirement)]),
   );

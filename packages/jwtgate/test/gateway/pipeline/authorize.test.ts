@@ -64,3 +64,31 @@ describe('compileAuthorize: roles and scopes per provider roles_claim', () => {
     });
   });
 });
+
+describe('compileAuthorize: the route requires a delegation chain (requires.delegation)', () => {
+  const viaA = { act: { sub: 'service-a' } };
+  test('required: a token without act is refused, a delegated one passes', async () => {
+    const check = auth({ providers: ['a'], delegation: { required: true } });
+    await assert.rejects(check(bearer(await token('a', {}))), { code: 'ERR_DELEGATION_REQUIRED' });
+    assert.equal((await check(bearer(await token('a', viaA)))).claims.sub, 'a-user');
+  });
+
+  test('actors: only the current actor (outermost act.sub) is matched', async () => {
+    const check = auth({ providers: ['a'], delegation: { actors: ['service-a'] } });
+    assert.ok(await check(bearer(await token('a', { act: { sub: 'service-a', act: { sub: 'other' } } }))));
+    await assert.rejects(
+      check(bearer(await token('a', { act: { sub: 'other', act: { sub: 'service-a' } } }))),
+      {
+        code: 'ERR_ACTOR_NOT_ALLOWED',
+      },
+    );
+  });
+
+  test('max_depth: a chain longer than allowed is refused', async () => {
+    const check = auth({ providers: ['a'], delegation: { maxDepth: 1 } });
+    assert.ok(await check(bearer(await token('a', viaA))));
+    await assert.rejects(check(bearer(await token('a', { act: { sub: 'b', act: { sub: 'c' } } }))), {
+      code: 'ERR_DELEGATION_TOO_DEEP',
+    });
+  });
+});
