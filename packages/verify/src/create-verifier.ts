@@ -2,6 +2,9 @@ import type { Algorithm } from './algorithms.ts';
 import { type Authorizer, compileRequirement, type Requirement } from './authorize.ts';
 import { checkClaims } from './check-claims.ts';
 import { checkDelegation } from './check-delegation.ts';
+import { boundThumbprint, checkBinding, type DpopMode, type DpopPresentation } from './dpop/check-binding.ts';
+import type { DpopPolicy } from './dpop/check-dpop-proof.ts';
+import { createDpopPolicy, type DpopOptions } from './dpop/dpop-policy.ts';
 import { fail, type JwtGateError } from './errors.ts';
 import type { FetchFunction } from './keys/fetch-json.ts';
 import type { KeySet } from './keys/key-set.ts';
@@ -38,6 +41,8 @@ export interface VerifierOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Reports every JWKS or discovery fetch, for metrics and logs. */
   readonly onKeyFetch?: (provider: string, event: FetchEvent) => void;
+  /** How DPoP proofs are checked (window, algorithms, replay cache, nonces); see each provider's `dpop`. */
+  readonly dpop?: DpopOptions;
 }
 
 /** What a successful verification returns. Treat as read-only: with the cache on it is shared. */
@@ -47,11 +52,21 @@ export interface VerifiedToken {
   readonly kid: string | undefined;
   readonly header: JwtHeader;
   readonly claims: JwtClaims;
+  /**
+   * Set when the token is DPoP-bound (`cnf.jkt`) and its provider checks DPoP: it was then
+   * accepted only with a valid proof by that key, on this request.
+   */
+  readonly binding?: { readonly type: 'dpop'; readonly jkt: string };
 }
 
 export interface VerifyCallOptions {
   /** Only these providers may accept the token. Default: all. */
   readonly providers?: readonly string[];
+  /**
+   * The request used the DPoP scheme: its proof and what it must match. Without it the token
+   * was sent as a Bearer token (or in a header, cookie or query parameter).
+   */
+  readonly dpop?: DpopPresentation;
 }
 
 /**
@@ -77,6 +92,10 @@ export interface Verifier {
   /** Verified-token cache counters since creation (for metrics). */
   stats(): { readonly hits: number; readonly misses: number; readonly entries: number };
   readonly providers: readonly string[];
+  /** The DPoP proof algorithms accepted (for `WWW-Authenticate: DPoP algs=...`). */
+  readonly dpopAlgorithms: readonly string[];
+  /** A provider's DPoP setting. */
+  dpopMode(provider: string): DpopMode;
 }
 
 interface CachedVerification {
@@ -95,6 +114,7 @@ const VERIFIER_KEYS = [
   'fetch',
   'env',
   'onKeyFetch',
+  'dpop',
 ];
 
 /** Creates a verifier; throws ERR_OPTIONS_INVALID naming the option path when options are wrong. */
@@ -140,6 +160,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   }
   const isRevoked = options.isRevoked;
   const headers = new HeaderCache();
+  const dpopPolicy: DpopPolicy = createDpopPolicy(o.dpop, 'options.dpop', now);
 
   function selectProvider(claims: JwtClaims, allowed: readonly string[] | undefined): Provider {
     const iss = claims.iss;
@@ -180,12 +201,14 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const validUntil = checkClaims(provider.policy, header, claims, Math.floor(nowMs / 1000));
     if (provider.delegation !== undefined) checkDelegation(provider.delegation, claims);
     if (isRevoked?.(claims)) throw fail('ERR_TOKEN_REVOKED');
+    const jkt = provider.dpop === 'off' ? undefined : boundThumbprint(claims);
     const result: VerifiedToken = {
       provider: provider.name,
       alg: header.alg,
       kid: header.kid,
       header,
       claims,
+      ...(jkt === undefined ? {} : { binding: Object.freeze({ type: 'dpop' as const, jkt }) }),
     };
     if (cache !== undefined && Number.isFinite(validUntil)) {
       Object.freeze(claims);
@@ -239,14 +262,34 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return finish(token, parsed, provider, keys, true);
   }
 
+  // The binding is checked on every request, after the token verified or came from the cache:
+  // a cached token never skips its proof.
+  function bind(
+    result: VerifiedToken,
+    token: string,
+    presented: DpopPresentation | undefined,
+  ): VerifiedToken | Promise<VerifiedToken> {
+    const provider = byName.get(result.provider) as Provider;
+    const checked = checkBinding(provider.dpop, result.binding?.jkt, token, presented, dpopPolicy);
+    return checked instanceof Promise ? checked.then(() => result) : result;
+  }
+
   const status = () => Object.fromEntries([...byName].map(([name, p]) => [name, p.source.describe()]));
 
   return Object.freeze({
     providers: Object.freeze(names),
+    dpopAlgorithms: Object.freeze([...dpopPolicy.algorithms]),
+    dpopMode(provider: string): DpopMode {
+      const p = byName.get(provider);
+      if (p === undefined) throw optionsError('provider', `unknown provider ${provider}`);
+      return p.dpop;
+    },
     verify(token: string, call?: VerifyCallOptions): Promise<VerifiedToken> {
       try {
         const out = verifyNow(token, call?.providers);
-        return out instanceof Promise ? out : Promise.resolve(out);
+        const presented = call?.dpop;
+        if (out instanceof Promise) return out.then((r) => bind(r, token, presented));
+        return Promise.resolve(bind(out, token, presented));
       } catch (err) {
         return Promise.reject(err as JwtGateError);
       }

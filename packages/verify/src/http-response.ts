@@ -1,3 +1,4 @@
+import { DPOP_ALGORITHMS } from './dpop/dpop-algorithms.ts';
 import { ERROR_CODES, type JwtGateError, toJwtGateError } from './errors.ts';
 
 /** What an HTTP server sends for a failed verification or authorization. */
@@ -14,6 +15,17 @@ export interface ErrorResponseOptions {
   readonly scope?: string;
   /** Included in the JSON body so a client can quote it. */
   readonly requestId?: string;
+  /**
+   * How DPoP is accepted where the error happened (RFC 9449 7.1): the proof algorithms, whether
+   * the request used the DPoP scheme (its errors are then DPoP challenges), and whether only
+   * DPoP is accepted (a missing token then gets a DPoP challenge). Without it, DPoP errors still
+   * answer with a DPoP challenge naming every algorithm the verifier takes.
+   */
+  readonly dpop?: {
+    readonly algs?: readonly string[];
+    readonly presented?: boolean;
+    readonly required?: boolean;
+  };
 }
 
 // RFC 7235 2.2: auth-param values are tokens or quoted strings; ours never contain '"' or '\'.
@@ -43,7 +55,20 @@ export function toErrorResponse(error: unknown, options: ErrorResponseOptions = 
       params.push(`error=${quote(spec.bearer)}`, `error_description=${quote(spec.message)}`);
       if (spec.bearer === 'insufficient_scope' && options.scope) params.push(`scope=${quote(options.scope)}`);
     }
-    headers['www-authenticate'] = params.length ? `Bearer ${params.join(', ')}` : 'Bearer';
+    const dpop = options.dpop;
+    const asDpop =
+      ('dpop' in spec && spec.dpop === true) ||
+      dpop?.presented === true ||
+      (dpop?.required === true && err.code === 'ERR_TOKEN_MISSING');
+    if (asDpop) {
+      // RFC 9449 7.1: the DPoP challenge names the proof algorithms accepted.
+      params.push(`algs=${quote((dpop?.algs ?? DPOP_ALGORITHMS).join(' '))}`);
+      headers['www-authenticate'] = `DPoP ${params.join(', ')}`;
+    } else {
+      headers['www-authenticate'] = params.length ? `Bearer ${params.join(', ')}` : 'Bearer';
+    }
+    // RFC 9449 8: the nonce the next proof must carry.
+    if (err.dpopNonce !== undefined) headers['dpop-nonce'] = err.dpopNonce;
   }
   if (err.status === 503) headers['retry-after'] = '5';
   // The client sees the code and the generic message; err.detail and err.cause are for logs.

@@ -20,6 +20,27 @@ export {
   type VerifierOptions,
   type VerifyCallOptions,
 } from './create-verifier.ts';
+export { boundThumbprint, type DpopMode, type DpopPresentation } from './dpop/check-binding.ts';
+export {
+  accessTokenHash,
+  type CheckedProof,
+  checkDpopProof,
+  type DpopExpectation,
+  type DpopNonce,
+  type DpopPolicy,
+} from './dpop/check-dpop-proof.ts';
+export { DPOP_ALGORITHMS } from './dpop/dpop-algorithms.ts';
+export { createDpopPolicy, type DpopOptions } from './dpop/dpop-policy.ts';
+export { normalizeHtu } from './dpop/normalize-htu.ts';
+export { jwkThumbprint } from './dpop/proof-key.ts';
+export {
+  type DpopCredentials,
+  type DpopRequestLike,
+  readDpopCredentials,
+  requestUrl,
+  usesDpopScheme,
+} from './dpop/read-dpop-request.ts';
+export { createMemoryReplayCache, type ReplayCache } from './dpop/replay-cache.ts';
 export { type BearerError, ERROR_CODES, type ErrorCode, JwtGateError, toJwtGateError } from './errors.ts';
 export {
   compileTokenExtractor,

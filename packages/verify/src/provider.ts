@@ -2,6 +2,7 @@ import { ALGORITHMS, type Algorithm, isAlgorithm } from './algorithms.ts';
 import { type ClaimPolicy, normalizeType } from './check-claims.ts';
 import { compileDelegation, type DelegationPolicy } from './check-delegation.ts';
 import { type ClaimReader, compileClaimPath } from './claim-path.ts';
+import type { DpopMode } from './dpop/check-binding.ts';
 import { discoverJwksUri } from './keys/discovery.ts';
 import { checkFetchableUrl } from './keys/fetch-json.ts';
 import { KeySet } from './keys/key-set.ts';
@@ -64,6 +65,12 @@ export interface ProviderOptions {
    * delegation: { required: true, maxDepth: 2, actors: ['orders-service'] }
    */
   readonly delegation?: DelegationOptions;
+  /**
+   * DPoP-bound tokens (RFC 9449): `optional` (default) takes a bound token only with the DPoP
+   * scheme and a valid proof, and unbound tokens as Bearer; `required` takes only bound tokens;
+   * `off` ignores `cnf.jkt` (the token is then a bearer token) and refuses the DPoP scheme.
+   */
+  readonly dpop?: DpopMode;
 }
 
 export interface DelegationOptions {
@@ -85,6 +92,7 @@ export interface Provider {
   readonly readRoles: ClaimReader;
   /** Undefined when the provider has no delegation option. */
   readonly delegation: DelegationPolicy | undefined;
+  readonly dpop: DpopMode;
 }
 
 const PROVIDER_KEYS = [
@@ -104,6 +112,7 @@ const PROVIDER_KEYS = [
   'rolesClaim',
   'remote',
   'delegation',
+  'dpop',
 ] as const;
 
 function compileRemote(raw: unknown, path: string): RemoteOptions {
@@ -221,7 +230,12 @@ export function compileProvider(
     ),
   });
   const delegation = compileDelegation(o.delegation, `${path}.delegation`);
+  const dpop =
+    o.dpop === undefined
+      ? 'optional'
+      : asOneOf(o.dpop, `${path}.dpop`, ['required', 'optional', 'off'] as const);
   return Object.freeze({
+    dpop,
     name,
     policy,
     algorithms: new Set(algorithms),

@@ -38,6 +38,25 @@ const EXPECTED: Record<ErrorCode, readonly [number, BearerError | null]> = {
   ERR_DELEGATION_TOO_DEEP: [401, 'invalid_token'],
   ERR_ACTOR_NOT_ALLOWED: [401, 'invalid_token'],
   ERR_INSUFFICIENT_ROLE: [403, 'insufficient_scope'],
+  ERR_INSUFFICIENT_AUTHENTICATION: [401, 'insufficient_user_authentication'],
+  ERR_DPOP_TOKEN_BOUND: [401, 'invalid_token'],
+  ERR_DPOP_TOKEN_NOT_BOUND: [401, 'invalid_token'],
+  ERR_DPOP_REQUIRED: [401, 'invalid_token'],
+  ERR_DPOP_NOT_ACCEPTED: [401, 'invalid_token'],
+  ERR_DPOP_PROOF_MISSING: [401, 'invalid_dpop_proof'],
+  ERR_DPOP_PROOF_MALFORMED: [401, 'invalid_dpop_proof'],
+  ERR_DPOP_PROOF_TYPE: [401, 'invalid_dpop_proof'],
+  ERR_DPOP_ALG_NOT_ALLOWED: [401, 'invalid_dpop_proof'],
+  ERR_DPOP_KEY_INVALID: [401, 'invalid_dpop_proof'],
+  ERR_DPOP_SIGNATURE_INVALID: [401, 'invalid_dpop_proof'],
+  ERR_DPOP_METHOD_MISMATCH: [401, 'invalid_dpop_proof'],
+  ERR_DPOP_URL_MISMATCH: [401, 'invalid_dpop_proof'],
+  ERR_DPOP_PROOF_STALE: [401, 'invalid_dpop_proof'],
+  ERR_DPOP_PROOF_REPLAYED: [401, 'invalid_dpop_proof'],
+  ERR_DPOP_ATH_MISMATCH: [401, 'invalid_dpop_proof'],
+  ERR_DPOP_KEY_MISMATCH: [401, 'invalid_dpop_proof'],
+  ERR_DPOP_NONCE_REQUIRED: [401, 'use_dpop_nonce'],
+  ERR_DPOP_REPLAY_CACHE_UNAVAILABLE: [503, null],
   ERR_INSUFFICIENT_SCOPE: [403, 'insufficient_scope'],
   ERR_OPTIONS_INVALID: [500, null],
   ERR_INTERNAL: [500, null],
@@ -56,11 +75,15 @@ describe('ERROR_CODES', () => {
     }
   });
 
-  test('status and bearer error agree with RFC 6750 3.1 for every code', () => {
+  test('status and bearer error agree with RFC 6750 3.1, RFC 9449 7.1 and RFC 9470 3 for every code', () => {
     for (const code of CODES) {
       const { status, bearer } = ERROR_CODES[code];
       if (status === 400) assert.equal(bearer, 'invalid_request', code);
       else if (status === 403) assert.equal(bearer, 'insufficient_scope', code);
+      else if (code === 'ERR_INSUFFICIENT_AUTHENTICATION')
+        assert.equal(bearer, 'insufficient_user_authentication');
+      else if (code === 'ERR_DPOP_NONCE_REQUIRED') assert.equal(bearer, 'use_dpop_nonce');
+      else if (bearer === 'invalid_dpop_proof') assert.match(code, /^ERR_DPOP_/);
       else if (status === 401)
         assert.equal(bearer, code === 'ERR_TOKEN_MISSING' ? null : 'invalid_token', code);
       else assert.ok(status >= 500 && bearer === null, code);

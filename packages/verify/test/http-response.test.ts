@@ -61,9 +61,12 @@ describe('toErrorResponse: 401 invalid token', () => {
     for (const code of codes) {
       const r = toErrorResponse(err(code), { scope: 'read' });
       assert.equal(r.status, 401, code);
+      // RFC 9449 7.1: a bound token sent as Bearer, or a Bearer token where only DPoP is taken,
+      // is answered with the DPoP challenge.
+      const scheme = 'dpop' in ERROR_CODES[code] ? 'DPoP' : 'Bearer';
       assert.match(
         r.headers['www-authenticate'] ?? '',
-        /^Bearer error="invalid_token", error_description="/,
+        new RegExp(`^${scheme} error="invalid_token", error_description="`),
         code,
       );
       assert.doesNotMatch(r.headers['www-authenticate'] ?? '', /scope=/, code);

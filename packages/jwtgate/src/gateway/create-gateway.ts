@@ -190,7 +190,10 @@ export function createGateway(options: GatewayOptions): Gateway {
   );
   const upgrade = createUpgradeHandler(() => current, log, metrics);
   // A connection idle (either way) for limits.idle_timeout is closed.
-  server.on('timeout', (socket: Socket) => socket.destroy());
+  server.on('timeout', (socket: Socket) => {
+    metrics.limitReached('idle_timeout');
+    socket.destroy();
+  });
   const applyLimits = (g: CompiledGateway) => {
     server.headersTimeout = g.limits.headersTimeoutMs;
     server.timeout = g.limits.idleTimeoutMs;

@@ -15,7 +15,11 @@ export const STEPS = [
   { id: 'claims', title: 'claims: exp, nbf, iat, max age, aud, typ, sub, jti, required claims' },
   { id: 'delegation', title: 'delegation: the act chain the provider accepts (when it has a policy)' },
   { id: 'revocation', title: 'revocation: jti not revoked' },
-  { id: 'authorization', title: 'roles and scopes the route requires' },
+  {
+    id: 'binding',
+    title: 'binding: a DPoP-bound token only with the DPoP scheme and a proof for this request (RFC 9449)',
+  },
+  { id: 'authorization', title: 'roles, scopes and sign-in methods the route requires' },
 ] as const;
 
 export type StepId = (typeof STEPS)[number]['id'] | 'extract';
@@ -45,6 +49,25 @@ const STEP_OF_CODE: Record<ErrorCode, StepId | null> = {
   ERR_TOKEN_REVOKED: 'revocation',
   ERR_INSUFFICIENT_ROLE: 'authorization',
   ERR_INSUFFICIENT_SCOPE: 'authorization',
+  ERR_INSUFFICIENT_AUTHENTICATION: 'authorization',
+  ERR_DPOP_TOKEN_BOUND: 'binding',
+  ERR_DPOP_TOKEN_NOT_BOUND: 'binding',
+  ERR_DPOP_REQUIRED: 'binding',
+  ERR_DPOP_NOT_ACCEPTED: 'binding',
+  ERR_DPOP_PROOF_MISSING: 'binding',
+  ERR_DPOP_PROOF_MALFORMED: 'binding',
+  ERR_DPOP_PROOF_TYPE: 'binding',
+  ERR_DPOP_ALG_NOT_ALLOWED: 'binding',
+  ERR_DPOP_KEY_INVALID: 'binding',
+  ERR_DPOP_SIGNATURE_INVALID: 'binding',
+  ERR_DPOP_METHOD_MISMATCH: 'binding',
+  ERR_DPOP_URL_MISMATCH: 'binding',
+  ERR_DPOP_PROOF_STALE: 'binding',
+  ERR_DPOP_PROOF_REPLAYED: 'binding',
+  ERR_DPOP_ATH_MISMATCH: 'binding',
+  ERR_DPOP_KEY_MISMATCH: 'binding',
+  ERR_DPOP_NONCE_REQUIRED: 'binding',
+  ERR_DPOP_REPLAY_CACHE_UNAVAILABLE: 'binding',
   ERR_OPTIONS_INVALID: null,
   ERR_INTERNAL: null,
 };

@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { addClient } from '../../src/issuer/admin/manage-clients.ts';
 import { decodePart, getToken, postForm } from '../issuer/helpers.ts';
 import { type LoginIssuer, loginAndRedeem, startLoginIssuer } from '../issuer/login/login-helpers.ts';
-import { freePort, type GatewayProcess, startGateway, tempDir } from './harness.ts';
+import { freePort, type GatewayProcess, spawnGateway, tempDir } from './harness.ts';
 
 const B_AUDIENCE = 'https://b.internal';
 const GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -21,6 +21,17 @@ const ACCESS_TOKEN = 'urn:ietf:params:oauth:token-type:access_token';
 async function listen(server: Server): Promise<string> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+}
+
+/** Waits for the gateway's ready line, generously: the machine running the suite may be busy. */
+async function ready(g: GatewayProcess): Promise<GatewayProcess> {
+  try {
+    await g.waitFor(/"msg":"gateway ready"/, 60_000);
+  } catch (err) {
+    await g.stop();
+    throw err;
+  }
+  return g;
 }
 
 describe('service A exchanges the token and calls service B through the gateway (act)', {
@@ -107,7 +118,7 @@ describe('service A exchanges the token and calls service B through the gateway 
       signed_identity: {}
 `,
     );
-    gateway = await startGateway(file);
+    gateway = await ready(spawnGateway(file));
   });
 
   after(async () => {

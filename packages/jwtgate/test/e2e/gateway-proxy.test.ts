@@ -156,6 +156,7 @@ describe('jwtgate gateway: proxying', { timeout: 120_000 }, () => {
   let gw: GatewayProcess;
   let base: string;
   let gatewayPort: number;
+  let adminPort: number;
 
   before(async () => {
     keys = await makeCorpKeys();
@@ -166,7 +167,7 @@ describe('jwtgate gateway: proxying', { timeout: 120_000 }, () => {
       startWsUpstream(),
     ]);
     gatewayPort = await freePort();
-    const adminPort = await freePort();
+    adminPort = await freePort();
     const closed = await freePort(); // nothing listens here
     const file = tmp.write(
       'jwtgate.yaml',
@@ -419,6 +420,22 @@ describe('jwtgate gateway: proxying', { timeout: 120_000 }, () => {
         404,
       );
       assert.equal(await wsConnect(`ws://127.0.0.1:${gatewayPort}/pub/x`), 404);
+    });
+
+    it('each upgrade, forwarded or refused, is one access line and one count, as a plain request is', async () => {
+      // The four upgrades above: forwarded (101), no token (401), two on routes without websocket.
+      const upgrades = () => gw.logs().filter((l) => l.upgrade === true);
+      const deadline = Date.now() + 5000;
+      while (upgrades().length < 4 && Date.now() < deadline) await sleep(50);
+      await sleep(300); // a second line for any of them would be in the next batch
+      assert.deepEqual(
+        upgrades().map((l) => `${l.method} ${l.path} ${l.status}`),
+        ['GET /ws/echo 101', 'GET /ws/echo 401', 'GET /billing/x 404', 'GET /pub/x 404'],
+      );
+      for (const l of upgrades()) assert.equal(typeof l.reason, 'string');
+      const metrics = (await send(`http://127.0.0.1:${adminPort}/metrics`)).body;
+      assert.match(metrics, /^jwtgate_requests_total\{route="ws",status="101"\} 1$/m);
+      assert.match(metrics, /^jwtgate_requests_total\{route="ws",status="401"\} 1$/m);
     });
   });
 });

@@ -404,3 +404,61 @@ describe('jwtgate gateway: connections kept under the open-file limit', { timeou
     }
   });
 });
+
+describe('jwtgate gateway: idle connections', { timeout: 60_000 }, () => {
+  const tmp = tempDir();
+  let up: Upstream;
+  let jwks: Running;
+  let gw: GatewayProcess;
+  let port: number;
+  let admin: string;
+
+  before(async () => {
+    const keys = await makeCorpKeys();
+    [jwks, up] = await Promise.all([startJwks(keys), startUpstream('up')]);
+    port = await freePort();
+    const adminPort = await freePort();
+    let text = exampleConfig(
+      { gateway: port, admin: adminPort, upstream1: up.port, upstream2: up.port, jwks: jwks.port },
+      `    - name: hang
+      match: { path: /hold/** }
+      public: true
+      upstream: http://127.0.0.1:${up.port}
+`,
+    );
+    // The idle timeout shorter than the first-byte deadline, so it is the one that fires.
+    text = text.replace(
+      `  listen: 127.0.0.1:${port}\n`,
+      `  listen: 127.0.0.1:${port}\n  limits:\n    first_byte_timeout: 10s\n    idle_timeout: 1s\n`,
+    );
+    gw = await startGateway(tmp.write('jwtgate.yaml', text));
+    admin = `http://127.0.0.1:${adminPort}`;
+    await waitForStatus(`${admin}/readyz`, 200);
+  });
+
+  after(async () => {
+    await gw?.stop();
+    await Promise.all([jwks?.close(), up?.close()]);
+    tmp.cleanup();
+  });
+
+  it('a connection with no traffic either way for idle_timeout (1 s) is closed, and counted', async () => {
+    const label = /^jwtgate_limit_reached_total\{limit="idle_timeout"\}/;
+    assert.equal(await metric(admin, label), 0);
+    // One that never sent a byte, and one waiting on an upstream that never answers.
+    const silent = await openConnection(port, '127.0.0.11');
+    const waiting = await openConnection(port, '127.0.0.12', 'GET /hold/hang HTTP/1.1\r\nHost: gw\r\n\r\n');
+    const opened = Date.now();
+    await until(() => silent.closedAt !== null && waiting.closedAt !== null, 5000, 'both to be closed');
+    for (const [name, c] of [
+      ['silent', silent],
+      ['waiting', waiting],
+    ] as const) {
+      const after = (c.closedAt as number) - opened;
+      assert.ok(after >= 800 && after < 3500, `${name}: closed after ${after} ms`);
+      assert.deepEqual(c.received, [], `${name}: no answer`);
+    }
+    assert.equal(await metric(admin, label), 2);
+    await until(() => up.hanging.closed >= 1, 3000, 'the upstream request to be given up');
+  });
+});

@@ -1,9 +1,10 @@
 // End to end: the packages as a user gets them. Both are packed (`npm pack` runs their build),
 // the tarballs are installed into an empty folder and into a global prefix, and the installed
 // `jwtgate` runs on the repository's Node 24 with nothing from the repository: `--version`,
-// `check` on the example configuration, the README walkthrough against `jwtgate demo`, the
-// gateway on the demo's generated configuration as its header says, and `jwtgate issuer`. Only
-// compiled JavaScript is loaded from node_modules (Node refuses to strip types there).
+// `check` on the example configuration, and from the global install the README walkthrough
+// against `jwtgate demo`, the gateway on the demo's generated configuration as its header says,
+// `jwtgate issuer`, and the other commands the docs give. Only compiled JavaScript is loaded from
+// node_modules (Node refuses to strip types there).
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import {
@@ -212,10 +213,10 @@ describe('the packed packages, installed with npm', () => {
     assert.match(valid.stdout, /jwtgate\.yaml is valid: 2 provider\(s\), 3 route\(s\)/);
   });
 
-  test('the README walkthrough against jwtgate demo from the install', async (t) => {
+  test('the README walkthrough against jwtgate demo from the global install', async (t) => {
     const ports = { issuer: await freePort(), gateway: await freePort() };
     const demo = startServer(
-      jwtgate,
+      join(global, 'bin/jwtgate'),
       ['demo', `--issuer-port=${ports.issuer}`, `--gateway-port=${ports.gateway}`, '--token-lifetime=3'],
       { cwd: app, env: userEnv() },
       /"msg":"ready"/,
@@ -246,7 +247,7 @@ describe('the packed packages, installed with npm', () => {
     }
   });
 
-  test("jwtgate gateway runs on the demo's generated gateway.yaml as its header says", async () => {
+  test("jwtgate gateway (global install) runs on the demo's generated gateway.yaml as its header says", async () => {
     const ports = { issuer: await freePort(), gateway: await freePort() };
     const demo = startServer(
       jwtgate,
@@ -254,7 +255,8 @@ describe('the packed packages, installed with npm', () => {
       { cwd: app, env: userEnv() },
       /"msg":"ready"/,
     );
-    const binDir = join(app, 'node_modules/.bin');
+    // The header's command finds `jwtgate` on PATH: the global install's.
+    const binDir = join(global, 'bin');
     const shell = bashSession({
       cwd: app,
       env: { ...userEnv(), PATH: `${binDir}${delimiter}${userEnv().PATH}` },
@@ -312,6 +314,13 @@ describe('the packed packages, installed with npm', () => {
       await issuer.started;
       const health = await fetch(`http://127.0.0.1:${port}/healthz`);
       assert.equal(health.status, 200);
+      // The passkey pages' scripts are read from the installed dependencies.
+      for (const asset of ['/assets/simplewebauthn-browser.js', '/assets/passkey.js']) {
+        const js = await fetch(`http://127.0.0.1:${port}${asset}`);
+        assert.equal(js.status, 200, asset);
+        assert.match(js.headers.get('content-type') ?? '', /javascript/, asset);
+        assert.ok((await js.text()).length > 500, asset);
+      }
       const res = await fetch(`http://127.0.0.1:${port}/token`, {
         method: 'POST',
         headers: {
@@ -326,6 +335,78 @@ describe('the packed packages, installed with npm', () => {
     } finally {
       assert.equal(await issuer.stop(), 0);
     }
+  });
+
+  test('the commands the docs give run from the global install, as typed (docs/issuer.md, examples, README)', async () => {
+    // Each line as the docs print it, in a shell whose PATH has the global install's bin first; the
+    // store from JWTGATE_STORE, as a Kubernetes Secret would give it.
+    const env = userEnv({
+      SECRET_KEY: 'b'.repeat(48),
+      JWTGATE_STORE: join(work, 'docs-commands.db'),
+      PASSWORD: 'correct horse battery staple',
+    });
+    env.PATH = `${join(global, 'bin')}${delimiter}${env.PATH}`;
+    const sh = (line: string) => run('bash', ['-ec', line], { cwd: work, env });
+    const ok = async (line: string, expect?: RegExp) => {
+      const r = await sh(line);
+      assert.equal(r.code, 0, `${line}\n${r.stderr}`);
+      if (expect) assert.match(r.stdout + r.stderr, expect, line);
+      return r;
+    };
+    assert.match((await ok('command -v jwtgate')).stdout, new RegExp(`^${global}/bin/jwtgate`));
+
+    // examples/*/README.md, docs/using-verify.md: a development token, then decode and verify it.
+    const mint = await ok(
+      `jwtgate token mint --secret-env SECRET_KEY --iss jwtgo.io --aud billing.jwtgo.io --sub alice --claim 'roles=["billing"]'`,
+    );
+    assert.match(mint.stderr, /warning: jwtgate token mint is for development and tests/);
+    const token = mint.stdout.trim();
+    assert.equal(token.split('.').length, 3);
+    await ok(`jwtgate token decode "${token}"`, /"sub": ?"alice"/);
+    await ok(`jwtgate token verify "${token}" --secret-env SECRET_KEY --iss jwtgo.io --aud billing.jwtgo.io`);
+    const wrongAud = await sh(
+      `jwtgate token verify "${token}" --secret-env SECRET_KEY --iss jwtgo.io --aud other`,
+    );
+    assert.equal(wrongAud.code, 1, 'an invalid token exits 1');
+
+    // docs/issuer.md: users.
+    await ok(
+      `jwtgate users add alice --email alice@example.com --roles webapp=billing,reader '*=staff' --admin`,
+    );
+    await ok(`printf '%s\\n' "$PASSWORD" | jwtgate users add bob --password-stdin`);
+    const list = await ok('jwtgate users list --json');
+    assert.deepEqual((JSON.parse(list.stdout) as { username: string }[]).map((u) => u.username).sort(), [
+      'alice',
+      'bob',
+    ]);
+    await ok('jwtgate users show alice', /staff/);
+    await ok('jwtgate users set-roles alice webapp=billing api=');
+    await ok('jwtgate users disable alice');
+    await ok('jwtgate users enable alice');
+    await ok('jwtgate users require-mfa alice');
+    await ok('jwtgate users require-mfa alice --off');
+    await ok('jwtgate users reset-mfa alice');
+    await ok(`printf '%s\\n' "$PASSWORD-2" | jwtgate users reset-password bob --password-stdin`);
+    await ok('jwtgate users remove alice');
+    assert.doesNotMatch((await ok('jwtgate users list')).stdout, /alice/);
+
+    // Clients, keys and revocations (docs/issuer.md, README's CLI list).
+    await ok(`jwtgate clients add webapp --name "Web App" --audience https://api.example \\
+  --grant-type authorization_code,refresh_token \\
+  --redirect-uri https://app.example/callback,https://app.example/signed-out`);
+    await ok(`jwtgate clients add spa --name "Single-page app" --auth-method none --audience https://api.example \\
+  --grant-type authorization_code,refresh_token \\
+  --redirect-uri https://app.example/callback --web-origin https://app.example
+jwtgate clients add desktop --auth-method none --application-type native --audience https://api.example \\
+  --grant-type authorization_code,refresh_token \\
+  --redirect-uri http://127.0.0.1/callback,com.example.desktop:/oauth2redirect`);
+    await ok('jwtgate clients update spa --web-origin https://app.example,https://beta.app.example');
+    await ok('jwtgate clients list', /^spa\s/m);
+    await ok('jwtgate keys generate --alg EdDSA --json', /"kty": ?"OKP"/);
+    await ok('jwtgate keys rotate');
+    await ok('jwtgate keys list', /ES256/);
+    await ok('jwtgate tokens revoke some-token-id');
+    await ok('jwtgate login --help', /--issuer <url>/);
   });
 
   test('on a Node.js older than 24 the installed jwtgate says so plainly and exits 1', async (t) => {

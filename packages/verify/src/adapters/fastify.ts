@@ -1,6 +1,7 @@
 // Types only (erased from the JavaScript): the module the augmentation below extends.
 import type {} from 'fastify';
 import type { VerifiedToken } from '../create-verifier.ts';
+import type { DpopRequestLike } from '../dpop/read-dpop-request.ts';
 import type { RequestLike } from '../extract-token.ts';
 import { compileGuard, type GuardOptions } from './guard.ts';
 
@@ -16,8 +17,9 @@ declare module 'fastify' {
 // Structural types: the adapter needs nothing from fastify at run time.
 interface FastifyRequestLike extends RequestLike {
   auth?: VerifiedToken | null;
+  readonly method?: string;
   /** node's request: Fastify's own has no `rawHeaders`. */
-  readonly raw?: { readonly rawHeaders?: readonly string[] };
+  readonly raw?: { readonly rawHeaders?: readonly string[]; readonly socket?: unknown };
 }
 interface FastifyReplyLike {
   code(status: number): FastifyReplyLike;
@@ -50,9 +52,11 @@ export async function jwtGatePlugin(fastify: FastifyInstanceLike, options: Guard
     try {
       // The raw header list shows a repeated Authorization line, which `headers` hides (node keeps
       // the first): the core refuses it, as it does under Express and node:http.
-      const seen: RequestLike = {
+      const seen: DpopRequestLike = {
         headers: request.headers,
         url: request.url,
+        method: request.method,
+        socket: request.raw?.socket,
         rawHeaders: request.raw?.rawHeaders ?? request.rawHeaders,
       };
       request.auth = await guard.check(seen);

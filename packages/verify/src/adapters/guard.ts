@@ -1,5 +1,6 @@
 import type { Authorizer, Requirement } from '../authorize.ts';
 import type { VerifiedToken, Verifier } from '../create-verifier.ts';
+import { readDpopCredentials, usesDpopScheme } from '../dpop/read-dpop-request.ts';
 import { type JwtGateError, toJwtGateError } from '../errors.ts';
 import { compileTokenExtractor, type RequestLike, type TokenSource } from '../extract-token.ts';
 import { type ErrorResponse, toErrorResponse } from '../http-response.ts';
@@ -15,6 +16,12 @@ export interface GuardOptions {
   readonly require?: Requirement;
   /** RFC 6750 realm in WWW-Authenticate. */
   readonly realm?: string;
+  /**
+   * The origin clients address this server by, e.g. `https://api.example` (a DPoP proof's `htu`
+   * is checked against it and the request path). Default: the connection's scheme and the Host
+   * header, which behind a TLS terminator or a path-rewriting proxy is not what the client used.
+   */
+  readonly dpopOrigin?: string;
   /** Called with every denial (for logs); the client only sees the mapped response. */
   readonly onDenied?: (error: JwtGateError, request: RequestLike) => void;
 }
@@ -37,9 +44,20 @@ export function compileGuard(options: GuardOptions): Guard {
     }
   }
   const scope = [...(options.require?.scopesAll ?? []), ...(options.require?.scopesAny ?? [])].join(' ');
+  const origin = options.dpopOrigin?.replace(/\/$/, '');
+  const names = options.providers ?? verifier.providers;
+  const dpop = {
+    algs: verifier.dpopAlgorithms,
+    required: names.every((n) => verifier.dpopMode(n) === 'required'),
+  };
   return {
     async check(request) {
-      const verified = await verifier.verify(extract(request), call);
+      // RFC 9449 7.1: the DPoP scheme carries the token; everything else goes to the extractor.
+      const credentials = readDpopCredentials(request, origin);
+      const verified =
+        credentials === undefined
+          ? await verifier.verify(extract(request), call)
+          : await verifier.verify(credentials.token, { ...call, dpop: credentials.presentation });
       authorizers.get(verified.provider)?.(verified.claims);
       return verified;
     },
@@ -50,7 +68,11 @@ export function compileGuard(options: GuardOptions): Guard {
       } catch {
         // A failing log hook must not stop the denial from being sent (nor crash the process).
       }
-      return toErrorResponse(err, { ...(realm ? { realm } : {}), ...(scope ? { scope } : {}) });
+      return toErrorResponse(err, {
+        ...(realm ? { realm } : {}),
+        ...(scope ? { scope } : {}),
+        dpop: { ...dpop, presented: usesDpopScheme(request) },
+      });
     },
   };
 }

@@ -1,4 +1,11 @@
-import { compileTokenExtractor, type RequestLike, type Verifier } from '@jwtgate/verify';
+import {
+  compileTokenExtractor,
+  type DpopCredentials,
+  type RequestLike,
+  readDpopCredentials,
+  usesDpopScheme,
+  type Verifier,
+} from '@jwtgate/verify';
 import { compileCors } from '../cors/compile-cors.ts';
 import type { IdentityKeys } from '../identity/identity-keys.ts';
 import { type ConnectionPlan, planConnections } from '../limits/plan-connections.ts';
@@ -9,7 +16,7 @@ import { compileLimits, type Limits } from './compile-limits.ts';
 import { compileProviders, type ProviderContext } from './compile-providers.ts';
 import { type CompiledRoute, compileRoute } from './compile-route.ts';
 import { compileHeaderContext } from './compile-route-headers.ts';
-import { planSharedState, rateLimiterFactory } from './compile-shared-state.ts';
+import { dpopReplayCache, planSharedState, rateLimiterFactory } from './compile-shared-state.ts';
 import { type ConfigPath, ConfigProblems } from './config-source.ts';
 import { toMs } from './duration.ts';
 import type { LoadedConfig } from './read-config.ts';
@@ -64,7 +71,8 @@ export function parseHostPort(text: string): { host: string; port: number } {
 export function compileGateway(loaded: LoadedConfig, context: CompileContext): CompiledGateway {
   const g = loaded.config.gateway;
   const problems = new ConfigProblems(loaded.source);
-  const verifier = compileProviders(g, context, problems);
+  const shared = context.redis ?? null;
+  const verifier = compileProviders(g, { ...context, dpopReplay: dpopReplayCache(shared) }, problems);
   problems.throwIfAny();
   const limits = compileLimits(g.limits);
   const origins = new Set(
@@ -80,7 +88,6 @@ export function compileGateway(loaded: LoadedConfig, context: CompileContext): C
   });
   const pools = new PoolRegistry(connections.upstreamConnections);
   const headers = compileHeaderContext(g);
-  const shared = context.redis ?? null;
   const extractors = new Map(
     Object.entries(g.providers).map(([name, p]) => [name, compileTokenExtractor(p.token_from)] as const),
   );
@@ -92,8 +99,11 @@ export function compileGateway(loaded: LoadedConfig, context: CompileContext): C
     headers,
     limiter: rateLimiterFactory(shared),
     identityKeys: context.identityKeys ?? null,
+    // A DPoP request carries its token in Authorization whatever the provider reads (RFC 9449 7.1).
     tokenOf: (provider: string, request: RequestLike) =>
-      (extractors.get(provider) as ReturnType<typeof compileTokenExtractor>)(request),
+      usesDpopScheme(request)
+        ? (readDpopCredentials(request) as DpopCredentials).token
+        : (extractors.get(provider) as ReturnType<typeof compileTokenExtractor>)(request),
     now: context.now ?? Date.now,
   };
   // Checked once here; each route compiles it for its own methods and token headers.

@@ -3,6 +3,7 @@ import {
   type FetchEvent,
   type FetchFunction,
   type ProviderOptions,
+  type ReplayCache,
   type Verifier,
 } from '@jwtgate/verify';
 import { REVOCATION_GRACE_SECONDS, type RevocationList } from '../state/revocation-list.ts';
@@ -18,6 +19,8 @@ export interface ProviderContext {
   readonly now?: () => number;
   /** The fetch of remote key sources (the shared JWKS cache with `redis.jwks_cache`). Default: the global fetch. */
   readonly fetch?: FetchFunction;
+  /** Where DPoP proof ids are remembered (Redis with `gateway.redis`). Default: in this process. */
+  readonly dpopReplay?: ReplayCache;
 }
 
 /** A provider as the verify core names its options (camelCase); the schema has filled its defaults. */
@@ -54,6 +57,7 @@ function providerOptions(p: ProviderConfig): ProviderOptions {
     requireSub: p.require_sub,
     ...(p.required_claims ? { requiredClaims: p.required_claims } : {}),
     rolesClaim: p.roles_claim,
+    dpop: p.dpop,
     ...(Object.keys(remote).length ? { remote } : {}),
   };
 }
@@ -129,6 +133,7 @@ export function compileProviders(
       ...(context.now ? { now: context.now } : {}),
       ...(context.onKeyFetch ? { onKeyFetch: context.onKeyFetch } : {}),
       ...(context.fetch ? { fetch: context.fetch } : {}),
+      ...(context.dpopReplay ? { dpop: { replayCache: context.dpopReplay } } : {}),
       ...(g.token_cache.max_entries === 0
         ? {}
         : { cache: { maxEntries: g.token_cache.max_entries, maxBytes: g.token_cache.max_bytes } }),

@@ -1,5 +1,6 @@
-import type { RequestLike, Verifier } from '@jwtgate/verify';
+import type { DpopRequestLike, RequestLike, Verifier } from '@jwtgate/verify';
 import { type CorsPolicy, compileCors } from '../cors/compile-cors.ts';
+import { clientOrigin } from '../headers/client-origin.ts';
 import { type HeaderPolicy, identityHeaderProblem } from '../headers/header-policy.ts';
 import type { IdentityKeys } from '../identity/identity-keys.ts';
 import { compileSignedIdentity, type SignedIdentity } from '../identity/mint-identity.ts';
@@ -35,6 +36,8 @@ export interface CompiledRoute {
   readonly maxBodyBytes: number;
   readonly rateLimit: { readonly per: 'sub' | 'client_id'; readonly limiter: SharedRateLimiter } | null;
   readonly websocket: boolean;
+  /** Every provider of the route is `dpop: required` (a missing token gets a DPoP challenge). */
+  readonly dpopRequired: boolean;
   /** `method_override`: refuse (400) or strip the ways to ask for another method. */
   readonly methodOverride: 'refuse' | 'strip' | 'allow';
   /** The route's cap on requests at the upstream at once (`max_concurrent`). */
@@ -188,22 +191,30 @@ export function compileRoute(
   const q = r.requires;
   if (q !== undefined) {
     const sources = (name: string) => g.providers[name]?.token_from;
-    authenticate = compileAuthenticate(verifier, providers, q.all ? 'all' : 'any', sources);
-    authorize = compileAuthorize(verifier, providers, {
-      ...(q.roles_any ? { rolesAny: q.roles_any } : {}),
-      ...(q.roles_all ? { rolesAll: q.roles_all } : {}),
-      ...(q.scopes_any ? { scopesAny: q.scopes_any } : {}),
-      ...(q.scopes_all ? { scopesAll: q.scopes_all } : {}),
-      ...(q.delegation
-        ? {
-            delegation: {
-              ...(q.delegation.required !== undefined ? { required: q.delegation.required } : {}),
-              ...(q.delegation.max_depth !== undefined ? { maxDepth: q.delegation.max_depth } : {}),
-              ...(q.delegation.actors ? { actors: q.delegation.actors } : {}),
-            },
-          }
-        : {}),
-    });
+    // A DPoP proof names the URL the client used: behind a trusted proxy, the one it forwarded.
+    const trustForwarded = context.headers.trustForwarded;
+    const originOf = (req: DpopRequestLike) => clientOrigin(req, trustForwarded);
+    authenticate = compileAuthenticate(verifier, providers, q.all ? 'all' : 'any', sources, originOf);
+    authorize = compileAuthorize(
+      verifier,
+      providers,
+      {
+        ...(q.roles_any ? { rolesAny: q.roles_any } : {}),
+        ...(q.roles_all ? { rolesAll: q.roles_all } : {}),
+        ...(q.scopes_any ? { scopesAny: q.scopes_any } : {}),
+        ...(q.scopes_all ? { scopesAll: q.scopes_all } : {}),
+        ...(q.delegation
+          ? {
+              delegation: {
+                ...(q.delegation.required !== undefined ? { required: q.delegation.required } : {}),
+                ...(q.delegation.max_depth !== undefined ? { maxDepth: q.delegation.max_depth } : {}),
+                ...(q.delegation.actors ? { actors: q.delegation.actors } : {}),
+              },
+            }
+          : {}),
+      },
+      q.amr_any,
+    );
   }
   const rl = r.rate_limit;
   return Object.freeze({
@@ -232,6 +243,7 @@ export function compileRoute(
         }
       : null,
     websocket: r.websocket,
+    dpopRequired: providers.length > 0 && providers.every((p) => g.providers[p]?.dpop === 'required'),
     methodOverride: r.method_override,
     gate: new RouteGate(r.name, r.max_concurrent ?? context.limits.routeMaxConcurrent),
     cors,

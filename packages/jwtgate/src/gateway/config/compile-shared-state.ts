@@ -1,4 +1,6 @@
+import { createMemoryReplayCache, type ReplayCache } from '@jwtgate/verify';
 import { createRateLimiter } from '../../lib/rate-limit.ts';
+import { createRedisReplayCache } from '../state/redis-dpop-replay.ts';
 import { createRedisRateLimiter, type SharedRateLimiter } from '../state/redis-rate-limit.ts';
 import type { RedisSettings, SharedRedis } from '../state/shared-redis.ts';
 import type { ConfigProblems } from './config-source.ts';
@@ -66,4 +68,20 @@ export function rateLimiterFactory(
       fallback: local,
     });
   };
+}
+
+/**
+ * Where DPoP proof ids are remembered: in this process, and with the gateway's open Redis there
+ * too, so a proof one replica accepted is a replay at every other (the process's cache is the
+ * fallback while Redis is down, with `on_failure: open`).
+ */
+export function dpopReplayCache(shared: SharedRedis | null): ReplayCache {
+  const local = createMemoryReplayCache();
+  if (shared === null) return local;
+  return createRedisReplayCache({
+    redis: shared.client,
+    prefix: shared.prefix,
+    onFailure: shared.onFailure,
+    fallback: local,
+  });
 }

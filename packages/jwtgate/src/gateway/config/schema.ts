@@ -106,6 +106,12 @@ const provider = {
       description:
         'Claim path of the roles: `roles`, `realm_access.roles`, `resource_access.app.roles`, `https://example.com/roles`.',
     },
+    dpop: {
+      enum: ['required', 'optional', 'off'],
+      default: 'optional',
+      description:
+        "DPoP-bound tokens (RFC 9449, `cnf.jkt`): `optional` takes a bound token only as `Authorization: DPoP` with a valid proof for this request, and unbound tokens as Bearer; `required` takes only bound tokens; `off` ignores `cnf.jkt` (a bound token is then a bearer token) and refuses the DPoP scheme. Proofs are checked against the URL the client used: the listener's scheme and the Host header, or with `trust_forwarded` the first X-Forwarded-Proto and X-Forwarded-Host. Proof ids are remembered per process, and in Redis when `redis` is configured (one proof is accepted once by all the gateways sharing it).",
+    },
     jwks: {
       type: 'object',
       additionalProperties: false,
@@ -168,6 +174,12 @@ const requires = {
             'Accepted current actors (the outermost `act.sub`, e.g. the client id of service A); prior actors are informational (RFC 8693 4.1).',
         },
       },
+    },
+    amr_any: {
+      ...stringList,
+      minItems: 1,
+      description:
+        'The user signed in with one of these methods (the token\'s `amr`, RFC 8176: `otp`, `hwk`, `mfa`, ...); otherwise 401 with `error="insufficient_user_authentication"` (RFC 9470).',
     },
   },
 } as const;

@@ -2,7 +2,7 @@
 // headers: the one place that decides it. Compiled once per route (compileHeaderPolicy); nothing
 // here is decided per request beyond looking names up.
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import type { JwtClaims, TokenSource } from '@jwtgate/verify';
+import type { JwtClaims, TokenSource, VerifiedToken } from '@jwtgate/verify';
 import { compileIdentityHeaders, type IdentityMutator } from './identity-headers.ts';
 
 // RFC 9110 7.6.1: hop-by-hop fields are not forwarded, nor any field the Connection header names.
@@ -224,6 +224,7 @@ export interface HeaderPolicy {
     req: IncomingMessage,
     claims: JwtClaims | undefined,
     requestId: string,
+    binding?: VerifiedToken['binding'],
   ): Record<string, string>;
 }
 
@@ -239,6 +240,8 @@ export function compileHeaderPolicy(spec: HeaderPolicySpec): HeaderPolicy {
   const dropCookies = new Set<string>();
   const dropQuery = new Set<string>();
   if (!spec.forwardToken) {
+    // A DPoP proof (RFC 9449 4.1) is part of the credentials, whichever source the token came from.
+    dropHeaders.add('dpop');
     for (const h of tokenHeaders(spec.tokenSources)) dropHeaders.add(h);
     for (const s of spec.tokenSources) {
       if ('cookie' in s) dropCookies.add(s.cookie);
@@ -263,15 +266,29 @@ export function compileHeaderPolicy(spec: HeaderPolicySpec): HeaderPolicy {
   };
   const identity = compileIdentityHeaders(spec.identityHeaders);
   const trustForwarded = spec.trustForwarded;
+  const bindingHeader = `${spec.reservedPrefix}token-binding`;
+  const forwardToken = spec.forwardToken;
   return Object.freeze({
     dropHeaders,
     dropCookies,
     dropQuery,
     dropRequestHeader,
     identity,
-    upstreamHeaders(req: IncomingMessage, claims: JwtClaims | undefined, requestId: string) {
+    upstreamHeaders(
+      req: IncomingMessage,
+      claims: JwtClaims | undefined,
+      requestId: string,
+      binding?: VerifiedToken['binding'],
+    ) {
       const headers = copyRequestHeaders(req.headers, dropRequestHeader) as Record<string, string>;
       if (claims !== undefined) identity(claims, headers);
+      // The token was DPoP-bound and came with a valid proof for this request (client copies of
+      // headers under the reserved prefix never get this far).
+      if (binding !== undefined) {
+        headers[bindingHeader] = binding.type;
+        // The DPoP scheme carries the token in Authorization whatever the route reads it from.
+        if (!forwardToken) delete headers.authorization;
+      }
       if (dropCookies.size > 0 && headers.cookie !== undefined) {
         const cookie = withoutCookies(headers.cookie, dropCookies);
         if (cookie === '') delete headers.cookie;

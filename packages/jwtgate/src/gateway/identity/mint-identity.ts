@@ -80,6 +80,8 @@ export function compileSignedIdentity(spec: SignedIdentitySpec): SignedIdentity 
       ...(clientId !== undefined ? { client_id: clientId } : {}),
       orig_iss: c.iss,
       ...(c.act !== undefined ? { act: c.act } : {}),
+      // The client's token was DPoP-bound and came with a valid proof (RFC 9449).
+      ...(identity.binding !== undefined ? { token_binding: identity.binding.type } : {}),
     })
       .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: IDENTITY_TOKEN_TYPE })
       .setIssuer(issuer)

@@ -6,6 +6,7 @@ export const LIMIT_NAMES = [
   'connections_per_address',
   'first_byte_timeout',
   'headers_timeout',
+  'idle_timeout',
   'body_timeout',
   'body_too_large',
   'upstream_busy',

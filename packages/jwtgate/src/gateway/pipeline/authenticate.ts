@@ -1,15 +1,20 @@
 import {
   compileTokenExtractor,
+  type DpopCredentials,
+  type DpopRequestLike,
   type JwtGateError,
-  type RequestLike,
+  readDpopCredentials,
   type TokenExtractor,
   type TokenSource,
   toJwtGateError,
+  usesDpopScheme,
   type VerifiedToken,
   type Verifier,
+  type VerifyCallOptions,
 } from '@jwtgate/verify';
 import type { CompiledRoute } from '../config/compile-gateway.ts';
 import { GatewayError } from '../errors.ts';
+import { clientOrigin } from '../headers/client-origin.ts';
 import { type Denial, gatewayDenial, type RequestState, tokenDenial } from './request-state.ts';
 
 /**
@@ -21,30 +26,45 @@ export interface Identity extends VerifiedToken {
 }
 
 /** Authenticates one request for a route: its identity, or a JwtGateError. */
-export type Authenticate = (request: RequestLike) => Promise<Identity>;
+export type Authenticate = (request: DpopRequestLike) => Promise<Identity>;
+
+interface ProviderStep {
+  readonly extract: TokenExtractor;
+  readonly call: { readonly providers: readonly string[] };
+}
 
 /**
- * Compiles how a route authenticates: each provider's token read from its own sources, verified
- * by the verify core (nothing here re-checks a token). `any`: the first provider (in the order
- * listed) whose token verifies is the identity; `all`: every provider's token must verify.
- * Roles and scopes are the authorize step's.
+ * Compiles how a route authenticates: each provider's token read from its own sources, or from
+ * `Authorization: DPoP` with its proof (checked against the URL the client used, `originOf`),
+ * verified by the verify core (nothing here re-checks a token or a proof). `any`: the first
+ * provider (in the order listed) whose token verifies is the identity; `all`: every provider's
+ * token must verify. Roles, scopes and sign-in methods are the authorize step's.
  */
 export function compileAuthenticate(
   verifier: Verifier,
   providers: readonly string[],
   mode: 'any' | 'all',
   tokenSources: (provider: string) => readonly TokenSource[] | undefined,
+  originOf: (request: DpopRequestLike) => string = (request) => clientOrigin(request, false),
 ): Authenticate {
-  const steps = providers.map((name) => ({
+  const steps: ProviderStep[] = providers.map((name) => ({
     extract: compileTokenExtractor(tokenSources(name)) as TokenExtractor,
     call: { providers: [name] },
   }));
+  // RFC 9449 7.1: a DPoP request carries its token in Authorization, whatever the provider's
+  // token sources say; its proof is bound to this request's method and URL.
+  const verifyStep = (step: ProviderStep, request: DpopRequestLike): Promise<VerifiedToken> => {
+    if (!usesDpopScheme(request)) return verifier.verify(step.extract(request), step.call);
+    const dpop = readDpopCredentials(request, originOf(request)) as DpopCredentials;
+    const call: VerifyCallOptions = { ...step.call, dpop: dpop.presentation };
+    return verifier.verify(dpop.token, call);
+  };
 
   if (steps.length === 1) {
-    const [{ extract, call }] = steps as [(typeof steps)[0]];
+    const step = steps[0] as ProviderStep;
     return (request) => {
       try {
-        return verifier.verify(extract(request), call);
+        return verifyStep(step, request);
       } catch (err) {
         return Promise.reject(err);
       }
@@ -54,7 +74,7 @@ export function compileAuthenticate(
   if (mode === 'all') {
     return async (request) => {
       const verified: VerifiedToken[] = [];
-      for (const step of steps) verified.push(await verifier.verify(step.extract(request), step.call));
+      for (const step of steps) verified.push(await verifyStep(step, request));
       const [first, ...also] = verified as [VerifiedToken, ...VerifiedToken[]];
       return { ...first, also };
     };
@@ -67,7 +87,7 @@ export function compileAuthenticate(
     let failure: JwtGateError | undefined;
     for (const step of steps) {
       try {
-        return await verifier.verify(step.extract(request), step.call);
+        return await verifyStep(step, request);
       } catch (err) {
         const e = toJwtGateError(err);
         if (failure === undefined || rank(e.code) > rank(failure.code)) failure = e;

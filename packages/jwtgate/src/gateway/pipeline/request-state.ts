@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type JwtGateError, toErrorResponse } from '@jwtgate/verify';
+import { type JwtGateError, toErrorResponse, usesDpopScheme } from '@jwtgate/verify';
 import type { CompiledGateway, CompiledRoute } from '../config/compile-gateway.ts';
 import type { GatewayError } from '../errors.ts';
 import type { Target } from '../upstream/upstream-targets.ts';
@@ -88,10 +88,21 @@ export function gatewayDenial(s: RequestState, err: GatewayError): Denial {
   };
 }
 
-/** The RFC 6750 answer to a token problem, with the route's scope on 403. */
+/**
+ * The RFC 6750 answer to a token problem, with the route's scope on 403; a DPoP challenge
+ * (RFC 9449 7.1) for a DPoP request, a DPoP error, or a missing token where only DPoP is taken.
+ */
 export function tokenDenial(s: RequestState, error: JwtGateError): Denial {
   const scope = s.route?.scope;
-  const r = toErrorResponse(error, { requestId: s.requestId, ...(scope ? { scope } : {}) });
+  const r = toErrorResponse(error, {
+    requestId: s.requestId,
+    ...(scope ? { scope } : {}),
+    dpop: {
+      algs: s.g.verifier.dpopAlgorithms,
+      presented: usesDpopScheme(s.req),
+      required: s.route?.dpopRequired === true,
+    },
+  });
   return {
     ok: false,
     status: r.status,

@@ -10,7 +10,7 @@ import type { RequestState } from './request-state.ts';
  */
 export function upstreamHeaders(s: RequestState): undefined {
   const route = s.route as CompiledRoute;
-  s.headers = route.headers.upstreamHeaders(s.req, s.identity?.claims, s.requestId);
+  s.headers = route.headers.upstreamHeaders(s.req, s.identity?.claims, s.requestId, s.identity?.binding);
   let p = s.path;
   if (route.stripPrefix !== null && p.startsWith(route.stripPrefix)) {
     p = p.slice(route.stripPrefix.length);

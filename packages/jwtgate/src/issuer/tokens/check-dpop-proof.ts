@@ -1,59 +1,69 @@
 import { createHash } from 'node:crypto';
-import { calculateJwkThumbprint, EmbeddedJWK, type JWK, jwtVerify } from 'jose';
+import {
+  checkDpopProof as checkProof,
+  createDpopPolicy,
+  DPOP_ALGORITHMS,
+  type DpopExpectation,
+  type DpopPolicy,
+  ERROR_CODES,
+  type ErrorCode,
+  type ReplayCache,
+  toJwtGateError,
+} from '@jwtgate/verify';
 import type { Store } from '../../store/types.ts';
 
-// The proof check of the issuer's own resource endpoint (/userinfo), RFC 9449 4.3 and 7.1. The
-// token endpoint's proofs are oidc-provider's to check; this is the same check for the one
-// protected resource the issuer answers itself, with the same window and replay store.
+// The proof check of the issuer's own resource endpoint (/userinfo): the verify core's, with the
+// replay ids kept in the store, so a proof used at one replica is refused at another. The token
+// endpoint's proofs are oidc-provider's to check.
 
 /** Algorithms accepted for DPoP proofs, here and at the token endpoint (RFC 9449 4.2: asymmetric only). */
-export const DPOP_ALGORITHMS = [
-  'ES256',
-  'ES384',
-  'ES512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'RS256',
-  'RS384',
-  'RS512',
-  'EdDSA',
-  'Ed25519',
-];
+export { DPOP_ALGORITHMS, type DpopExpectation };
 
-/** RFC 9449 11.1: a proof is accepted within this many seconds of its iat (oidc-provider's window). */
+/** RFC 9449 11.1: a proof is accepted up to this many seconds after its iat (oidc-provider's window). */
 export const DPOP_WINDOW_SECONDS = 300;
 const REPLAY_MODEL = 'DPoPProof';
 
-export interface DpopExpectation {
-  /** The request's method and URL as the client sent them (htm, htu: no query, no fragment). */
-  readonly method: string;
-  readonly url: string;
-  /** The access token it comes with (ath, RFC 9449 4.2). */
-  readonly accessToken: string;
-  /** The token's cnf.jkt: the proof must be signed by that key. */
-  readonly jkt: string;
+export type DpopOutcome =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly code: ErrorCode; readonly description: string };
+
+/** The store as a replay cache: an id is kept (hashed again, under its own model) until its window ends. */
+function storeReplayCache(store: Store): ReplayCache {
+  return {
+    async remember(id, expiresAtMs, nowMs) {
+      const key = createHash('sha256').update(id).digest('base64url');
+      if ((await store.oidc.find(REPLAY_MODEL, key)) !== undefined) return false;
+      await store.oidc.upsert(REPLAY_MODEL, key, {}, Math.max(1, Math.ceil((expiresAtMs - nowMs) / 1000)));
+      return true;
+    },
+  };
 }
 
-export type DpopOutcome = { readonly ok: true } | { readonly ok: false; readonly description: string };
+const policies = new WeakMap<Store, Map<() => number, DpopPolicy>>();
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('base64url');
-
-function sameHtu(given: unknown, expected: string): boolean {
-  if (typeof given !== 'string') return false;
-  const url = URL.parse(given);
-  if (url === null) return false;
-  url.search = '';
-  url.hash = '';
-  return url.href === new URL(expected).href;
+function policyFor(store: Store, now: () => number): DpopPolicy {
+  let byClock = policies.get(store);
+  if (byClock === undefined) {
+    byClock = new Map();
+    policies.set(store, byClock);
+  }
+  let policy = byClock.get(now);
+  if (policy === undefined) {
+    policy = createDpopPolicy(
+      { maxAgeSeconds: DPOP_WINDOW_SECONDS, replayCache: storeReplayCache(store) },
+      'dpop',
+      now,
+    );
+    byClock.set(now, policy);
+  }
+  return policy;
 }
 
 /**
- * Checks a DPoP proof for a request with a DPoP-bound access token: `typ` dpop+jwt, an asymmetric
- * algorithm, a signature by the embedded public key (jose refuses a private one), `htm` and `htu`
- * of this request, `iat` within the window, `ath` of this token, the key's thumbprint (RFC 7638)
- * equal to the token's `cnf.jkt`, and a `jti` not seen within the window (kept in the store, so
- * a proof used at one replica is refused at another). The description never holds the proof.
+ * Checks a DPoP proof for a request with a DPoP-bound access token, with @jwtgate/verify's
+ * checkDpopProof (RFC 9449 4.3: typ, algorithm, embedded public key, signature, htm, htu, iat,
+ * ath, cnf.jkt, jti). The outcome's description is the verify core's client message, never
+ * the proof.
  *
  * @example
  * const outcome = await checkDpopProof(store, proof, { method: 'GET', url, accessToken, jkt }, Date.now);
@@ -64,30 +74,11 @@ export async function checkDpopProof(
   expected: DpopExpectation,
   now: () => number,
 ): Promise<DpopOutcome> {
-  let payload: Record<string, unknown>;
-  let jwk: JWK;
   try {
-    const verified = await jwtVerify(proof, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: DPOP_ALGORITHMS });
-    payload = verified.payload;
-    jwk = verified.protectedHeader.jwk as JWK;
-  } catch {
-    return { ok: false, description: 'invalid DPoP key binding' };
+    await checkProof(proof, expected, policyFor(store, now));
+    return { ok: true };
+  } catch (err) {
+    const code = toJwtGateError(err).code;
+    return { ok: false, code, description: ERROR_CODES[code].message };
   }
-  if (typeof payload.jti !== 'string' || payload.jti === '' || payload.jti.length > 256)
-    return { ok: false, description: 'the DPoP proof has no jti' };
-  if (payload.htm !== expected.method) return { ok: false, description: 'DPoP proof htm mismatch' };
-  if (!sameHtu(payload.htu, expected.url)) return { ok: false, description: 'DPoP proof htu mismatch' };
-  const nowSeconds = Math.floor(now() / 1000);
-  if (typeof payload.iat !== 'number' || Math.abs(nowSeconds - payload.iat) > DPOP_WINDOW_SECONDS)
-    return { ok: false, description: 'the DPoP proof is too old or from the future' };
-  if (payload.ath !== sha256(expected.accessToken))
-    return { ok: false, description: 'DPoP proof ath mismatch' };
-  if ((await calculateJwkThumbprint(jwk)) !== expected.jkt)
-    return { ok: false, description: 'the DPoP proof is not signed by the key the token is bound to' };
-  // A jti is unique per key; the replay entry outlives every iat the window still accepts.
-  const id = sha256(`${expected.jkt}:${payload.jti}`);
-  if ((await store.oidc.find(REPLAY_MODEL, id)) !== undefined)
-    return { ok: false, description: 'DPoP proof replay detected' };
-  await store.oidc.upsert(REPLAY_MODEL, id, {}, 2 * DPOP_WINDOW_SECONDS);
-  return { ok: true };
 }

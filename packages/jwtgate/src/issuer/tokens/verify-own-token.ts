@@ -29,6 +29,10 @@ export function ownTokenPolicy(
     tokenTypes: ['at+jwt'],
     requireSub: true,
     requiredClaims: ['jti', 'client_id'],
+    // Introspection, revocation, exchange and the console look at a token, they are not the
+    // resource it is presented to: a DPoP-bound token is theirs to read (cnf included) without a
+    // proof. /userinfo checks the binding itself (answer-userinfo.ts).
+    dpop: 'off',
   };
 }
 

@@ -66,10 +66,11 @@ describe('compileGateway: the example', () => {
     assert.equal(health.methods, null);
     assert.equal(billing.stripPrefix, '/billing');
     assert.equal(tutorial.stripPrefix, null);
-    assert.deepEqual([...billing.headers.dropHeaders], ['authorization']);
-    assert.deepEqual([...tutorial.headers.dropHeaders].sort(), ['authorization', 'token']);
+    // A DPoP proof is a credential too: never forwarded unless the token is.
+    assert.deepEqual([...billing.headers.dropHeaders].sort(), ['authorization', 'dpop']);
+    assert.deepEqual([...tutorial.headers.dropHeaders].sort(), ['authorization', 'dpop', 'token']);
     // A public route reads no token, so none reaches its upstream: Authorization and every provider's.
-    assert.deepEqual([...health.headers.dropHeaders].sort(), ['authorization', 'token']);
+    assert.deepEqual([...health.headers.dropHeaders].sort(), ['authorization', 'dpop', 'token']);
     assert.deepEqual([...g.reservedHeaders].sort(), ['x-user-id', 'x-user-roles']);
     assert.equal(g.reservedPrefix, 'x-jwtgate-');
     assert.equal(g.trustForwarded, false);
@@ -143,7 +144,7 @@ describe('compileGateway: a compiled route', () => {
     );
     assert.equal(a?.websocket, true);
     assert.deepEqual([...(a?.headers.dropHeaders ?? [])], []);
-    assert.deepEqual([...(b?.headers.dropHeaders ?? [])], ['authorization']);
+    assert.deepEqual([...(b?.headers.dropHeaders ?? [])].sort(), ['authorization', 'dpop']);
   });
 
   test('listen and admin addresses, including IPv6, and the reserved identity prefix', () => {

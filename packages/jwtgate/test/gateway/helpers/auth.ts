@@ -45,13 +45,15 @@ export const verifier = createVerifier({ providers: PROVIDERS, now: () => NOW_MS
 export interface RequirementSpec extends Requirement {
   readonly providers: string[];
   readonly mode?: 'any' | 'all';
+  /** `requires.amr_any`. */
+  readonly amrAny?: readonly string[];
 }
 
 /** A route's authenticate then authorize steps, as the pipeline runs them. */
 export function auth(spec: RequirementSpec, sources = SOURCES, v: Verifier = verifier) {
-  const { providers, mode = 'any', ...requirement } = spec;
+  const { providers, mode = 'any', amrAny, ...requirement } = spec;
   const authenticate = compileAuthenticate(v, providers, mode, (name) => sources[name]);
-  const authorize = compileAuthorize(v, providers, requirement);
+  const authorize = compileAuthorize(v, providers, requirement, amrAny);
   return async (request: RequestLike): Promise<Identity> => {
     const identity = await authenticate(request);
     authorize?.(identity);

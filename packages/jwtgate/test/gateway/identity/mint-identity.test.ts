@@ -67,6 +67,17 @@ describe('compileSignedIdentity', () => {
     assert.equal((payload.exp as number) - (payload.iat as number), 60);
   });
 
+  test('a DPoP-bound client token (checked with its proof) is said so: token_binding dpop; an unbound one has none', async () => {
+    const bound = { ...identity(t / 1000 + 600), binding: { type: 'dpop' as const, jkt: 'jkt-1' } };
+    const decode = (jwt: string) =>
+      JSON.parse(Buffer.from(jwt.split('.')[1] as string, 'base64url').toString());
+    assert.equal(decode(await signer().mint(bound, 'token-bound')).token_binding, 'dpop');
+    assert.equal(
+      decode(await signer().mint(identity(t / 1000 + 600), 'token-plain')).token_binding,
+      undefined,
+    );
+  });
+
   test('reused for the same token (synchronously) until shortly before it expires, then minted anew', async () => {
     const s = signer();
     const first = await s.mint(identity(t / 1000 + 600), 'token-2');

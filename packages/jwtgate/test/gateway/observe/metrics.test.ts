@@ -132,6 +132,7 @@ describe('createMetrics', () => {
       'connections_per_address',
       'first_byte_timeout',
       'headers_timeout',
+      'idle_timeout',
       'upstream_busy',
     ])
       assert.equal(sample(text, `jwtgate_limit_reached_total{limit="${limit}"}`), 0, limit);

@@ -92,3 +92,28 @@ describe('compileAuthorize: the route requires a delegation chain (requires.dele
     });
   });
 });
+
+describe('compileAuthorize: requires.amr_any (RFC 8176 amr, RFC 9470 refusal)', () => {
+  test('one of the methods in amr passes; none, a missing or malformed amr is insufficient_user_authentication', async () => {
+    const check = auth({ providers: ['a'], amrAny: ['otp', 'hwk'] });
+    assert.equal((await check(bearer(await token('a', { amr: ['pwd', 'otp', 'mfa'] })))).provider, 'a');
+    assert.equal((await check(bearer(await token('a', { amr: ['hwk', 'user'] })))).provider, 'a');
+    for (const amr of [['pwd'], [], 'otp', undefined, [{ otp: true }]]) {
+      await assert.rejects(check(bearer(await token('a', amr === undefined ? {} : { amr }))), {
+        code: 'ERR_INSUFFICIENT_AUTHENTICATION',
+        status: 401,
+      });
+    }
+  });
+
+  test('with roles too, both are checked', async () => {
+    const check = auth({ providers: ['a'], amrAny: ['otp'], rolesAny: ['admin'] });
+    await assert.rejects(check(bearer(await token('a', { amr: ['otp'], roles: ['viewer'] }))), {
+      code: 'ERR_INSUFFICIENT_ROLE',
+    });
+    await assert.rejects(check(bearer(await token('a', { amr: ['pwd'], roles: ['admin'] }))), {
+      code: 'ERR_INSUFFICIENT_AUTHENTICATION',
+    });
+    assert.equal((await check(bearer(await token('a', { amr: ['otp'], roles: ['admin'] })))).provider, 'a');
+  });
+});
