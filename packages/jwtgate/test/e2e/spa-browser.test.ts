@@ -125,7 +125,12 @@ if (!existsSync(CHROMIUM)) {
       assert.match(String(answer.hello), /^usr_/);
       assert.equal(answer.roles, 'reader');
       assert.equal(answer.path, '/backend/hello');
-      const log = readFileSync(join(data, 'gateway.log'), 'utf8');
+      // Access lines are written in batches (at least every 250 ms): wait for this one.
+      let log = '';
+      for (let i = 0; i < 50 && !/"reason":"CORS_PREFLIGHT"/.test(log); i++) {
+        await sleep(100);
+        log = readFileSync(join(data, 'gateway.log'), 'utf8');
+      }
       assert.match(log, /"reason":"CORS_PREFLIGHT"/, 'the browser asked first; the gateway answered');
     });
 
