@@ -1,5 +1,7 @@
+import { checkDelegation, compileDelegation } from './check-delegation.ts';
 import { type ClaimReader, compileClaimPath, toStringList } from './claim-path.ts';
 import { fail } from './errors.ts';
+import type { DelegationOptions } from './provider.ts';
 
 /** What a resource requires of a verified token. Empty lists require nothing. */
 export interface Requirement {
@@ -7,6 +9,11 @@ export interface Requirement {
   readonly rolesAll?: readonly string[];
   readonly scopesAny?: readonly string[];
   readonly scopesAll?: readonly string[];
+  /**
+   * What this resource accepts of the delegation chain in `act`, besides the provider's own
+   * `delegation` (both apply): e.g. a route only service A may call on a user's behalf.
+   */
+  readonly delegation?: DelegationOptions;
 }
 
 /** A compiled requirement: throws ERR_INSUFFICIENT_ROLE / ERR_INSUFFICIENT_SCOPE when unmet. */
@@ -48,10 +55,12 @@ export function compileRequirement(
   rolesClaim: string | readonly string[] = 'roles',
 ): Authorizer {
   const { rolesAny, rolesAll, scopesAny, scopesAll } = requirement;
+  const delegation = compileDelegation(requirement.delegation, 'requirement.delegation');
   const needsRoles = (rolesAny?.length ?? 0) + (rolesAll?.length ?? 0) > 0;
   const needsScopes = (scopesAny?.length ?? 0) + (scopesAll?.length ?? 0) > 0;
   const rolesReader = compileClaimPath(rolesClaim);
   return (claims) => {
+    if (delegation !== undefined) checkDelegation(delegation, claims);
     if (needsRoles && !satisfies(readRoles(claims, rolesReader), rolesAny, rolesAll)) {
       throw fail('ERR_INSUFFICIENT_ROLE');
     }

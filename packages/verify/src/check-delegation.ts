@@ -1,4 +1,5 @@
 import { fail } from './errors.ts';
+import { asBoolean, asNumber, asObject, asStringList, onlyKeys, optionsError } from './lib/check-options.ts';
 import type { JwtClaims } from './parse-token.ts';
 
 /**
@@ -12,6 +13,28 @@ export interface DelegationPolicy {
   readonly maxDepth: number;
   /** Accepted current actors (`act.sub`); undefined: any. */
   readonly actors: ReadonlySet<string> | undefined;
+}
+
+/**
+ * Compiles delegation options (a provider's `delegation`, or a requirement's) into a policy;
+ * throws ERR_OPTIONS_INVALID naming `path`.
+ */
+export function compileDelegation(raw: unknown, path: string): DelegationPolicy | undefined {
+  if (raw === undefined) return undefined;
+  const o = asObject(raw, path);
+  onlyKeys(o, path, ['required', 'maxDepth', 'actors']);
+  const required = o.required === undefined ? false : asBoolean(o.required, `${path}.required`);
+  const maxDepth =
+    o.maxDepth === undefined ? Number.POSITIVE_INFINITY : asNumber(o.maxDepth, `${path}.maxDepth`, 0);
+  if (Number.isFinite(maxDepth) && !Number.isInteger(maxDepth))
+    throw optionsError(`${path}.maxDepth`, `expected a whole number, got ${maxDepth}`);
+  if (required && maxDepth === 0)
+    throw optionsError(path, 'required: true with maxDepth: 0 would refuse every token');
+  const actors =
+    o.actors === undefined
+      ? undefined
+      : new Set(asStringList(o.actors, `${path}.actors`, { nonEmpty: true }));
+  return Object.freeze({ required, maxDepth, actors });
 }
 
 /** Deeper than this is malformed whatever the policy says: nothing legitimate chains so far. */

@@ -1,6 +1,6 @@
 import { ALGORITHMS, type Algorithm, isAlgorithm } from './algorithms.ts';
 import { type ClaimPolicy, normalizeType } from './check-claims.ts';
-import type { DelegationPolicy } from './check-delegation.ts';
+import { compileDelegation, type DelegationPolicy } from './check-delegation.ts';
 import { type ClaimReader, compileClaimPath } from './claim-path.ts';
 import type { DpopMode } from './dpop/check-binding.ts';
 import { discoverJwksUri } from './keys/discovery.ts';
@@ -127,24 +127,6 @@ function compileRemote(raw: unknown, path: string): RemoteOptions {
         : asNumber(value, `${path}.${key}`, key === 'timeoutMs' || key === 'maxBytes' ? 1 : 0);
   }
   return Object.freeze(out) as unknown as RemoteOptions;
-}
-
-function compileDelegation(raw: unknown, path: string): DelegationPolicy | undefined {
-  if (raw === undefined) return undefined;
-  const o = asObject(raw, path);
-  onlyKeys(o, path, ['required', 'maxDepth', 'actors']);
-  const required = o.required === undefined ? false : asBoolean(o.required, `${path}.required`);
-  const maxDepth =
-    o.maxDepth === undefined ? Number.POSITIVE_INFINITY : asNumber(o.maxDepth, `${path}.maxDepth`, 0);
-  if (Number.isFinite(maxDepth) && !Number.isInteger(maxDepth))
-    throw optionsError(`${path}.maxDepth`, `expected a whole number, got ${maxDepth}`);
-  if (required && maxDepth === 0)
-    throw optionsError(path, 'required: true with maxDepth: 0 would refuse every token');
-  const actors =
-    o.actors === undefined
-      ? undefined
-      : new Set(asStringList(o.actors, `${path}.actors`, { nonEmpty: true }));
-  return Object.freeze({ required, maxDepth, actors });
 }
 
 /** Validates one provider's options and builds its key source; every problem names its path. */

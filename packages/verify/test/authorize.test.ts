@@ -294,3 +294,29 @@ describe('Verifier.compileRequirement uses the provider roles claim', () => {
     );
   });
 });
+
+describe('compileRequirement: delegation', () => {
+  test("a requirement's delegation is checked beside roles (required, actors, depth)", () => {
+    const check = compileRequirement({
+      rolesAny: ['reader'],
+      delegation: { required: true, actors: ['svc-a'], maxDepth: 2 },
+    });
+    check({ roles: ['reader'], act: { sub: 'svc-a' } });
+    assert.throws(() => check({ roles: ['reader'] }), { code: 'ERR_DELEGATION_REQUIRED' });
+    assert.throws(() => check({ roles: ['reader'], act: { sub: 'svc-b' } }), {
+      code: 'ERR_ACTOR_NOT_ALLOWED',
+    });
+    assert.throws(
+      () => check({ roles: ['reader'], act: { sub: 'svc-a', act: { sub: 'x', act: { sub: 'y' } } } }),
+      {
+        code: 'ERR_DELEGATION_TOO_DEEP',
+      },
+    );
+  });
+
+  test('bad delegation options are refused when compiled, naming the path', () => {
+    assert.throws(() => compileRequirement({ delegation: { required: true, maxDepth: 0 } }), {
+      code: 'ERR_OPTIONS_INVALID',
+    });
+  });
+});

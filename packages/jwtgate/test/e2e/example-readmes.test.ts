@@ -51,6 +51,7 @@ const EXAMPLES: readonly ExampleSpec[] = [
 /** Examples whose README needs a person at a browser: their blocks are run by the test named. */
 const RUN_ELSEWHERE: Readonly<Record<string, string>> = {
   'cli-device': 'cli-device-readme.test.ts (it approves the code the README run prints, as the user would)',
+  spa: 'spa-browser.test.ts (it signs in and calls the API in Chromium, as the user would)',
 };
 
 const userEnv = (): NodeJS.ProcessEnv => {

@@ -12,13 +12,24 @@ import {
   freePort,
   type GatewayProcess,
   SECRET,
-  startGateway,
+  spawnGateway,
   startUpstream,
   tempDir,
   type Upstream,
 } from './harness.ts';
 
-describe('signed identity for upstreams (gateway process)', { timeout: 60_000 }, () => {
+/** Waits for the gateway's ready line, generously: the machine running the suite may be busy. */
+async function ready(g: GatewayProcess): Promise<GatewayProcess> {
+  try {
+    await g.waitFor(/"msg":"gateway ready"/, 60_000);
+  } catch (err) {
+    await g.stop();
+    throw err;
+  }
+  return g;
+}
+
+describe('signed identity for upstreams (gateway process)', { timeout: 180_000 }, () => {
   const tmp = tempDir();
   let gateway: GatewayProcess | undefined;
   let upstream: Upstream;
@@ -52,7 +63,7 @@ describe('signed identity for upstreams (gateway process)', { timeout: 60_000 },
       upstream: ${upstream.origin}
 `,
     );
-    gateway = await startGateway(file);
+    gateway = await ready(spawnGateway(file));
     const now = Math.floor(Date.now() / 1000);
     token = await signToken(secretBytes(SECRET), {
       alg: 'HS256',
@@ -114,7 +125,7 @@ describe('signed identity for upstreams (gateway process)', { timeout: 60_000 },
     const [name] = readdirSync(keyFile);
     assert.equal(statSync(join(keyFile, name as string)).mode & 0o777, 0o600);
     await gateway?.stop();
-    gateway = await startGateway(file);
+    gateway = await ready(spawnGateway(file));
     const jwt = (await call('/orders/4')).headers['x-jwtgate-identity'] as string;
     const header = JSON.parse(Buffer.from(jwt.split('.')[0] as string, 'base64url').toString()) as {
       kid: string;

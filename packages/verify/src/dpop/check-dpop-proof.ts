@@ -124,7 +124,7 @@ function replayId(thumbprint: string, jti: string): string {
  * allowed asymmetric algorithm, the embedded public key, the signature, `htm` and `htu` of this
  * request, the server nonce (when asked for), `iat` within the window, `ath` of this token,
  * the key's thumbprint equal to the token's `cnf.jkt`; then `jti` recorded, refused when seen
- * within the window. Throws a JwtGateError (ERR_DPOP_*), or resolves to what the proof said.
+ * within the window. Throws a JwtGateError (one of the DPoP codes), or resolves to what the proof said.
  *
  * @example
  * await checkDpopProof(req.headers.dpop, { method: 'GET', url, accessToken, jkt }, policy);

@@ -209,6 +209,11 @@ export function compileRoute(
     );
   if (r.match.methods?.includes('CONNECT'))
     problems.add([...at, 'match', 'methods'], 'CONNECT is not supported (the gateway does not tunnel)');
+  if (r.requires?.delegation?.required === true && r.requires.delegation.max_depth === 0)
+    problems.add(
+      [...at, 'requires', 'delegation'],
+      'required: true with max_depth: 0 would refuse every token',
+    );
   const headers = compileRouteHeaders(r, at, g, providers, context.headers, problems);
   const cors = routeCors(r, at, g, providers, problems);
   const signedIdentity = routeSignedIdentity(r, at, context, problems);
@@ -234,6 +239,15 @@ export function compileRoute(
         ...(q.roles_all ? { rolesAll: q.roles_all } : {}),
         ...(q.scopes_any ? { scopesAny: q.scopes_any } : {}),
         ...(q.scopes_all ? { scopesAll: q.scopes_all } : {}),
+        ...(q.delegation
+          ? {
+              delegation: {
+                ...(q.delegation.required !== undefined ? { required: q.delegation.required } : {}),
+                ...(q.delegation.max_depth !== undefined ? { maxDepth: q.delegation.max_depth } : {}),
+                ...(q.delegation.actors ? { actors: q.delegation.actors } : {}),
+              },
+            }
+          : {}),
       },
       q.amr_any,
     );

@@ -194,6 +194,30 @@ const requires = {
       description:
         "A request without any token of the route's providers is forwarded without identity (client copies of identity headers are still removed); a token that is present but invalid is still 401. Not with roles, scopes, claims, amr_any or rate_limit.",
     },
+    delegation: {
+      type: 'object',
+      additionalProperties: false,
+      description:
+        "What the route accepts of the token's delegation chain (`act`, RFC 8693 4.1; a token from token exchange), besides its provider's own. Refused with 401 ERR_DELEGATION_REQUIRED, ERR_DELEGATION_TOO_DEEP or ERR_ACTOR_NOT_ALLOWED.",
+      properties: {
+        required: {
+          type: 'boolean',
+          description:
+            "Only tokens obtained on someone's behalf (with `act`): e.g. a service's own tokens are refused.",
+        },
+        max_depth: {
+          type: 'integer',
+          minimum: 0,
+          description: 'The most actors the chain may name (`act` nesting); 0 refuses every delegated token.',
+        },
+        actors: {
+          ...stringList,
+          minItems: 1,
+          description:
+            'Accepted current actors (the outermost `act.sub`, e.g. the client id of service A); prior actors are informational (RFC 8693 4.1).',
+        },
+      },
+    },
     amr_any: {
       ...stringList,
       minItems: 1,

@@ -9,7 +9,7 @@ import type { CompiledRoute } from '../config/compile-gateway.ts';
 import type { Identity } from './authenticate.ts';
 import { type Denial, type RequestState, tokenDenial } from './request-state.ts';
 
-/** Checks the route's roles, scopes and sign-in methods on an identity; throws ERR_INSUFFICIENT_*. */
+/** Checks the route's roles, scopes, sign-in methods and delegation chain on an identity; throws the verify core's insufficient-role, -scope, -authentication and delegation errors. */
 export type Authorize = (identity: Identity) => void;
 
 /**
@@ -37,9 +37,9 @@ export function compileAuthorize(
   requirement: Requirement,
   amrAny?: readonly string[],
 ): Authorize | null {
-  const { rolesAny, rolesAll, scopesAny, scopesAll } = requirement;
+  const { rolesAny, rolesAll, scopesAny, scopesAll, delegation } = requirement;
   const amr = amrAny === undefined ? null : compileAmrCheck(amrAny);
-  if (!rolesAny && !rolesAll && !scopesAny && !scopesAll) {
+  if (!rolesAny && !rolesAll && !scopesAny && !scopesAll && !delegation) {
     return amr === null ? null : (identity) => amr(identity.claims);
   }
   const byProvider = new Map<string, Authorizer>(

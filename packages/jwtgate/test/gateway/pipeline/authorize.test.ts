@@ -65,6 +65,34 @@ describe('compileAuthorize: roles and scopes per provider roles_claim', () => {
   });
 });
 
+describe('compileAuthorize: the route requires a delegation chain (requires.delegation)', () => {
+  const viaA = { act: { sub: 'service-a' } };
+  test('required: a token without act is refused, a delegated one passes', async () => {
+    const check = auth({ providers: ['a'], delegation: { required: true } });
+    await assert.rejects(check(bearer(await token('a', {}))), { code: 'ERR_DELEGATION_REQUIRED' });
+    assert.equal((await check(bearer(await token('a', viaA)))).claims.sub, 'a-user');
+  });
+
+  test('actors: only the current actor (outermost act.sub) is matched', async () => {
+    const check = auth({ providers: ['a'], delegation: { actors: ['service-a'] } });
+    assert.ok(await check(bearer(await token('a', { act: { sub: 'service-a', act: { sub: 'other' } } }))));
+    await assert.rejects(
+      check(bearer(await token('a', { act: { sub: 'other', act: { sub: 'service-a' } } }))),
+      {
+        code: 'ERR_ACTOR_NOT_ALLOWED',
+      },
+    );
+  });
+
+  test('max_depth: a chain longer than allowed is refused', async () => {
+    const check = auth({ providers: ['a'], delegation: { maxDepth: 1 } });
+    assert.ok(await check(bearer(await token('a', viaA))));
+    await assert.rejects(check(bearer(await token('a', { act: { sub: 'b', act: { sub: 'c' } } }))), {
+      code: 'ERR_DELEGATION_TOO_DEEP',
+    });
+  });
+});
+
 describe('compileAuthorize: requires.amr_any (RFC 8176 amr, RFC 9470 refusal)', () => {
   test('one of the methods in amr passes; none, a missing or malformed amr is insufficient_user_authentication', async () => {
     const check = auth({ providers: ['a'], amrAny: ['otp', 'hwk'] });
