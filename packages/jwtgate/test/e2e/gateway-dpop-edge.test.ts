@@ -9,10 +9,10 @@
 // one for another URL, and one naming the decision listener's own URL get 401 WWW-Authenticate: DPoP.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { type IncomingHttpHeaders, request as httpRequest } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { type ClientHttp2Session, connect as h2connect } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { TLSSocket } from 'node:tls';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
@@ -72,20 +72,24 @@ const errorOf = (r: Reply) => (JSON.parse(r.body) as { error?: string }).error;
 /** HTTP/1.1 over TLS (ALPN http/1.1), no connection reuse. */
 function httpsGet(url: string, ca: Buffer, headers: Record<string, string>): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = httpsRequest(url, { ca, agent: false, headers, ALPNProtocols: ['http/1.1'] }, (res) => {
-      const protocol = (res.socket as TLSSocket).alpnProtocol || undefined;
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => (body += d));
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          body,
-          ...(protocol ? { protocol } : {}),
-        }),
-      );
-    });
+    const req = httpsRequest(
+      url,
+      { ca, agent: false, headers, ...{ ALPNProtocols: ['http/1.1'] } },
+      (res) => {
+        const protocol = (res.socket as TLSSocket).alpnProtocol || undefined;
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (body += d));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body,
+            ...(protocol ? { protocol } : {}),
+          }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end();
   });
