@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { tracing } from '../../lib/tracing/tracing.ts';
 import type { CompiledGateway, CompiledRoute } from '../config/compile-gateway.ts';
 import { GatewayError } from '../errors.ts';
+import { describeScheme } from '../headers/client-origin.ts';
 import type { AccessLog } from '../observe/access-log.ts';
 import type { GatewayMetrics } from '../observe/metrics.ts';
 import { createOutcomeRecorder } from '../observe/record-outcome.ts';
@@ -93,6 +94,8 @@ export function createDecisionHandler(
       req.method = described.method;
       req.url = described.uri;
       if (described.host !== undefined) req.headers.host = described.host;
+      // A DPoP proof names the URL the client used: the described scheme, not the listener's.
+      describeScheme(req, described.proto);
       for (const name of DESCRIBING_HEADERS) delete req.headers[name];
     }
     const s = new RequestState(req, res, null, g, ctx.now);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { clientOrigin } from '../../../src/gateway/headers/client-origin.ts';
+import { clientOrigin, describeScheme } from '../../../src/gateway/headers/client-origin.ts';
 
 const req = (headers: Record<string, string>, encrypted = false) => ({ headers, socket: { encrypted } });
 
@@ -19,5 +19,19 @@ describe('clientOrigin', () => {
       clientOrigin(req({ host: 'gw', 'x-forwarded-proto': 'gopher', 'x-forwarded-host': 'a b/c' }), true),
       'http://gw',
     );
+  });
+
+  test('a decision: the scheme the trusted proxy described wins over the plain decision listener', () => {
+    const asked = req({ host: 'api.example' });
+    assert.equal(clientOrigin(asked, false), 'http://api.example');
+    describeScheme(asked, 'HTTPS');
+    assert.equal(clientOrigin(asked, false), 'https://api.example');
+    const plain = req({ host: 'api.example' }, true);
+    describeScheme(plain, 'http');
+    assert.equal(clientOrigin(plain, false), 'http://api.example');
+    const odd = req({ host: 'api.example' });
+    describeScheme(odd, 'gopher');
+    describeScheme(odd, undefined);
+    assert.equal(clientOrigin(odd, false), 'http://api.example');
   });
 });
