@@ -141,7 +141,14 @@ export function authenticate(s: RequestState): Denial | undefined | Promise<Deni
             t,
             s,
             () => s.g.verifier.stats().hits,
-            () => Promise.resolve().then(() => authenticateRoute(s.req)),
+            () => {
+              // Run now (a cache hit is seen by the span), settled as a promise either way.
+              try {
+                return Promise.resolve(authenticateRoute(s.req));
+              } catch (err) {
+                return Promise.reject(err);
+              }
+            },
           );
   } catch (error) {
     return tokenDenial(s, toJwtGateError(error));
