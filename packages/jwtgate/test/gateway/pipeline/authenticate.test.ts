@@ -92,6 +92,7 @@ describe('compileAuthenticate: any of several providers', () => {
     const broken = {
       ...verifier,
       verify: () => Promise.reject(boom),
+      verifyNow: () => Promise.reject(boom),
       compileRequirement: () => () => {},
     } as unknown as Verifier;
     const check = auth({ providers: ['a', 'b'] }, SOURCES, broken);
