@@ -62,6 +62,13 @@ async function startRelay(
   return { server, port: (server.address() as { port: number }).port };
 }
 
+/** One second of bench/lib/load's h2load driver (4 streams a connection), nothing watched. */
+const h2loadRun = (port: number, o: { connections: number; warmupSeconds?: number }) =>
+  runLoad(
+    { wrk: '/usr/bin/wrk', h2load: H2LOAD, taskset: null, cpu: null, seconds: 1, watch: [], ...o },
+    { url: `https://127.0.0.1:${port}/pub/x`, http2: { streams: 4 } },
+  );
+
 describe('h2load -D against the gateway terminating TLS with HTTP/2 (real process)', { skip }, () => {
   const dir = tempDir();
   let echo: Upstream;
@@ -128,18 +135,7 @@ describe('h2load -D against the gateway terminating TLS with HTTP/2 (real proces
   test('bench/lib/load drives h2load through it: stopped after its duration, figures from its log', async () => {
     const relay = await startRelay(port, 2, 2500);
     try {
-      const result = await runLoad(
-        {
-          wrk: '/usr/bin/wrk',
-          h2load: H2LOAD,
-          taskset: null,
-          cpu: null,
-          seconds: 1,
-          connections: 2,
-          watch: [],
-        },
-        { url: `https://127.0.0.1:${relay.port}/pub/x`, http2: { streams: 4 } },
-      );
+      const result = await h2loadRun(relay.port, { connections: 2 });
       assert.equal(result.stopped, true);
       assert.ok(result.requests > 0, 'requests within the duration are counted');
       assert.equal(result.non2xx, 0);
@@ -152,19 +148,7 @@ describe('h2load -D against the gateway terminating TLS with HTTP/2 (real proces
   });
 
   test('a run whose connections are all made in the warm-up ends by itself', async () => {
-    const result = await runLoad(
-      {
-        wrk: '/usr/bin/wrk',
-        h2load: H2LOAD,
-        taskset: null,
-        cpu: null,
-        seconds: 1,
-        warmupSeconds: 2,
-        connections: 4,
-        watch: [],
-      },
-      { url: `https://127.0.0.1:${port}/pub/x`, http2: { streams: 4 } },
-    );
+    const result = await h2loadRun(port, { connections: 4, warmupSeconds: 2 });
     assert.equal(result.stopped, undefined);
     assert.ok(result.requests > 0);
     assert.equal(result.non2xx, 0);
