@@ -74,6 +74,7 @@ describe('h2load -D against the gateway terminating TLS with HTTP/2 (real proces
   let echo: Upstream;
   let gateway: GatewayProcess;
   let port = 0;
+  let adminPort = 0;
 
   before(async () => {
     assert.ok(have, `${H2LOAD} is missing: CI installs nghttp2-client`);
@@ -81,11 +82,13 @@ describe('h2load -D against the gateway terminating TLS with HTTP/2 (real proces
     const cert = makeCert(ca, 'gw', { dns: ['bench.test'] });
     echo = await startUpstream('echo');
     port = await freePort();
+    adminPort = await freePort();
     const config = dir.write(
       'gateway.yaml',
       stringify({
         gateway: {
           listen: `127.0.0.1:${port}`,
+          admin: { listen: `127.0.0.1:${adminPort}` },
           tls: { certificates: [{ cert: cert.cert, key: cert.key }] },
           providers: {
             corp: {
@@ -152,5 +155,19 @@ describe('h2load -D against the gateway terminating TLS with HTTP/2 (real proces
     assert.equal(result.stopped, undefined);
     assert.ok(result.requests > 0);
     assert.equal(result.non2xx, 0);
+  });
+
+  test('after the runs (GOAWAY, streams in flight dropped) the gateway holds no connection and stops at once', async () => {
+    const open = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
+      return Number(/^jwtgate_connections (\d+)/m.exec(text)?.[1] ?? Number.NaN);
+    };
+    const deadline = Date.now() + 5000;
+    while ((await open()) !== 0 && Date.now() < deadline) await sleep(100);
+    assert.equal(await open(), 0, 'no client connection left open');
+    // A request counted in flight for ever would hold SIGTERM's drain for its whole 10 s grace.
+    const t = Date.now();
+    assert.equal(await gateway.stop(), 0);
+    assert.ok(Date.now() - t < 5000, `stopped in ${Date.now() - t} ms`);
   });
 });
