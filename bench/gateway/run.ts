@@ -23,7 +23,7 @@ import { waitReady } from '../lib/http-check.ts';
 import { type LoadResult, runLoad } from '../lib/load.ts';
 import { freePort, requireTools, sleep, startNode, stop } from '../lib/processes.ts';
 import { interleave } from '../lib/rounds.ts';
-import { formatMinMax, median, ratios } from '../lib/stats.ts';
+import { differences, formatMinMax, median, ratios } from '../lib/stats.ts';
 import { makeFixtures } from './fixtures.ts';
 import { loadRows } from './load-rows.ts';
 import { profileRows } from './profile.ts';
@@ -50,6 +50,13 @@ interface Measured {
   readonly note: string;
 }
 
+/** Each row's rate in its last wrk run, for the next `prepare`. */
+const lastRps = new WeakMap<RunningRow, number>();
+const rateOf = (row: RunningRow) => {
+  const rps = lastRps.get(row);
+  return rps === undefined ? {} : { rps };
+};
+
 async function measureOnce(setup: Setup, row: RunningRow): Promise<Measured> {
   const load = (seconds: number, watch: boolean, target = row.target) =>
     runLoad(
@@ -64,9 +71,12 @@ async function measureOnce(setup: Setup, row: RunningRow): Promise<Measured> {
       target,
     );
   const attempt = async (): Promise<Measured> => {
-    await load(WARMUP_SECONDS, false, row.warmup ?? row.target);
+    await row.prepare?.({ seconds: WARMUP_SECONDS, ...rateOf(row) });
+    lastRps.set(row, (await load(WARMUP_SECONDS, false, row.warmup ?? row.target)).rps);
+    await row.prepare?.({ seconds: SECONDS, ...rateOf(row) });
     const before = (await row.counters?.()) ?? {};
     const result = await load(SECONDS, true);
+    lastRps.set(row, result.rps);
     const after = (await row.counters?.()) ?? {};
     const delta = Object.fromEntries(Object.keys(after).map((k) => [k, (after[k] ?? 0) - (before[k] ?? 0)]));
     return {
@@ -141,6 +151,13 @@ function printTable(setup: Setup, results: RowResult[]): void {
     const errors = r.rounds.map((m) => m.result.socketErrors).filter((e) => e !== null);
     if (errors.length > 0) problems.push(`**socket errors: ${errors[0]}**`);
     const notes = [...new Set(r.rounds.map((m) => m.note).filter((n) => n))];
+    const over = r.spec.over && results.find((o) => o.spec.key === r.spec.over?.key);
+    if (r.spec.over && over) {
+      const more = median(differences(series(r, cpu), series(over, cpu)));
+      notes.unshift(
+        `${r.spec.over.what}: ${more >= 0 ? '+' : ''}${fmtUs(more)} µs/req CPU over ${over.spec.key}`,
+      );
+    }
     return [
       r.spec.label(setup),
       formatMinMax(series(r, cpu), fmtUs),

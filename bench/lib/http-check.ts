@@ -50,7 +50,7 @@ export async function waitReady(
   throw new Error(`${what} did not answer on port ${port} within ${timeoutMs} ms:\n${proc.output()}`);
 }
 
-/** Throws unless `path` answers `status` (and, for 200, a body containing `bodyIncludes`). */
+/** Throws unless `path` answers `status` (with a body containing `bodyIncludes`, when given). */
 export async function expectStatus(
   port: number,
   path: string,
