@@ -26,6 +26,7 @@ import {
 import {
   freePort,
   type GatewayProcess,
+  issuerProvider,
   startGateway,
   startUpstream,
   tempDir,
@@ -133,14 +134,7 @@ describe('DPoP through TLS termination (HTTP/1.1 and HTTP/2) and through the dec
         tls: { certificates: [{ cert: serverCert.cert, key: serverCert.key }] },
         decisions: { listen: `127.0.0.1:${decisionsPort}`, trusted_proxies: ['127.0.0.1/32'] },
         providers: {
-          issuer: {
-            issuer: issuerUrl,
-            jwks_uri: `${issuerUrl}/.well-known/jwks.json`,
-            algorithms: ['ES256'],
-            audiences: [API],
-            token_types: ['at+jwt'],
-            dpop: 'required',
-          },
+          issuer: { ...issuerProvider(issuerUrl, API), dpop: 'required' },
         },
         routes: [
           {

@@ -23,6 +23,7 @@ import {
 import {
   freePort,
   type GatewayProcess,
+  issuerProvider,
   send,
   startGateway,
   startUpstream,
@@ -63,14 +64,7 @@ else
             ...(i === 2 ? { trust_forwarded: true } : {}),
             redis: { url: REDIS_URL, key_prefix: prefix },
             providers: {
-              issuer: {
-                issuer: issuerUrl,
-                jwks_uri: `${issuerUrl}/.well-known/jwks.json`,
-                algorithms: ['ES256'],
-                audiences: [API],
-                token_types: ['at+jwt'],
-                dpop: 'optional',
-              },
+              issuer: { ...issuerProvider(issuerUrl, API), dpop: 'optional' },
             },
             routes: [
               {

@@ -32,7 +32,15 @@ import {
   startCallbackServer,
 } from './browser-sign-in.ts';
 import { clickAndLoad, haveChromium, launchChromium, newPage, screenshot } from './chromium.ts';
-import { type GatewayProcess, send, startGateway, startUpstream, tempDir, type Upstream } from './harness.ts';
+import {
+  type GatewayProcess,
+  issuerProvider,
+  send,
+  startGateway,
+  startUpstream,
+  tempDir,
+  type Upstream,
+} from './harness.ts';
 
 const API = 'https://admin.strong.example';
 const ALICE = { username: 'alice', password: 'alice step-up sign-in password' };
@@ -90,13 +98,7 @@ if (haveChromium('a route requiring a strong sign-in, in a browser')) {
         gateway: {
           listen: `127.0.0.1:${gatewayPort}`,
           providers: {
-            issuer: {
-              issuer: issuerUrl,
-              jwks_uri: `${issuerUrl}/.well-known/jwks.json`,
-              algorithms: ['ES256'],
-              audiences: [API],
-              token_types: ['at+jwt'],
-            },
+            issuer: issuerProvider(issuerUrl, API),
           },
           routes: [
             {
