@@ -151,11 +151,14 @@ function printTable(setup: Setup, results: RowResult[]): void {
     const errors = r.rounds.map((m) => m.result.socketErrors).filter((e) => e !== null);
     if (errors.length > 0) problems.push(`**socket errors: ${errors[0]}**`);
     const notes = [...new Set(r.rounds.map((m) => m.note).filter((n) => n))];
-    const over = r.spec.over && results.find((o) => o.spec.key === r.spec.over?.key);
-    if (r.spec.over && over) {
-      const more = median(differences(series(r, cpu), series(over, cpu)));
+    if (r.spec.over) {
+      const { key, what } = r.spec.over;
+      const over = results.find((o) => o.spec.key === key);
+      const more = over && median(differences(series(r, cpu), series(over, cpu)));
       notes.unshift(
-        `${r.spec.over.what}: ${more >= 0 ? '+' : ''}${fmtUs(more)} µs/req CPU over ${over.spec.key}`,
+        more === undefined
+          ? `${what}: name ${key} in --rows= too`
+          : `${what}: ${more >= 0 ? '+' : ''}${fmtUs(more)} µs/req CPU over ${key}`,
       );
     }
     return [
