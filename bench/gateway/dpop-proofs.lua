@@ -1,27 +1,27 @@
--- bench/gateway: a DPoP request with a fresh proof every time. Reads one request per line from
--- the file given after `--`, "<token>\t<proof>", each proof used once; requests are formatted
--- up front, so wrk's own cost per request stays that of a static request.
+-- bench/gateway: a DPoP request with a fresh proof every time. Reads one proof per line from the
+-- file given after `--` and sends each once, in order, with the headers given to wrk (-H, the
+-- `Authorization: DPoP <token>` among them); requests are formatted up front, so wrk's own cost
+-- per request stays that of a static request. The file holds more proofs than the run sends: past
+-- its end they would be sent again, and refused as replays (non-2xx in the report).
 --
---   wrk ... -s bench/gateway/dpop-proofs.lua <url> -- <proofs file>
+--   wrk ... -H "Authorization: DPoP <token>" -s bench/gateway/dpop-proofs.lua <url> -- <proofs file>
 
 local requests = {}
 local count = 0
 local i = 0
 
 function init(args)
-
-  for line in io.lines(args[1]) do
-    local token, proof = line:match("^([^\t]+)\t(.+)$")
-    if token then
-
-      requests[#requests + 1] = wrk.format(nil, nil, {
-        ["Authorization"] = "DPoP " .. token,
-        ["DPoP"] = proof,
-        ["Host"] = wrk.headers["Host"],
-      })
+  for proof in io.lines(args[1]) do
+    if proof ~= "" then
+      local headers = {}
+      for name, value in pairs(wrk.headers) do
+        headers[name] = value
+      end
+      headers["DPoP"] = proof
+      count = count + 1
+      requests[count] = wrk.format(nil, nil, headers)
     end
   end
-  count = #requests
 end
 
 function request()

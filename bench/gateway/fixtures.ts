@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { scratch } from '../lib/processes.ts';
+import { type DpopClient, makeDpopClient } from './dpop-proofs.ts';
 
 export const ISSUER_HS = 'https://issuer.bench/hs';
 export const ISSUER_ES = 'https://issuer.bench/es';
@@ -16,6 +17,9 @@ const FRESH_TOKENS = Number(process.env.BENCH_FRESH_TOKENS ?? 40_000);
 export interface Fixtures {
   readonly hsToken: string;
   readonly esToken: string;
+  /** The esToken's claims bound to `dpopClient`'s key (cnf.jkt), another jti. */
+  readonly esBoundToken: string;
+  readonly dpopClient: DpopClient;
   /** Distinct HS256 tokens, one a line: the measured runs' and, disjoint from them, the warm-ups'. */
   readonly freshFile: string;
   readonly warmupFile: string;
@@ -39,8 +43,8 @@ export async function makeFixtures(): Promise<Fixtures> {
   writeFileSync(jwksFile, JSON.stringify({ keys: [jwk] }));
   const secret = new TextEncoder().encode(SECRET);
   // Valid for the whole run: two hours from now.
-  const sign = (alg: 'ES256' | 'HS256', jti: string) =>
-    new SignJWT(claims(jti))
+  const sign = (alg: 'ES256' | 'HS256', jti: string, extra: Record<string, unknown> = {}) =>
+    new SignJWT({ ...claims(jti), ...extra })
       .setProtectedHeader(alg === 'ES256' ? { alg, typ: 'at+jwt', kid: 'bench-es' } : { alg, typ: 'at+jwt' })
       .setIssuer(alg === 'ES256' ? ISSUER_ES : ISSUER_HS)
       .setAudience(AUDIENCE)
@@ -57,11 +61,14 @@ export async function makeFixtures(): Promise<Fixtures> {
   // The warm-up sends other tokens than the measured run, which so starts on uncached ones too.
   const fresh = await tokenFile('fresh');
   const warmup = await tokenFile('warmup');
+  const dpopClient = await makeDpopClient();
   return {
     freshFile: fresh.file,
     warmupFile: warmup.file,
     firstFresh: fresh.first,
     esToken: await sign('ES256', 'reused-es'),
+    esBoundToken: await sign('ES256', 'reused-es-bound', { cnf: { jkt: dpopClient.thumbprint } }),
+    dpopClient,
     hsToken: await sign('HS256', 'reused-hs'),
     jwksFile,
   };

@@ -98,7 +98,9 @@ export async function profileRows(
         nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
       });
       const o = { wrk: tools.wrk, taskset: tools.taskset, cpu: setup.clientCpu, connections: 64 };
-      await runLoad({ ...o, seconds: WARMUP_SECONDS }, row.warmup ?? row.target);
+      await row.prepare?.({ seconds: WARMUP_SECONDS });
+      const warm = await runLoad({ ...o, seconds: WARMUP_SECONDS }, row.warmup ?? row.target);
+      await row.prepare?.({ seconds: SECONDS, rps: warm.rps });
       const from = Number(process.hrtime.bigint() / 1000n);
       const result = await runLoad({ ...o, seconds: SECONDS }, row.target);
       const to = Number(process.hrtime.bigint() / 1000n);

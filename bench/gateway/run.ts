@@ -25,7 +25,7 @@ import { waitReady } from '../lib/http-check.ts';
 import { type LoadResult, runLoad } from '../lib/load.ts';
 import { findTool, freePort, requireTools, sleep, startNode, stop } from '../lib/processes.ts';
 import { interleave } from '../lib/rounds.ts';
-import { formatMinMax, median, ratios } from '../lib/stats.ts';
+import { differences, formatMinMax, median, ratios } from '../lib/stats.ts';
 import { makeFixtures } from './fixtures.ts';
 import { loadRows } from './load-rows.ts';
 import { profileRows } from './profile.ts';
@@ -53,6 +53,13 @@ interface Measured {
   readonly note: string;
 }
 
+/** Each row's rate in its last wrk run, for the next `prepare`. */
+const lastRps = new WeakMap<RunningRow, number>();
+const rateOf = (row: RunningRow) => {
+  const rps = lastRps.get(row);
+  return rps === undefined ? {} : { rps };
+};
+
 async function measureOnce(setup: Setup, row: RunningRow): Promise<Measured> {
   const load = (seconds: number, watch: boolean, target = row.target, warmupSeconds = 0) =>
     runLoad(
@@ -71,9 +78,14 @@ async function measureOnce(setup: Setup, row: RunningRow): Promise<Measured> {
   // h2load warms up inside the measured run (its connections are made then; see LoadOptions).
   const h2 = row.target.http2 !== undefined;
   const attempt = async (): Promise<Measured> => {
-    if (!h2) await load(WARMUP_SECONDS, false, row.warmup ?? row.target);
+    if (!h2) {
+      await row.prepare?.({ seconds: WARMUP_SECONDS, ...rateOf(row) });
+      lastRps.set(row, (await load(WARMUP_SECONDS, false, row.warmup ?? row.target)).rps);
+    }
+    await row.prepare?.({ seconds: SECONDS + (h2 ? WARMUP_SECONDS : 0), ...rateOf(row) });
     const before = (await row.counters?.()) ?? {};
     const result = await load(SECONDS, true, row.target, h2 ? WARMUP_SECONDS : 0);
+    lastRps.set(row, result.rps);
     const after = (await row.counters?.()) ?? {};
     const delta = Object.fromEntries(Object.keys(after).map((k) => [k, (after[k] ?? 0) - (before[k] ?? 0)]));
     return {
@@ -152,6 +164,16 @@ function printTable(setup: Setup, results: RowResult[]): void {
     const errors = r.rounds.map((m) => m.result.socketErrors).filter((e) => e !== null);
     if (errors.length > 0) problems.push(`**socket errors: ${errors[0]}**`);
     const notes = [...new Set(r.rounds.map((m) => m.note).filter((n) => n))];
+    if (r.spec.over) {
+      const { key, what } = r.spec.over;
+      const over = results.find((o) => o.spec.key === key);
+      const more = over && median(differences(series(r, cpu), series(over, cpu)));
+      notes.unshift(
+        more === undefined
+          ? `${what}: name ${key} in --rows= too`
+          : `${what}: ${more >= 0 ? '+' : ''}${fmtUs(more)} µs/req CPU over ${key}`,
+      );
+    }
     return [
       r.spec.label(setup),
       formatMinMax(series(r, cpu), fmtUs),

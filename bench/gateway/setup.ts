@@ -35,6 +35,11 @@ export interface RunningRow {
   readonly target: LoadTarget;
   /** What wrk sends in the warm-up before each measured run (default: `target`). */
   readonly warmup?: LoadTarget;
+  /**
+   * Called before every wrk run of the row, warm-ups too: makes what that run sends, fresh (the
+   * dpop row's proofs, each sent once). `rps`: the rate of the row's previous run, if any.
+   */
+  prepare?(run: { readonly seconds: number; readonly rps?: number }): Promise<void>;
   /** Counters read before and after each measured run; `note` gets the differences. */
   counters?(): Promise<Record<string, number>>;
   note?(delta: Record<string, number>): string;
@@ -62,5 +67,10 @@ export interface RowSpec {
   label(setup: Setup): string;
   /** What the proxy does per request, for the report's note column. */
   readonly does: string;
+  /**
+   * The row this one adds one thing to: its notes give the CPU per request over that row's (the
+   * median of per-round differences), as `what: +N µs/req`, when both are in the run.
+   */
+  readonly over?: { readonly key: string; readonly what: string };
   start(ctx: RowContext): Promise<RunningRow>;
 }

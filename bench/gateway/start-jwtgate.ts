@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { type Endpoint, expectStatus, get, waitReady } from '../lib/http-check.ts';
 import type { LoadTarget } from '../lib/load.ts';
 import { CLI, freePort, type Started, scratch, sleep, startNode, stop } from '../lib/processes.ts';
+import { proofsFor, writeProofs } from './dpop-proofs.ts';
 import { AUDIENCE, type Fixtures, ISSUER_ES, ISSUER_HS, SECRET, tamper } from './fixtures.ts';
 import { HTTP2_STREAMS, type RowContext, type RunningRow } from './setup.ts';
 import { benchCertificate } from './tls-certificate.ts';
@@ -76,12 +77,72 @@ async function cacheCounters(adminPort: number): Promise<Record<string, number>>
   return { hits: read('jwtgate_token_cache_hits_total'), misses: read('jwtgate_token_cache_misses_total') };
 }
 
+/** The rate the first run's proofs are made for (later runs: the rate of the run before). */
+const FIRST_RPS_GUESS = 5000;
+
+/** A Bearer token: a forged signature 401, the token 200. */
+async function checkBearer(port: Endpoint, path: string, token: string): Promise<void> {
+  await expectStatus(
+    port,
+    path,
+    { authorization: `Bearer ${tamper(token)}` },
+    401,
+    `jwtgate ${path}, forged`,
+  );
+  await expectStatus(
+    port,
+    path,
+    { authorization: `Bearer ${token}` },
+    200,
+    `jwtgate ${path}`,
+    '"bench-upstream"',
+  );
+}
+
+/**
+ * A DPoP-bound token: as Bearer 401, without a proof 401, forged with a proof 401; with a proof
+ * 200, and the same proof again 401 (a replay).
+ */
+async function checkDpop(port: number, path: string, f: Fixtures, token: string): Promise<void> {
+  const url = `http://127.0.0.1:${port}${path}`;
+  const dpop = async (t: string) => ({
+    authorization: `DPoP ${t}`,
+    dpop: await f.dpopClient.proof('GET', url, t),
+  });
+  const what = `jwtgate ${path}, DPoP`;
+  await expectStatus(
+    port,
+    path,
+    { authorization: `Bearer ${token}` },
+    401,
+    `${what} token as Bearer`,
+    'ERR_DPOP_TOKEN_BOUND',
+  );
+  await expectStatus(
+    port,
+    path,
+    { authorization: `DPoP ${token}` },
+    401,
+    `${what} without a proof`,
+    'ERR_DPOP_PROOF_MISSING',
+  );
+  await expectStatus(port, path, await dpop(tamper(token)), 401, `${what} forged`);
+  const ok = await dpop(token);
+  await expectStatus(port, path, ok, 200, what, '"bench-upstream"');
+  await expectStatus(port, path, ok, 401, `${what} proof replayed`, 'ERR_DPOP_PROOF_REPLAYED');
+}
+
 export interface JwtgateCase {
   /** `/hs-signed/items`: the HS256 route that also sends the upstream a signed identity token. */
   readonly path: '/hs/items' | '/es/items' | '/hs-signed/items';
   readonly token: (f: Fixtures) => string;
   /** A different token on every request (fresh-tokens.lua over the fixtures' token files). */
   readonly fresh?: boolean;
+  /**
+   * The token is bound to the fixtures' DPoP client and sent as `Authorization: DPoP` with a new
+   * proof on every request (dpop-proofs.lua, proofs made before each run).
+   */
+  readonly dpop?: boolean;
   readonly cache?: boolean;
   readonly nodeFlags?: readonly string[];
   readonly env?: NodeJS.ProcessEnv;
@@ -122,24 +183,10 @@ export async function startJwtgate(ctx: RowContext, c: JwtgateCase): Promise<Run
       if (Date.now() > deadline) throw new Error(`gateway not ready:\n${proc.output()}`);
       await sleep(100);
     }
-    const token = c.token(f);
     // Verifying on this very port: no token 401, a forged signature 401, the token 200.
     await expectStatus(endpoint, c.path, {}, 401, `jwtgate ${c.path}, no token`);
-    await expectStatus(
-      endpoint,
-      c.path,
-      { authorization: `Bearer ${tamper(token)}` },
-      401,
-      `jwtgate ${c.path}, forged`,
-    );
-    await expectStatus(
-      endpoint,
-      c.path,
-      { authorization: `Bearer ${token}` },
-      200,
-      `jwtgate ${c.path}`,
-      '"bench-upstream"',
-    );
+    if (c.dpop) await checkDpop(port, c.path, f, c.token(f));
+    else await checkBearer(endpoint, c.path, c.token(f));
   } catch (err) {
     await stop(proc);
     throw err;
@@ -158,15 +205,33 @@ export async function startJwtgate(ctx: RowContext, c: JwtgateCase): Promise<Run
     headers: { Authorization: `Bearer ${c.token(f)}` },
     ...(c.http2 ? { http2: { streams: HTTP2_STREAMS } } : {}),
   };
+  const proofsFile = join(scratch(), `proofs-${port}.txt`);
+  const proofs: LoadTarget = {
+    url,
+    headers: { Authorization: `DPoP ${c.token(f)}` },
+    lua: { script: join(import.meta.dirname, 'dpop-proofs.lua'), args: [proofsFile] },
+  };
   return {
     procs: [proc],
     get target(): LoadTarget {
-      return c.fresh ? { url, lua: lua(f.freshFile, next) } : reused;
+      return c.dpop ? proofs : c.fresh ? { url, lua: lua(f.freshFile, next) } : reused;
     },
     get warmup(): LoadTarget {
       warmupNext += 20_000;
-      return c.fresh ? { url, lua: lua(f.warmupFile, warmupNext) } : reused;
+      return c.dpop ? proofs : c.fresh ? { url, lua: lua(f.warmupFile, warmupNext) } : reused;
     },
+    ...(c.dpop
+      ? {
+          prepare: (run: { seconds: number; rps?: number }) =>
+            writeProofs(
+              f.dpopClient,
+              proofsFile,
+              proofsFor(run.seconds, run.rps ?? FIRST_RPS_GUESS),
+              url,
+              c.token(f),
+            ),
+        }
+      : {}),
     counters: () => cacheCounters(adminPort),
     note(d) {
       next += (d.hits ?? 0) + (d.misses ?? 0) + 64;

@@ -101,7 +101,7 @@ export async function waitReady(
   );
 }
 
-/** Throws unless `path` answers `status` (and, for 200, a body containing `bodyIncludes`). */
+/** Throws unless `path` answers `status` (with a body containing `bodyIncludes`, when given). */
 export async function expectStatus(
   endpoint: Endpoint,
   path: string,

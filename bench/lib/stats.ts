@@ -19,6 +19,11 @@ export function ratios(a: readonly number[], b: readonly number[]): number[] {
   return a.map((v, i) => v / (b[i] as number));
 }
 
+/** Element-wise a[i] - b[i]: per-round differences of two series. */
+export function differences(a: readonly number[], b: readonly number[]): number[] {
+  return a.map((v, i) => v - (b[i] as number));
+}
+
 /** `median (min–max)` of a series, each number formatted by `f`. */
 export function formatMinMax(values: readonly number[], f: (n: number) => string): string {
   return `${f(median(values))} (${f(quantile(values, 0))}–${f(quantile(values, 1))})`;

@@ -1,9 +1,9 @@
 // The repository's own files a user or contributor reads first: the licence the packages name,
 // the changelog's format, the security policy and the contributing guide, and every `npm run`
-// script the docs tell anyone to type.
+// script the docs, the changelog and the benches' READMEs tell anyone to type.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 
@@ -58,6 +58,10 @@ describe('repository files', () => {
     const docs = [
       'README.md',
       'CONTRIBUTING.md',
+      'CHANGELOG.md',
+      ...readdirSync(join(ROOT, 'bench'))
+        .filter((d) => existsSync(join(ROOT, 'bench', d, 'README.md')))
+        .map((d) => `bench/${d}/README.md`),
       ...readdirSync(join(ROOT, 'docs'))
         .filter((f) => f.endsWith('.md'))
         .map((f) => `docs/${f}`),

@@ -5,7 +5,6 @@
 // every page visited go to artifacts/screenshots/console-*.png at the repository root.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
@@ -18,9 +17,8 @@ import {
   startIssuerProcess,
   tempDir,
 } from '../issuer/helpers.ts';
+import { haveChromium, launchChromium, screenshot } from './chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SCREENSHOTS = new URL('../../../../artifacts/screenshots/', import.meta.url).pathname;
 const ADMIN = { username: 'admin', password: 'browser test admin password' };
 
 /** `jwtgate users add admin --admin --password-stdin`, the password written to its standard input. */
@@ -52,15 +50,7 @@ function addAdmin(store: string): Promise<{ code: number | null; output: string 
   });
 }
 
-if (!existsSync(CHROMIUM)) {
-  const message = `${CHROMIUM} is missing: the console browser test cannot run (apt-get install chromium)`;
-  if (process.env.CI === 'true')
-    test('console in a browser', () => assert.fail(`${message}; CI must have it (.ci/run installs it)`));
-  else {
-    process.stderr.write(`\n*** SKIPPED: ${message} ***\n\n`);
-    test('console in a browser', { skip: message }, () => {});
-  }
-} else {
+if (haveChromium('console in a browser')) {
   describe('console in a browser (Chromium)', () => {
     const tmp = tempDir('jwtgate-console-e2e-');
     const store = join(tmp.dir, 'issuer.db');
@@ -69,31 +59,16 @@ if (!existsSync(CHROMIUM)) {
     let browser: Browser;
     let page: Page;
     const problems: string[] = [];
-    const shot = (name: string) =>
-      page.screenshot({ path: join(SCREENSHOTS, `console-${name}.png`), fullPage: true });
+    const shot = (name: string) => screenshot(page, `console-${name}`);
 
     before(async () => {
-      mkdirSync(SCREENSHOTS, { recursive: true });
       const added = await addAdmin(store);
       assert.equal(added.code, 0, added.output);
       const port = await freePort();
       url = `http://127.0.0.1:${port}`;
       issuer = startIssuerProcess(['--port', String(port), '--store', store]);
       await issuer.ready;
-      const { chromium } = await import('playwright-core');
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
+      browser = await launchChromium();
       page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       // A CSP violation (a blocked stylesheet, an inline style) shows up as a console error.
       page.on('console', (m) => {

@@ -5,10 +5,9 @@
 // is told access_denied and stops. Screenshots go to artifacts/screenshots/.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { addClient } from '../../src/issuer/admin/manage-clients.ts';
 import { addUser } from '../../src/issuer/admin/manage-users.ts';
 import {
@@ -19,9 +18,8 @@ import {
   startIssuerProcess,
   tempDir,
 } from '../issuer/helpers.ts';
+import { clickAndLoad, haveChromium, launchChromium, screenshot as shot } from './chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SCREENSHOTS = new URL('../../../../artifacts/screenshots/', import.meta.url).pathname;
 const EXAMPLE = new URL('../../../../examples/cli-device/login.ts', import.meta.url).pathname;
 const API = 'https://api.device.example';
 const ALICE = { username: 'alice', password: 'alice device test password' };
@@ -60,14 +58,7 @@ function runExample(env: Record<string, string>): ExampleRun {
   return { prompt, done, stop: () => child.kill('SIGKILL') };
 }
 
-if (!existsSync(CHROMIUM)) {
-  const message = `${CHROMIUM} is missing: the device flow browser test cannot run (apt-get install chromium)`;
-  if (process.env.CI === 'true') test('device flow in a browser', () => assert.fail(message));
-  else {
-    process.stderr.write(`\n*** SKIPPED: ${message} ***\n\n`);
-    test('device flow in a browser', { skip: message }, () => {});
-  }
-} else {
+if (haveChromium('device flow in a browser')) {
   describe('device flow: the CLI example polls while the user approves in Chromium', {
     timeout: 180_000,
   }, () => {
@@ -79,16 +70,7 @@ if (!existsSync(CHROMIUM)) {
     let aliceId = '';
     const runs: ExampleRun[] = [];
 
-    const shot = (p: Page, name: string) =>
-      p.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
-    const clickAndLoad = async (p: Page, selector: string) => {
-      const loaded = p.waitForEvent('load', { timeout: 15_000 });
-      await p.click(selector);
-      await loaded;
-    };
-
     before(async () => {
-      mkdirSync(SCREENSHOTS, { recursive: true });
       const store = await openTempStore(storeFile);
       await addClient(
         store,
@@ -114,21 +96,7 @@ if (!existsSync(CHROMIUM)) {
       issuerUrl = `http://127.0.0.1:${port}`;
       issuer = startIssuerProcess(['--port', String(port), '--store', storeFile]);
       await issuer.ready;
-      const { chromium } = await import('playwright-core');
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-        timeout: 30_000,
-      });
+      browser = await launchChromium();
     });
 
     after(async () => {

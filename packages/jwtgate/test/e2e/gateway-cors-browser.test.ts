@@ -5,11 +5,11 @@
 // its own 401 is readable by the page. A page on an origin the gateway does not allow is blocked
 // by the browser, preflighted or not; so is a credentialed call to a route without credentials.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { secretBytes, signToken } from '../../../verify/test/helpers/keys.ts';
+import { haveChromium, launchChromium } from './chromium.ts';
 import {
   freePort,
   type GatewayProcess,
@@ -19,8 +19,6 @@ import {
   tempDir,
   type Upstream,
 } from './harness.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
 
 async function servePage(): Promise<{ origin: string; server: Server }> {
   const server = createServer((req, res) => {
@@ -48,14 +46,7 @@ async function call(page: Page, url: string, init: RequestInit): Promise<string>
   );
 }
 
-if (!existsSync(CHROMIUM)) {
-  const message = `${CHROMIUM} is missing: the gateway CORS browser test cannot run (apt-get install chromium)`;
-  if (process.env.CI === 'true') test('gateway CORS in a browser', () => assert.fail(message));
-  else {
-    process.stderr.write(`\n*** SKIPPED: ${message} ***\n\n`);
-    test('gateway CORS in a browser', { skip: message }, () => {});
-  }
-} else {
+if (haveChromium('gateway CORS in a browser')) {
   describe('CORS at the gateway (Chromium)', { timeout: 120_000 }, () => {
     const tmp = tempDir();
     let gateway: GatewayProcess | undefined;
@@ -112,18 +103,7 @@ if (!existsSync(CHROMIUM)) {
         claims: { iat: now, sub: 'alice' },
       });
 
-      const { chromium } = await import('playwright-core');
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--no-first-run',
-          '--disable-background-networking',
-        ],
-        timeout: 30_000,
-      });
+      browser = await launchChromium();
       context = await browser.newContext();
       context.setDefaultTimeout(10_000);
       // The session cookie of the gateway's host (cookies ignore the port: same site, other origin).

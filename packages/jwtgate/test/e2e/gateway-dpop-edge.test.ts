@@ -8,57 +8,33 @@
 // the original URL as the client sent it gets 200 with the identity headers; a replayed proof,
 // one for another URL, and one naming the decision listener's own URL get 401 WWW-Authenticate: DPoP.
 import assert from 'node:assert/strict';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { type ClientHttp2Session, connect as h2connect } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
 import { after, before, describe, test } from 'node:test';
 import type { TLSSocket } from 'node:tls';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { stringify } from 'yaml';
-import { addClient } from '../../src/issuer/admin/manage-clients.ts';
-import { addUser } from '../../src/issuer/admin/manage-users.ts';
 import { makeCa, makeCert } from '../gateway/helpers/certs.ts';
 import {
+  type ClientKey,
+  clientKey,
+  type DpopIssuer,
+  claimsOf as decode,
+  startDpopIssuer,
+} from './dpop-sign-in.ts';
+import {
   freePort,
-  type IssuerProcess,
-  openTempStore,
-  startIssuerProcess,
-  type TestIssuer,
-} from '../issuer/helpers.ts';
-import { browse, CookieJar, followToCallback, openLoginPage } from '../issuer/login/login-helpers.ts';
-import { type GatewayProcess, startGateway, startUpstream, tempDir, type Upstream } from './harness.ts';
+  type GatewayProcess,
+  issuerProvider,
+  startGateway,
+  startUpstream,
+  tempDir,
+  type Upstream,
+} from './harness.ts';
 
 const API = 'https://orders.example';
-const REDIRECT = 'https://spa.example/callback';
 const ALICE = { username: 'alice', password: 'alice password only 123' };
-
-interface ClientKey {
-  readonly thumbprint: string;
-  proof(method: string, url: string, token?: string): Promise<string>;
-}
-
-async function clientKey(): Promise<ClientKey> {
-  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
-  const jwk: JWK = await exportJWK(publicKey);
-  return {
-    thumbprint: await calculateJwkThumbprint(jwk),
-    proof: (method, url, token) =>
-      new SignJWT({
-        htm: method,
-        htu: url,
-        jti: randomUUID(),
-        ...(token ? { ath: createHash('sha256').update(token).digest('base64url') } : {}),
-      })
-        .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk })
-        .setIssuedAt()
-        .sign(privateKey),
-  };
-}
-
-const decode = (token: string) =>
-  JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()) as Record<string, unknown>;
 
 interface Reply {
   status: number;
@@ -136,7 +112,7 @@ describe('DPoP through TLS termination (HTTP/1.1 and HTTP/2) and through the dec
   const ca = makeCa(tmp.dir);
   const caPem = readFileSync(ca.cert);
   const serverCert = makeCert(ca, 'gateway', { dns: ['orders.test'], cn: 'gateway' });
-  let issuer: IssuerProcess | undefined;
+  let issuer: DpopIssuer | undefined;
   let issuerUrl = '';
   let upstream: Upstream | undefined;
   let gateway: GatewayProcess | undefined;
@@ -146,64 +122,9 @@ describe('DPoP through TLS termination (HTTP/1.1 and HTTP/2) and through the dec
   let token = '';
   const edge = () => `https://127.0.0.1:${tlsPort}`;
 
-  /** The code flow of the public client with PKCE, then the token request with a DPoP proof. */
-  async function signIn(): Promise<string> {
-    const t = { url: issuerUrl } as TestIssuer;
-    const jar = new CookieJar();
-    const verifier = randomBytes(32).toString('base64url');
-    const { pageUrl, csrf } = await openLoginPage(t, jar, {
-      client_id: 'spa',
-      redirect_uri: REDIRECT,
-      scope: 'openid',
-      resource: API,
-      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
-      code_challenge_method: 'S256',
-    });
-    const next = await browse(jar, pageUrl, { form: { ...ALICE, csrf } });
-    assert.equal(next.res.status, 303, next.text.slice(0, 300));
-    const callback = await followToCallback(t, jar, next.location as string, REDIRECT);
-    const res = await fetch(`${issuerUrl}/token`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        dpop: await key.proof('POST', `${issuerUrl}/token`),
-      },
-      body: new URLSearchParams({
-        grant_type: 'authorization_code',
-        client_id: 'spa',
-        code: callback.get('code') as string,
-        redirect_uri: REDIRECT,
-        code_verifier: verifier,
-        resource: API,
-      }),
-    });
-    const body = (await res.json()) as Record<string, unknown>;
-    assert.equal(res.status, 200, JSON.stringify(body));
-    assert.equal(body.token_type, 'DPoP');
-    return body.access_token as string;
-  }
-
   before(async () => {
-    const port = await freePort();
-    issuerUrl = `http://127.0.0.1:${port}`;
-    const storeFile = `${tmp.dir}/issuer.db`;
-    const store = await openTempStore(storeFile);
-    await addClient(
-      store,
-      {
-        id: 'spa',
-        authMethod: 'none',
-        grantTypes: ['authorization_code'],
-        redirectUris: [REDIRECT],
-        audiences: [API],
-        dpop: 'required',
-      },
-      'test',
-    );
-    await addUser(store, ALICE, 'test');
-    await store.close();
-    issuer = startIssuerProcess(['--port', String(port), '--issuer-url', issuerUrl, '--store', storeFile]);
-    await issuer.ready;
+    issuer = await startDpopIssuer(tmp.dir, API, [ALICE]);
+    issuerUrl = issuer.url;
     upstream = await startUpstream('orders');
     tlsPort = await freePort();
     decisionsPort = await freePort();
@@ -213,14 +134,7 @@ describe('DPoP through TLS termination (HTTP/1.1 and HTTP/2) and through the dec
         tls: { certificates: [{ cert: serverCert.cert, key: serverCert.key }] },
         decisions: { listen: `127.0.0.1:${decisionsPort}`, trusted_proxies: ['127.0.0.1/32'] },
         providers: {
-          issuer: {
-            issuer: issuerUrl,
-            jwks_uri: `${issuerUrl}/.well-known/jwks.json`,
-            algorithms: ['ES256'],
-            audiences: [API],
-            token_types: ['at+jwt'],
-            dpop: 'required',
-          },
+          issuer: { ...issuerProvider(issuerUrl, API), dpop: 'required' },
         },
         routes: [
           {
@@ -235,12 +149,12 @@ describe('DPoP through TLS termination (HTTP/1.1 and HTTP/2) and through the dec
     };
     gateway = await startGateway(tmp.write('gateway.yaml', stringify(config)));
     key = await clientKey();
-    token = await signIn();
+    token = await issuer.signIn(ALICE, key);
   });
 
   after(async () => {
     await gateway?.stop();
-    await issuer?.stop();
+    await issuer?.process.stop();
     await upstream?.close();
     tmp.cleanup();
   });

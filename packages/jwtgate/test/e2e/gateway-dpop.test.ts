@@ -7,57 +7,33 @@
 // requiring a strong sign-in (amr_any) refuses the password-only token (RFC 9470) and takes the
 // otp one. Behind a proxy (trust_forwarded) the proof is checked against X-Forwarded-Proto/Host.
 import assert from 'node:assert/strict';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
-import { Secret, TOTP } from 'otpauth';
 import { stringify } from 'yaml';
-import { addClient } from '../../src/issuer/admin/manage-clients.ts';
-import { addUser } from '../../src/issuer/admin/manage-users.ts';
 import { deleteKeys, probeRedis, REDIS_URL } from '../gateway/helpers/redis.ts';
+import { skipWithout } from '../issuer/postgres-helpers.ts';
+import {
+  type ClientKey,
+  clientKey,
+  type DpopIssuer,
+  claimsOf as decode,
+  startDpopIssuer,
+} from './dpop-sign-in.ts';
 import {
   freePort,
-  type IssuerProcess,
-  openTempStore,
-  startIssuerProcess,
-  type TestIssuer,
-} from '../issuer/helpers.ts';
-import { browse, CookieJar, followToCallback, openLoginPage } from '../issuer/login/login-helpers.ts';
-import { skipWithout } from '../issuer/postgres-helpers.ts';
-import { type GatewayProcess, send, startGateway, startUpstream, tempDir, type Upstream } from './harness.ts';
+  type GatewayProcess,
+  issuerProvider,
+  send,
+  startGateway,
+  startUpstream,
+  tempDir,
+  type Upstream,
+} from './harness.ts';
 
 const API = 'https://orders.example';
-const REDIRECT = 'https://spa.example/callback';
 const ALICE = { username: 'alice', password: 'alice password only 123' };
-const BOB = { username: 'bob', password: 'bob password and otp 123' };
-
-interface ClientKey {
-  readonly thumbprint: string;
-  proof(method: string, url: string, token?: string): Promise<string>;
-}
-
-async function clientKey(): Promise<ClientKey> {
-  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
-  const jwk: JWK = await exportJWK(publicKey);
-  return {
-    thumbprint: await calculateJwkThumbprint(jwk),
-    proof: (method, url, token) =>
-      new SignJWT({
-        htm: method,
-        htu: url,
-        jti: randomUUID(),
-        ...(token ? { ath: createHash('sha256').update(token).digest('base64url') } : {}),
-      })
-        .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk })
-        .setIssuedAt()
-        .sign(privateKey),
-  };
-}
-
-const decode = (token: string) =>
-  JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()) as Record<string, unknown>;
-const csrfOf = (html: string) => /name="csrf" value="([^"]+)"/.exec(html)?.[1] as string;
+const BOB = { username: 'bob', password: 'bob password and otp 123', mfaRequired: true };
 
 const redisProblem = await probeRedis();
 if (redisProblem !== null)
@@ -66,7 +42,7 @@ else
   describe('DPoP from a jwtgate issuer through two gateways sharing Redis', { timeout: 120_000 }, () => {
     const tmp = tempDir();
     const prefix = `jwtgate-dpop-${randomBytes(4).toString('hex')}:`;
-    let issuer: IssuerProcess | undefined;
+    let issuer: DpopIssuer | undefined;
     let issuerUrl = '';
     let upstream: Upstream | undefined;
     const gateways: GatewayProcess[] = [];
@@ -74,76 +50,10 @@ else
     const key = { alice: undefined as unknown as ClientKey, bob: undefined as unknown as ClientKey };
     const tokens = { alice: '', bob: '' };
 
-    /** The code flow of the public client with PKCE, then the token request with a DPoP proof. */
-    async function signIn(who: typeof ALICE, dpop: ClientKey, secondFactor: boolean): Promise<string> {
-      const t = { url: issuerUrl } as TestIssuer;
-      const jar = new CookieJar();
-      const verifier = randomBytes(32).toString('base64url');
-      const { pageUrl, csrf } = await openLoginPage(t, jar, {
-        client_id: 'spa',
-        redirect_uri: REDIRECT,
-        scope: 'openid',
-        resource: API,
-        code_challenge: createHash('sha256').update(verifier).digest('base64url'),
-        code_challenge_method: 'S256',
-      });
-      let next = await browse(jar, pageUrl, { form: { ...who, csrf } });
-      if (secondFactor) {
-        // A required second factor and none yet: the authenticator app is set up here and now.
-        const secret = (/id="totp-secret">([A-Z2-7 ]+)</.exec(next.text)?.[1] ?? '').replace(/ /g, '');
-        assert.equal(secret.length, 32, next.text.slice(0, 300));
-        const code = TOTP.generate({ secret: Secret.fromBase32(secret) });
-        const confirmed = await browse(jar, pageUrl, {
-          form: { csrf: csrfOf(next.text), step: 'setup', code },
-        });
-        assert.equal(confirmed.res.status, 200, confirmed.text.slice(0, 300));
-        next = await browse(jar, pageUrl, { form: { csrf: csrfOf(confirmed.text), step: 'continue' } });
-      }
-      assert.equal(next.res.status, 303, next.text.slice(0, 300));
-      const callback = await followToCallback(t, jar, next.location as string, REDIRECT);
-      const res = await fetch(`${issuerUrl}/token`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          dpop: await dpop.proof('POST', `${issuerUrl}/token`),
-        },
-        body: new URLSearchParams({
-          grant_type: 'authorization_code',
-          client_id: 'spa',
-          code: callback.get('code') as string,
-          redirect_uri: REDIRECT,
-          code_verifier: verifier,
-          resource: API,
-        }),
-      });
-      const body = (await res.json()) as Record<string, unknown>;
-      assert.equal(res.status, 200, JSON.stringify(body));
-      assert.equal(body.token_type, 'DPoP');
-      return body.access_token as string;
-    }
-
     before(async () => {
-      const port = await freePort();
-      issuerUrl = `http://127.0.0.1:${port}`;
-      const storeFile = `${tmp.dir}/issuer.db`;
-      const store = await openTempStore(storeFile);
-      await addClient(
-        store,
-        {
-          id: 'spa',
-          authMethod: 'none',
-          grantTypes: ['authorization_code'],
-          redirectUris: [REDIRECT],
-          audiences: [API],
-          dpop: 'required',
-        },
-        'test',
-      );
-      await addUser(store, ALICE, 'test');
-      await addUser(store, { ...BOB, mfaRequired: true }, 'test');
-      await store.close();
-      issuer = startIssuerProcess(['--port', String(port), '--issuer-url', issuerUrl, '--store', storeFile]);
-      await issuer.ready;
+      const started = await startDpopIssuer(tmp.dir, API, [ALICE, BOB]);
+      issuer = started;
+      issuerUrl = started.url;
       upstream = await startUpstream('orders');
       for (let i = 0; i < 3; i++) {
         const listen = await freePort();
@@ -154,14 +64,7 @@ else
             ...(i === 2 ? { trust_forwarded: true } : {}),
             redis: { url: REDIS_URL, key_prefix: prefix },
             providers: {
-              issuer: {
-                issuer: issuerUrl,
-                jwks_uri: `${issuerUrl}/.well-known/jwks.json`,
-                algorithms: ['ES256'],
-                audiences: [API],
-                token_types: ['at+jwt'],
-                dpop: 'optional',
-              },
+              issuer: { ...issuerProvider(issuerUrl, API), dpop: 'optional' },
             },
             routes: [
               {
@@ -185,13 +88,13 @@ else
       }
       key.alice = await clientKey();
       key.bob = await clientKey();
-      tokens.alice = await signIn(ALICE, key.alice, false);
-      tokens.bob = await signIn(BOB, key.bob, true);
+      tokens.alice = await started.signIn(ALICE, key.alice);
+      tokens.bob = await started.signIn(BOB, key.bob);
     });
 
     after(async () => {
       await Promise.all(gateways.map((g) => g.stop()));
-      await issuer?.stop();
+      await issuer?.process.stop();
       await upstream?.close();
       const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
       await deleteKeys(redis, prefix).catch(() => {});

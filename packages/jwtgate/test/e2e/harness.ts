@@ -157,6 +157,17 @@ export async function startJwks(
   };
 }
 
+/** A gateway provider (config, as YAML would give it) for the tokens of a `jwtgate issuer` at `issuerUrl`. */
+export function issuerProvider(issuerUrl: string, audience: string): Record<string, unknown> {
+  return {
+    issuer: issuerUrl,
+    jwks_uri: `${issuerUrl}/.well-known/jwks.json`,
+    algorithms: ['ES256'],
+    audiences: [audience],
+    token_types: ['at+jwt'],
+  };
+}
+
 // ---- upstreams -------------------------------------------------------------------------------
 
 export const CHUNK = 64 * 1024;

@@ -7,7 +7,7 @@
 // artifacts/screenshots/ at the repository root.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -20,11 +20,10 @@ import {
   startIssuerProcess,
   tempDir,
 } from '../issuer/helpers.ts';
+import { clickAndLoad, haveChromium, launchChromium, screenshot as shot } from './chromium.ts';
 import { type GatewayProcess, startGateway, startUpstream, type Upstream } from './harness.ts';
 import { startWebApp, type WebAppProcess } from './webapp-harness.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SCREENSHOTS = new URL('../../../../artifacts/screenshots/', import.meta.url).pathname;
 const API = 'https://api.webapp.example';
 const ALICE = { username: 'alice', password: 'alice browser test password' };
 const BOB = { username: 'bob', password: 'bob browser test password' };
@@ -71,15 +70,7 @@ interface Tokens {
   readonly refreshToken: string;
 }
 
-if (!existsSync(CHROMIUM)) {
-  const message = `${CHROMIUM} is missing: the login browser test cannot run (apt-get install chromium)`;
-  if (process.env.CI === 'true')
-    test('login in a browser', () => assert.fail(`${message}; CI must have it (.ci/run installs it)`));
-  else {
-    process.stderr.write(`\n*** SKIPPED: ${message} ***\n\n`);
-    test('login in a browser', { skip: message }, () => {});
-  }
-} else {
+if (haveChromium('login in a browser')) {
   describe('users log in to a web app and call services through the gateway (Chromium)', () => {
     const tmp = tempDir('jwtgate-login-e2e-');
     const store = join(tmp.dir, 'issuer.db');
@@ -96,8 +87,6 @@ if (!existsSync(CHROMIUM)) {
     let alice: BrowserContext;
     let page: Page;
 
-    const shot = (p: Page, name: string) =>
-      p.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
     /** The web app session's tokens (GET /debug/tokens, enabled by WEBAPP_DEBUG_TOKENS=1). */
     const sessionTokens = async (p: Page): Promise<Tokens> => {
       const r = await p.request.get(`${appUrl}/debug/tokens`);
@@ -108,12 +97,6 @@ if (!existsSync(CHROMIUM)) {
     };
     /** The answer shown on the home page after an action. */
     const result = async (p: Page) => (await p.locator('#result').textContent({ timeout: 10_000 })) ?? '';
-    /** Clicks and waits for the page that ends the navigation (after every redirect) to load. */
-    const clickAndLoad = async (p: Page, selector: string) => {
-      const loaded = p.waitForEvent('load', { timeout: 15_000 });
-      await p.click(selector);
-      await loaded;
-    };
     /** Clicks a button of the web app; its answer comes back on the home page. */
     const press = (p: Page, label: string) => clickAndLoad(p, `button:has-text("${label}")`);
     const submitLogin = async (p: Page, credentials: { username: string; password: string }) => {
@@ -123,7 +106,6 @@ if (!existsSync(CHROMIUM)) {
     };
 
     before(async () => {
-      mkdirSync(SCREENSHOTS, { recursive: true });
       const [issuerPort, gatewayPort, appPort] = [await freePort(), await freePort(), await freePort()];
       issuerUrl = `http://127.0.0.1:${issuerPort}`;
       gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
@@ -221,21 +203,7 @@ if (!existsSync(CHROMIUM)) {
         WEBAPP_DEBUG_TOKENS: '1',
       });
 
-      const { chromium } = await import('playwright-core');
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-        timeout: 30_000,
-      });
+      browser = await launchChromium();
       alice = await browser.newContext();
       alice.setDefaultTimeout(10_000);
       alice.setDefaultNavigationTimeout(15_000);

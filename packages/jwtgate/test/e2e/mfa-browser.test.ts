@@ -10,9 +10,7 @@
 // password, and as the second factor after the password. Each token's amr and acr are checked.
 // Screenshots go to artifacts/screenshots/.
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Secret, TOTP } from 'otpauth';
@@ -22,17 +20,21 @@ import { addUser } from '../../src/issuer/admin/manage-users.ts';
 import { renderQrSvg } from '../../src/issuer/mfa/qr-code.ts';
 import { totpUri } from '../../src/issuer/mfa/totp.ts';
 import {
-  basic,
-  decodePart,
   freePort,
   type IssuerProcess,
   openTempStore,
   startIssuerProcess,
   tempDir,
 } from '../issuer/helpers.ts';
+import {
+  authorize as authorizeAt,
+  type CodeFlowClient,
+  enterPassword as password,
+  redeem as redeemAt,
+  startCallbackServer,
+} from './browser-sign-in.ts';
+import { clickAndLoad, haveChromium, launchChromium, newPage, screenshot as shot } from './chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SCREENSHOTS = new URL('../../../../artifacts/screenshots/', import.meta.url).pathname;
 const API = 'https://api.mfa.example';
 const ALICE = { username: 'alice', password: 'alice strong sign-in password' };
 const BOB = { username: 'bob', password: 'bob passkey sign-in password' };
@@ -40,14 +42,7 @@ const BOB = { username: 'bob', password: 'bob passkey sign-in password' };
 const totp = (secret: string, steps = 0) =>
   TOTP.generate({ secret: Secret.fromBase32(secret), timestamp: Date.now() + steps * 30_000 });
 
-if (!existsSync(CHROMIUM)) {
-  const message = `${CHROMIUM} is missing: the strong sign-in browser test cannot run (apt-get install chromium)`;
-  if (process.env.CI === 'true') test('strong sign-in in a browser', () => assert.fail(message));
-  else {
-    process.stderr.write(`\n*** SKIPPED: ${message} ***\n\n`);
-    test('strong sign-in in a browser', { skip: message }, () => {});
-  }
-} else {
+if (haveChromium('strong sign-in in a browser')) {
   describe('TOTP and passkeys in Chromium', { timeout: 180_000 }, () => {
     const tmp = tempDir('jwtgate-mfa-e2e-');
     const storeFile = join(tmp.dir, 'issuer.db');
@@ -55,78 +50,19 @@ if (!existsSync(CHROMIUM)) {
     let browser: Browser | undefined;
     let callbacks: Server | undefined;
     let issuerUrl = '';
-    let redirectUri = '';
-    let secret = '';
+    let client: CodeFlowClient;
     /** Alice's TOTP secret, read from the set-up page; her recovery codes, read once. */
     let aliceSecret = '';
     let recoveryCodes: string[] = [];
     /** Bob's browser, whose page holds the virtual authenticator with his passkey. */
     let bob: { context: BrowserContext; page: Page } | undefined;
 
-    const shot = (p: Page, name: string) =>
-      p.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
-    const clickAndLoad = async (p: Page, selector: string) => {
-      const loaded = p.waitForEvent('load', { timeout: 15_000 });
-      await p.click(selector);
-      await loaded;
-    };
-    const newContext = async () => {
+    const newContext = () => {
       assert.ok(browser);
-      const context = await browser.newContext();
-      context.setDefaultTimeout(10_000);
-      context.setDefaultNavigationTimeout(15_000);
-      return { context, page: await context.newPage() };
+      return newPage(browser);
     };
-
-    /** Opens the authorization request; returns the PKCE verifier to redeem the code with. */
-    async function authorize(p: Page): Promise<string> {
-      const verifier = randomBytes(32).toString('base64url');
-      const query = new URLSearchParams({
-        client_id: 'webapp',
-        response_type: 'code',
-        redirect_uri: redirectUri,
-        scope: 'openid profile',
-        state: 'st',
-        nonce: 'n',
-        code_challenge: createHash('sha256').update(verifier).digest('base64url'),
-        code_challenge_method: 'S256',
-      });
-      await p.goto(`${issuerUrl}/authorize?${query}`);
-      assert.ok(p.url().startsWith(`${issuerUrl}/interaction/`), p.url());
-      return verifier;
-    }
-
-    async function password(p: Page, credentials: { username: string; password: string }) {
-      await p.fill('#username', credentials.username);
-      await p.fill('#password', credentials.password);
-      await clickAndLoad(p, 'button[value="login"]');
-    }
-
-    /** The callback's code, redeemed at the token endpoint: the ID and access tokens' claims. */
-    async function redeem(p: Page, verifier: string) {
-      await p.waitForURL((u) => u.href.startsWith(redirectUri), { timeout: 15_000 });
-      const code = new URL(p.url()).searchParams.get('code');
-      assert.ok(code, p.url());
-      const res = await fetch(`${issuerUrl}/token`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          authorization: basic('webapp', secret),
-        },
-        body: new URLSearchParams({
-          grant_type: 'authorization_code',
-          code,
-          redirect_uri: redirectUri,
-          code_verifier: verifier,
-        }),
-      });
-      const body = (await res.json()) as Record<string, string>;
-      assert.equal(res.status, 200, JSON.stringify(body));
-      return {
-        id: decodePart(body.id_token as string, 1),
-        access: decodePart(body.access_token as string, 1),
-      };
-    }
+    const authorize = (p: Page) => authorizeAt(p, client);
+    const redeem = (p: Page, verifier: string) => redeemAt(p, client, verifier);
 
     const assertSignIn = (
       tokens: { id: Record<string, unknown>; access: Record<string, unknown> },
@@ -140,18 +76,12 @@ if (!existsSync(CHROMIUM)) {
     };
 
     before(async () => {
-      mkdirSync(SCREENSHOTS, { recursive: true });
       const [port, callbackPort] = [await freePort(), await freePort()];
       issuerUrl = `http://localhost:${port}`;
-      redirectUri = `http://localhost:${callbackPort}/callback`;
-      callbacks = createServer((_req, res) => {
-        res
-          .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
-          .end('<!DOCTYPE html><title>Signed in</title><p id="done">Signed in.</p>');
-      });
-      await new Promise<void>((resolve) => callbacks?.listen(callbackPort, '127.0.0.1', resolve));
+      const redirectUri = `http://localhost:${callbackPort}/callback`;
+      callbacks = await startCallbackServer(callbackPort);
       const store = await openTempStore(storeFile);
-      secret = (
+      const secret = (
         await addClient(
           store,
           {
@@ -164,28 +94,14 @@ if (!existsSync(CHROMIUM)) {
           'test',
         )
       ).secret as string;
+      client = { issuerUrl, clientId: 'webapp', redirectUri, secret };
       await addUser(store, { ...ALICE, mfaRequired: true }, 'test');
       await addUser(store, BOB, 'test');
       await store.close();
       issuer = startIssuerProcess(['--port', String(port), '--issuer-url', issuerUrl, '--store', storeFile]);
       await issuer.ready;
-      const { chromium } = await import('playwright-core');
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          // localhost is 127.0.0.1 here, where the issuer and the callback listen.
-          '--host-resolver-rules=MAP localhost 127.0.0.1',
-        ],
-        timeout: 30_000,
-      });
+      // localhost is 127.0.0.1 here, where the issuer and the callback listen.
+      browser = await launchChromium(['--host-resolver-rules=MAP localhost 127.0.0.1']);
     });
 
     after(async () => {

@@ -6,7 +6,6 @@
 // answer from the token endpoint: the browser keeps the answer from it. Screenshots go to
 // artifacts/screenshots/.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -21,9 +20,8 @@ import {
   startIssuerProcess,
   tempDir,
 } from '../issuer/helpers.ts';
+import { haveChromium, launchChromium, screenshot } from './chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SCREENSHOTS = new URL('../../../../artifacts/screenshots/', import.meta.url).pathname;
 const API = 'https://api.spa.example';
 const ALICE = { username: 'alice', password: 'alice spa test password' };
 
@@ -96,14 +94,7 @@ async function serve(html: () => string): Promise<{ origin: string; server: Serv
   return { origin: `http://127.0.0.1:${(server.address() as { port: number }).port}`, server };
 }
 
-if (!existsSync(CHROMIUM)) {
-  const message = `${CHROMIUM} is missing: the public client browser test cannot run (apt-get install chromium)`;
-  if (process.env.CI === 'true') test('public client in a browser', () => assert.fail(message));
-  else {
-    process.stderr.write(`\n*** SKIPPED: ${message} ***\n\n`);
-    test('public client in a browser', { skip: message }, () => {});
-  }
-} else {
+if (haveChromium('public client in a browser')) {
   describe('a public browser client: code + PKCE, no secret, CORS (Chromium)', { timeout: 120_000 }, () => {
     const tmp = tempDir('jwtgate-spa-e2e-');
     let issuer: IssuerProcess | undefined;
@@ -117,7 +108,6 @@ if (!existsSync(CHROMIUM)) {
     let strangerOrigin = '';
 
     before(async () => {
-      mkdirSync(SCREENSHOTS, { recursive: true });
       const port = await freePort();
       issuerUrl = `http://127.0.0.1:${port}`;
       const app = await serve(() => spaPage(issuerUrl, 'spa'));
@@ -147,21 +137,7 @@ if (!existsSync(CHROMIUM)) {
       issuer = startIssuerProcess(['--port', String(port), '--store', storeFile]);
       await issuer.ready;
 
-      const { chromium } = await import('playwright-core');
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-        timeout: 30_000,
-      });
+      browser = await launchChromium();
       context = await browser.newContext();
       context.setDefaultTimeout(10_000);
       page = await context.newPage();
@@ -193,7 +169,7 @@ if (!existsSync(CHROMIUM)) {
       await back;
       await page.waitForFunction("document.getElementById('status').textContent !== 'starting'");
       assert.equal(await status(page), 'signed in', (await page.locator('#log').textContent()) ?? '');
-      await page.screenshot({ path: join(SCREENSHOTS, 'spa-signed-in.png'), fullPage: true });
+      await screenshot(page, 'spa-signed-in');
       const [first] = await tokens(page);
       const claims = decodePart(first?.access_token as string, 1);
       assert.equal(claims.sub, aliceId);
@@ -219,7 +195,7 @@ if (!existsSync(CHROMIUM)) {
       const ended = await refresh(page, newest);
       assert.equal(ended.status, 400);
       assert.equal(ended.body.error, 'invalid_grant', 'the newest refresh token went with the grant');
-      await page.screenshot({ path: join(SCREENSHOTS, 'spa-replay-ended-grant.png'), fullPage: true });
+      await screenshot(page, 'spa-replay-ended-grant');
     });
 
     test('from an origin nobody registered, the token endpoint gives no CORS answer', async () => {

@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { freePort, sleep } from '../issuer/helpers.ts';
+import { haveChromium, launchChromium } from './chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = new URL('../../../../', import.meta.url).pathname;
 const README = readFileSync(join(ROOT, 'examples/spa/README.md'), 'utf8');
 
@@ -32,14 +32,7 @@ async function up(url: string, what: string, log: string): Promise<void> {
   }
 }
 
-if (!existsSync(CHROMIUM)) {
-  const message = `${CHROMIUM} is missing: the SPA example's browser test cannot run (apt-get install chromium)`;
-  if (process.env.CI === 'true') test('examples/spa in a browser', () => assert.fail(message));
-  else {
-    process.stderr.write(`\n*** SKIPPED: ${message} ***\n\n`);
-    test('examples/spa in a browser', { skip: message }, () => {});
-  }
-} else {
+if (haveChromium('examples/spa in a browser')) {
   describe('examples/spa/README.md, run as written, in Chromium', { timeout: 240_000 }, () => {
     const data = mkdtempSync(join(tmpdir(), 'jwtgate-spa-example-'));
     let bash: ChildProcess | undefined;
@@ -72,18 +65,7 @@ if (!existsSync(CHROMIUM)) {
       await up(`http://127.0.0.1:${ports.gateway}/api/hello`, 'the gateway', join(data, 'gateway.log'));
       await up(`http://127.0.0.1:${ports.spa}/`, 'the SPA', join(data, 'spa.log'));
 
-      const { chromium } = await import('playwright-core');
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--no-first-run',
-          '--disable-background-networking',
-        ],
-        timeout: 30_000,
-      });
+      browser = await launchChromium();
       const context = await browser.newContext();
       context.setDefaultTimeout(15_000);
       page = await context.newPage();
