@@ -14,6 +14,7 @@ function gatewayConfig(
   adminPort: number,
   upstream: number,
   cache: boolean,
+  decisionsPort: number | null,
 ): string {
   const file = join(scratch(), `gateway-${port}.yaml`);
   writeFileSync(
@@ -21,7 +22,7 @@ function gatewayConfig(
     `gateway:
   listen: 127.0.0.1:${port}
   admin: { listen: 127.0.0.1:${adminPort} }
-${cache ? '' : '  token_cache: { max_entries: 0 }\n'}  providers:
+${decisionsPort === null ? '' : `  decisions: { listen: 127.0.0.1:${decisionsPort}, trusted_proxies: [127.0.0.1/32] }\n`}${cache ? '' : '  token_cache: { max_entries: 0 }\n'}  providers:
     es:
       issuer: ${ISSUER_ES}
       keys: { jwks_file: ${f.jwksFile} }
@@ -68,14 +69,24 @@ export interface JwtgateCase {
   readonly env?: NodeJS.ProcessEnv;
   /** Another checkout's CLI (a baseline to compare a change against, in the same rounds). */
   readonly cli?: string;
+  /** Also a decision listener (`gateway.decisions`, trusting 127.0.0.1), for a proxy in front. */
+  readonly decisions?: boolean;
+}
+
+/** The gateway's row, and what a row built on it (a proxy asking for decisions) needs. */
+export interface JwtgateRow extends RunningRow {
+  readonly decisionsPort: number | null;
+  /** The gateway's config file (for `jwtgate integrate`). */
+  readonly config: string;
 }
 
 /** Starts `jwtgate gateway` with two providers and routes, checks it verifies, says what to send. */
-export async function startJwtgate(ctx: RowContext, c: JwtgateCase): Promise<RunningRow> {
+export async function startJwtgate(ctx: RowContext, c: JwtgateCase): Promise<JwtgateRow> {
   const { setup, fixtures: f } = ctx;
   const port = await freePort();
   const adminPort = await freePort();
-  const config = gatewayConfig(f, port, adminPort, ctx.upstreamPort, c.cache !== false);
+  const decisionsPort = c.decisions === true ? await freePort() : null;
+  const config = gatewayConfig(f, port, adminPort, ctx.upstreamPort, c.cache !== false, decisionsPort);
   // The gateway's access lines stay on (one line per request) and go to /dev/null.
   const proc: Started = startNode(
     setup.taskset,
@@ -132,6 +143,8 @@ export async function startJwtgate(ctx: RowContext, c: JwtgateCase): Promise<Run
   let warmupNext = 0;
   const reused: LoadTarget = { url, headers: { Authorization: `Bearer ${c.token(f)}` } };
   return {
+    decisionsPort,
+    config,
     procs: [proc],
     get target(): LoadTarget {
       return c.fresh ? { url, lua: lua(f.freshFile, next) } : reused;
