@@ -16,6 +16,7 @@ function gatewayConfig(
   adminPort: number,
   upstream: number,
   c: JwtgateCase,
+  decisionsPort: number | null,
 ): string {
   const file = join(scratch(), `gateway-${port}.yaml`);
   const tls = c.tls ? benchCertificate() : null;
@@ -26,6 +27,10 @@ function gatewayConfig(
   admin: { listen: 127.0.0.1:${adminPort} }
 ${c.cache === false ? '  token_cache: { max_entries: 0 }\n' : ''}${
   tls ? `  tls: { certificates: [{ cert: ${tls.cert}, key: ${tls.key} }] }\n` : ''
+}${
+  decisionsPort === null
+    ? ''
+    : `  decisions: { listen: 127.0.0.1:${decisionsPort}, trusted_proxies: [127.0.0.1/32] }\n`
 }${
   c.path === '/hs-signed/items'
     ? `  signed_identity: { state_dir: ${join(scratch(), `identity-${port}`)}, issuer: https://gateway.bench }\n`
@@ -151,14 +156,24 @@ export interface JwtgateCase {
   /** Terminate TLS with the bench certificate (HTTP/1.1 and HTTP/2 on one port); HTTP/2 load with `http2`. */
   readonly tls?: boolean;
   readonly http2?: boolean;
+  /** Also a decision listener (`gateway.decisions`, trusting 127.0.0.1), for a proxy in front. */
+  readonly decisions?: boolean;
+}
+
+/** The gateway's row, and what a row built on it (a proxy asking for decisions) needs. */
+export interface JwtgateRow extends RunningRow {
+  readonly decisionsPort: number | null;
+  /** The gateway's config file (for `jwtgate integrate`). */
+  readonly config: string;
 }
 
 /** Starts `jwtgate gateway` with two providers and routes, checks it verifies, says what to send. */
-export async function startJwtgate(ctx: RowContext, c: JwtgateCase): Promise<RunningRow> {
+export async function startJwtgate(ctx: RowContext, c: JwtgateCase): Promise<JwtgateRow> {
   const { setup, fixtures: f } = ctx;
   const port = await freePort();
   const adminPort = await freePort();
-  const config = gatewayConfig(f, port, adminPort, ctx.upstreamPort, c);
+  const decisionsPort = c.decisions === true ? await freePort() : null;
+  const config = gatewayConfig(f, port, adminPort, ctx.upstreamPort, c, decisionsPort);
   const endpoint: Endpoint = c.tls ? { port, ca: benchCertificate().ca, http2: c.http2 === true } : port;
   // The gateway's access lines stay on (one line per request) and go to /dev/null.
   const proc: Started = startNode(
@@ -212,6 +227,8 @@ export async function startJwtgate(ctx: RowContext, c: JwtgateCase): Promise<Run
     lua: { script: join(import.meta.dirname, 'dpop-proofs.lua'), args: [proofsFile] },
   };
   return {
+    decisionsPort,
+    config,
     procs: [proc],
     get target(): LoadTarget {
       return c.dpop ? proofs : c.fresh ? { url, lua: lua(f.freshFile, next) } : reused;

@@ -14,6 +14,21 @@ export interface NginxCase {
   /** Terminate TLS with the bench certificate; HTTP/2 load (h2load) with `http2`. */
   readonly tls?: boolean;
   readonly http2?: boolean;
+  /**
+   * Server blocks of the row's own (inside `http { }`) for the listen port, instead of the plain
+   * proxy: the row checks them itself (`startNginx` then only waits until the port answers).
+   */
+  readonly servers?: (port: number, setup: RowContext['setup']) => string;
+}
+
+/** What goes inside a location to forward to the upstream over kept-alive connections. */
+export const PROXY_TO_UPSTREAM = `proxy_pass http://bench_upstream;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";`;
+
+/** The plain `listen` directive for `port` (reuseport with several workers). */
+export function listenOn(port: number, setup: RowContext['setup']): string {
+  return `listen 127.0.0.1:${port}${setup.workers > 1 ? ' reuseport' : ''};`;
 }
 
 /** `http2 on` from nginx 1.25.1; before, a `listen` parameter. */
@@ -34,7 +49,14 @@ function listenLine(nginx: string, port: number, c: NginxCase, workers: number):
     : `listen 127.0.0.1:${port} ssl http2${reuse};\n    ${tls}`;
 }
 
-function nginxConfig(nginx: string, port: number, upstream: number, workers: number, c: NginxCase): string {
+function nginxConfig(
+  nginx: string,
+  port: number,
+  upstream: number,
+  setup: RowContext['setup'],
+  c: NginxCase,
+): string {
+  const workers = setup.workers;
   const prefix = mkdtempSync(join(scratch(), 'nginx-'));
   for (const d of ['logs', 'tmp']) mkdirSync(join(prefix, d));
   const conf = join(prefix, 'nginx.conf');
@@ -61,21 +83,22 @@ http {
     keepalive 64;
     keepalive_requests 1000000;
   }
-  server {
+${
+  c.servers?.(port, setup) ??
+  `  server {
     ${listenLine(nginx, port, c, workers)}
     location / {
-      proxy_pass http://bench_upstream;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
+      ${PROXY_TO_UPSTREAM}
     }
-  }
+  }`
+}
 }
 `,
   );
   return conf;
 }
 
-/** Starts nginx for a row, checks it proxies, says what to send (the HS256 rows' request bytes). */
+/** Starts nginx for a row, checks it proxies (unless the row brings its own servers), says what to send (the HS256 rows' request bytes). */
 export async function startNginx(
   { setup, upstreamPort, fixtures }: RowContext,
   c: NginxCase = {},
@@ -83,7 +106,7 @@ export async function startNginx(
   const nginx = findTool('nginx');
   if (nginx === null) throw new Error('nginx is not installed (apt-get install -y nginx-light)');
   const port = await freePort();
-  const conf = nginxConfig(nginx, port, upstreamPort, setup.workers, c);
+  const conf = nginxConfig(nginx, port, upstreamPort, setup, c);
   const prefix = join(conf, '..');
   const [command, argv] = pinned(setup.taskset, setup.proxyCpu, nginx, [
     '-p',
@@ -97,7 +120,8 @@ export async function startNginx(
   const endpoint: Endpoint = c.tls ? { port, ca: benchCertificate().ca, http2: c.http2 === true } : port;
   try {
     await waitReady(endpoint, '/', proc, 'nginx');
-    await expectStatus(endpoint, '/hs/items', {}, 200, 'nginx', '"bench-upstream"');
+    if (c.servers === undefined)
+      await expectStatus(endpoint, '/hs/items', {}, 200, 'nginx', '"bench-upstream"');
   } catch (err) {
     await stop(proc);
     throw err;

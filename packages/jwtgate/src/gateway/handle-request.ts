@@ -61,8 +61,11 @@ export interface RequestHandler {
  */
 export function createRequestHandler(ctx: HandlerContext): RequestHandler {
   const { log, metrics, now } = ctx;
-  const record = createOutcomeRecorder(ctx.access, metrics, (request_id, err) =>
-    log.error({ request_id, err }, 'verification failed unexpectedly'),
+  const record = createOutcomeRecorder(
+    ctx.access,
+    metrics,
+    (request_id, err) => log.error({ request_id, err }, 'verification failed unexpectedly'),
+    'proxy',
   );
 
   function answer(s: RequestState, err: GatewayError) {

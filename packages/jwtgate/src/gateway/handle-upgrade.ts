@@ -21,8 +21,11 @@ export function createUpgradeHandler(
   metrics: GatewayMetrics,
   access: AccessLog,
 ) {
-  const record = createOutcomeRecorder(access, metrics, (request_id, err) =>
-    log.error({ request_id, err }, 'verification failed unexpectedly'),
+  const record = createOutcomeRecorder(
+    access,
+    metrics,
+    (request_id, err) => log.error({ request_id, err }, 'verification failed unexpectedly'),
+    'proxy',
   );
   // The bytes the client sent after the upgrade request belong to its socket: one continuation per upgrade.
   const continueWith = (head: Buffer): Continuation => ({

@@ -208,9 +208,9 @@ describe('jwtgate gateway: the example config', { timeout: 60_000 }, () => {
     const metrics = await send(`${admin}/metrics`);
     assert.equal(metrics.status, 200);
     const text = metrics.body;
-    assert.match(text, /^jwtgate_requests_total\{route="billing",status="200"\} [1-9]/m);
-    assert.match(text, /^jwtgate_requests_total\{route="billing",status="401"\} [1-9]/m);
-    assert.match(text, /^jwtgate_requests_total\{route="-",status="404"\} [1-9]/m);
+    assert.match(text, /^jwtgate_requests_total\{route="billing",status="200",mode="proxy"\} [1-9]/m);
+    assert.match(text, /^jwtgate_requests_total\{route="billing",status="401",mode="proxy"\} [1-9]/m);
+    assert.match(text, /^jwtgate_requests_total\{route="-",status="404",mode="proxy"\} [1-9]/m);
     assert.match(text, /^jwtgate_auth_decisions_total\{decision="allow",reason="OK"\} [1-9]/m);
     for (const reason of [
       'ERR_TOKEN_MISSING',

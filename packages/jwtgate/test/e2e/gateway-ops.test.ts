@@ -282,7 +282,7 @@ describe('jwtgate gateway --workers 2', { timeout: 60_000 }, () => {
     assert.equal(metrics.status, 200);
     assert.match(
       metrics.body,
-      new RegExp(`^jwtgate_requests_total\\{route="billing",status="200"\\} ${n}$`, 'm'),
+      new RegExp(`^jwtgate_requests_total\\{route="billing",status="200",mode="proxy"\\} ${n}$`, 'm'),
     );
     assert.match(metrics.body, /^jwtgate_jwks_fetch_total\{provider="corp",result="success"\} [1-9]/m);
   });

@@ -436,8 +436,8 @@ describe('jwtgate gateway: proxying', { timeout: 120_000 }, () => {
       );
       for (const l of upgrades()) assert.equal(typeof l.reason, 'string');
       const metrics = (await send(`http://127.0.0.1:${adminPort}/metrics`)).body;
-      assert.match(metrics, /^jwtgate_requests_total\{route="ws",status="101"\} 1$/m);
-      assert.match(metrics, /^jwtgate_requests_total\{route="ws",status="401"\} 1$/m);
+      assert.match(metrics, /^jwtgate_requests_total\{route="ws",status="101",mode="proxy"\} 1$/m);
+      assert.match(metrics, /^jwtgate_requests_total\{route="ws",status="401",mode="proxy"\} 1$/m);
     });
   });
 });

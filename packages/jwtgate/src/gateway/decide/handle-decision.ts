@@ -64,8 +64,11 @@ function send(res: ServerResponse, status: number, headers: Record<string, strin
 export function createDecisionHandler(
   ctx: DecisionContext,
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  const record = createOutcomeRecorder(ctx.access, ctx.metrics, (request_id, err) =>
-    ctx.log.error({ request_id, err }, 'verification failed unexpectedly'),
+  const record = createOutcomeRecorder(
+    ctx.access,
+    ctx.metrics,
+    (request_id, err) => ctx.log.error({ request_id, err }, 'verification failed unexpectedly'),
+    'decision',
   );
   const k: Continuation = {
     pass(s) {

@@ -1,5 +1,11 @@
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
-import { asMetric, type CounterCell, CounterTable, HistogramTable } from './plain-metrics.ts';
+import {
+  asMetric,
+  type CounterCell,
+  CounterTable,
+  type HistogramCell,
+  HistogramTable,
+} from './plain-metrics.ts';
 
 /** The limits a client can reach (`gateway.limits`, body size, rate limits): `jwtgate_limit_reached_total{limit}`. */
 export const LIMIT_NAMES = [
@@ -24,14 +30,20 @@ export interface UpstreamLoad {
   readonly waiting: number;
 }
 
+/**
+ * What answered a request: the gateway proxying it (`proxy`, upgrades too) or the decision
+ * listener deciding it for another proxy (`decision`). The `mode` label of the request series.
+ */
+export type RequestMode = 'proxy' | 'decision';
+
 /** The gateway's Prometheus metrics (Envoy jwt_authn's counters, by route and reason code). */
 export interface GatewayMetrics {
   readonly registry: Registry;
-  request(route: string, status: number): void;
+  request(route: string, status: number, mode: RequestMode): void;
   decision(decision: 'allow' | 'deny', reason: string): void;
   upstream(route: string, seconds: number): void;
   /** The whole request, from arrival to the last byte of the answer (or the client leaving). */
-  requestDuration(route: string, seconds: number): void;
+  requestDuration(route: string, seconds: number, mode: RequestMode): void;
   jwksFetch(provider: string, ok: boolean): void;
   /** A JWKS or discovery GET with `redis.jwks_cache`: served from Redis, fetched, or fetched because Redis failed. */
   sharedJwks(result: 'hit' | 'miss' | 'error'): void;
@@ -60,10 +72,11 @@ export function createMetrics(): GatewayMetrics {
   collectDefaultMetrics({ register: registry, prefix: 'jwtgate_' });
   for (const name of DROPPED_DEFAULTS) registry.removeSingleMetric(`jwtgate_nodejs_${name}`);
   // The request path's counters and histograms: plain tables, rendered at scrape time.
-  const requests = new CounterTable('jwtgate_requests_total', 'Requests answered, by route and status', [
-    'route',
-    'status',
-  ]);
+  const requests = new CounterTable(
+    'jwtgate_requests_total',
+    'Requests answered, by route, status and mode (proxy: forwarded by the gateway; decision: decided for another proxy)',
+    ['route', 'status', 'mode'],
+  );
   const decisions = new CounterTable(
     'jwtgate_auth_decisions_total',
     'Authentication and authorization decisions, by outcome and reason code',
@@ -77,8 +90,8 @@ export function createMetrics(): GatewayMetrics {
   );
   const duration = new HistogramTable(
     'jwtgate_request_duration_seconds',
-    'Time from a request arriving to the end of its answer (or the client leaving), by route',
-    ['route'],
+    'Time from a request arriving to the end of its answer (or the client leaving), by route and mode',
+    ['route', 'mode'],
     DURATION_BUCKETS,
   );
   const limits = new CounterTable(
@@ -158,17 +171,29 @@ export function createMetrics(): GatewayMetrics {
       for (const u of upstreamSource()) this.labels(u.origin).set(u.waiting);
     },
   });
-  // Cells by a flat key: one string concatenation and a Map lookup per count.
-  const requestCells = new Map<string, CounterCell>();
+  // Cells by mode, route and status in nested maps: Map lookups per count, no label string built.
+  const requestCells: Record<RequestMode, Map<string, Map<number, CounterCell>>> = {
+    proxy: new Map(),
+    decision: new Map(),
+  };
+  const durationCells: Record<RequestMode, Map<string, HistogramCell>> = {
+    proxy: new Map(),
+    decision: new Map(),
+  };
   const decisionCells = new Map<string, CounterCell>();
   return {
     registry,
-    request(route, status) {
-      const key = `${route}\u0000${status}`;
-      let cell = requestCells.get(key);
+    request(route, status, mode) {
+      const byRoute = requestCells[mode];
+      let byStatus = byRoute.get(route);
+      if (byStatus === undefined) {
+        byStatus = new Map();
+        byRoute.set(route, byStatus);
+      }
+      let cell = byStatus.get(status);
       if (cell === undefined) {
-        cell = requests.cell(route, String(status));
-        requestCells.set(key, cell);
+        cell = requests.cell(route, String(status), mode);
+        byStatus.set(status, cell);
       }
       cell.value++;
     },
@@ -184,8 +209,14 @@ export function createMetrics(): GatewayMetrics {
     upstream(route, seconds) {
       latency.cell(route).observe(seconds);
     },
-    requestDuration(route, seconds) {
-      duration.cell(route).observe(seconds);
+    requestDuration(route, seconds, mode) {
+      const byRoute = durationCells[mode];
+      let cell = byRoute.get(route);
+      if (cell === undefined) {
+        cell = duration.cell(route, mode);
+        byRoute.set(route, cell);
+      }
+      cell.observe(seconds);
     },
     jwksFetch(provider, ok) {
       jwks.labels(provider, ok ? 'success' : 'failure').inc();

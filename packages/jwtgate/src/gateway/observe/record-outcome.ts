@@ -1,7 +1,7 @@
 import { tracing } from '../../lib/tracing/tracing.ts';
 import type { Denial, RequestState } from '../pipeline/request-state.ts';
 import type { AccessLog } from './access-log.ts';
-import type { GatewayMetrics, LimitName } from './metrics.ts';
+import type { GatewayMetrics, LimitName, RequestMode } from './metrics.ts';
 import { endRequestSpan } from './request-spans.ts';
 
 /** The path without its query: a query may carry a token, and logs never do. */
@@ -29,11 +29,15 @@ const LIMIT_OF: Readonly<Record<string, LimitName>> = {
   ERR_RATE_LIMITED: 'rate_limited',
 };
 
-/** `onError` logs what is not an access line (an unexpected verification failure). */
+/**
+ * `onError` logs what is not an access line (an unexpected verification failure); `mode` is the
+ * request series' label (the gateway's requests, or the decision listener's).
+ */
 export function createOutcomeRecorder(
   access: AccessLog,
   metrics: GatewayMetrics,
   onError: (requestId: string, cause: unknown) => void,
+  mode: RequestMode,
 ): OutcomeRecorder {
   const finished = (s: RequestState, status: number, reason: string) => {
     if (s.recorded) return;
@@ -42,8 +46,8 @@ export function createOutcomeRecorder(
       endRequestSpan(tracing() as NonNullable<ReturnType<typeof tracing>>, s, status, reason);
     const route = s.route?.name ?? '-';
     const ms = performance.now() - s.started;
-    metrics.request(route, status);
-    metrics.requestDuration(route, ms / 1000);
+    metrics.request(route, status, mode);
+    metrics.requestDuration(route, ms / 1000, mode);
     const limit = LIMIT_OF[reason];
     if (limit !== undefined) metrics.limitReached(limit);
     access.write({

@@ -74,6 +74,7 @@ describe('decision listener', () => {
   let gateway: Gateway;
   let port = 0;
   let adminPort = 0;
+  let proxyPort = 0;
   const identity = { 'X-Jwtgate-Sub': 'sub', 'X-Jwtgate-Roles': 'roles' };
 
   before(async () => {
@@ -98,6 +99,7 @@ describe('decision listener', () => {
     const ports = await gateway.start();
     port = ports.decisionsPort as number;
     adminPort = ports.adminPort as number;
+    proxyPort = ports.port;
   });
   after(async () => {
     await gateway.close(100);
@@ -265,5 +267,30 @@ describe('decision listener', () => {
     assert.equal(a.status, 403);
     assert.equal(JSON.parse(a.body).error, 'ERR_DECISION_UNTRUSTED');
     assert.equal(a.headers['x-jwtgate-sub'], undefined);
+  });
+
+  test('a decision counts in the mode="decision" series of /metrics, a proxied request in mode="proxy"', async () => {
+    const count = async (series: string) => {
+      const text = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+      return line === undefined ? 0 : Number(line.slice(series.length + 1));
+    };
+    const decided = 'jwtgate_requests_total{route="docs",status="200",mode="decision"}';
+    const proxied = 'jwtgate_requests_total{route="docs",status="502",mode="proxy"}';
+    const decidedDuration = 'jwtgate_request_duration_seconds_count{route="docs",mode="decision"}';
+    const proxiedDuration = 'jwtgate_request_duration_seconds_count{route="docs",mode="proxy"}';
+    const before = await Promise.all([decided, proxied, decidedDuration, proxiedDuration].map(count));
+    // The public route's decision: 200 from the decision listener.
+    assert.equal((await ask(port, '/nginx', nginx('/docs/a'))).status, 200);
+    assert.equal((await ask(port, '/nginx', nginx('/docs/b'))).status, 200);
+    // The same route through the gateway's own listener: proxied (nothing listens upstream: 502).
+    assert.equal((await ask(proxyPort, '/docs/a', {})).status, 502);
+    const after = await Promise.all([decided, proxied, decidedDuration, proxiedDuration].map(count));
+    assert.deepEqual(
+      after.map((n, i) => n - (before[i] as number)),
+      [2, 1, 2, 1],
+    );
+    assert.equal(await count('jwtgate_requests_total{route="docs",status="200",mode="proxy"}'), 0);
+    assert.equal(await count('jwtgate_requests_total{route="docs",status="502",mode="decision"}'), 0);
   });
 });

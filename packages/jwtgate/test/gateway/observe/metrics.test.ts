@@ -11,15 +11,36 @@ function sample(text: string, series: string): number | undefined {
 describe('createMetrics', () => {
   test('requests are counted by route and status', async () => {
     const m = createMetrics();
-    m.request('billing', 200);
-    m.request('billing', 200);
-    m.request('billing', 404);
-    m.request('-', 405);
+    m.request('billing', 200, 'proxy');
+    m.request('billing', 200, 'proxy');
+    m.request('billing', 404, 'proxy');
+    m.request('-', 405, 'proxy');
     const text = await m.registry.metrics();
     assert.match(text, /# TYPE jwtgate_requests_total counter/);
-    assert.equal(sample(text, 'jwtgate_requests_total{route="billing",status="200"}'), 2);
-    assert.equal(sample(text, 'jwtgate_requests_total{route="billing",status="404"}'), 1);
-    assert.equal(sample(text, 'jwtgate_requests_total{route="-",status="405"}'), 1);
+    assert.equal(sample(text, 'jwtgate_requests_total{route="billing",status="200",mode="proxy"}'), 2);
+    assert.equal(sample(text, 'jwtgate_requests_total{route="billing",status="404",mode="proxy"}'), 1);
+    assert.equal(sample(text, 'jwtgate_requests_total{route="-",status="405",mode="proxy"}'), 1);
+  });
+
+  test('decision-endpoint answers and proxied requests are separate series (mode label)', async () => {
+    const m = createMetrics();
+    m.request('billing', 200, 'decision');
+    m.request('billing', 200, 'decision');
+    m.request('billing', 200, 'proxy');
+    m.request('billing', 401, 'decision');
+    m.requestDuration('billing', 0.002, 'decision');
+    m.requestDuration('billing', 0.02, 'proxy');
+    m.requestDuration('billing', 0.03, 'proxy');
+    const text = await m.registry.metrics();
+    assert.equal(sample(text, 'jwtgate_requests_total{route="billing",status="200",mode="decision"}'), 2);
+    assert.equal(sample(text, 'jwtgate_requests_total{route="billing",status="200",mode="proxy"}'), 1);
+    assert.equal(sample(text, 'jwtgate_requests_total{route="billing",status="401",mode="decision"}'), 1);
+    assert.equal(
+      sample(text, 'jwtgate_requests_total{route="billing",status="401",mode="proxy"}'),
+      undefined,
+    );
+    assert.equal(sample(text, 'jwtgate_request_duration_seconds_count{route="billing",mode="decision"}'), 1);
+    assert.equal(sample(text, 'jwtgate_request_duration_seconds_count{route="billing",mode="proxy"}'), 2);
   });
 
   test('auth decisions are counted by outcome and reason code', async () => {
@@ -111,10 +132,13 @@ describe('createMetrics', () => {
   test('each instance has its own registry (a reload can create another)', async () => {
     const one = createMetrics();
     const two = createMetrics();
-    one.request('r', 200);
-    assert.equal(sample(await one.registry.metrics(), 'jwtgate_requests_total{route="r",status="200"}'), 1);
+    one.request('r', 200, 'proxy');
     assert.equal(
-      sample(await two.registry.metrics(), 'jwtgate_requests_total{route="r",status="200"}'),
+      sample(await one.registry.metrics(), 'jwtgate_requests_total{route="r",status="200",mode="proxy"}'),
+      1,
+    );
+    assert.equal(
+      sample(await two.registry.metrics(), 'jwtgate_requests_total{route="r",status="200",mode="proxy"}'),
       undefined,
     );
   });
@@ -146,13 +170,19 @@ describe('createMetrics', () => {
 describe('createMetrics: names and the whole-request histogram', () => {
   test('whole-request durations land in jwtgate_request_duration_seconds by route', async () => {
     const m = createMetrics();
-    m.requestDuration('billing', 0.004);
-    m.requestDuration('billing', 3);
+    m.requestDuration('billing', 0.004, 'proxy');
+    m.requestDuration('billing', 3, 'proxy');
     const text = await m.registry.metrics();
     assert.match(text, /# TYPE jwtgate_request_duration_seconds histogram/);
-    assert.equal(sample(text, 'jwtgate_request_duration_seconds_count{route="billing"}'), 2);
-    assert.equal(sample(text, 'jwtgate_request_duration_seconds_bucket{le="0.005",route="billing"}'), 1);
-    assert.equal(sample(text, 'jwtgate_request_duration_seconds_bucket{le="5",route="billing"}'), 2);
+    assert.equal(sample(text, 'jwtgate_request_duration_seconds_count{route="billing",mode="proxy"}'), 2);
+    assert.equal(
+      sample(text, 'jwtgate_request_duration_seconds_bucket{le="0.005",route="billing",mode="proxy"}'),
+      1,
+    );
+    assert.equal(
+      sample(text, 'jwtgate_request_duration_seconds_bucket{le="5",route="billing",mode="proxy"}'),
+      2,
+    );
   });
 
   test('no gauge ends in _total; every counter does (Prometheus naming)', async () => {
@@ -169,11 +199,11 @@ describe('createMetrics: names and the whole-request histogram', () => {
 
   test('reset() zeroes the plain counters and histograms', async () => {
     const m = createMetrics();
-    m.request('billing', 200);
+    m.request('billing', 200, 'proxy');
     m.upstream('billing', 0.01);
     m.registry.resetMetrics();
     const text = await m.registry.metrics();
-    assert.equal(sample(text, 'jwtgate_requests_total{route="billing",status="200"}'), 0);
+    assert.equal(sample(text, 'jwtgate_requests_total{route="billing",status="200",mode="proxy"}'), 0);
     assert.equal(sample(text, 'jwtgate_upstream_duration_seconds_count{route="billing"}'), 0);
   });
 });
