@@ -41,6 +41,41 @@ export interface BatchedAccessLogOptions {
   readonly now?: () => number;
 }
 
+/** Printable ASCII but `"` and `\\`: a string JSON.stringify would only put quotes around. */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** `JSON.stringify(v)` for a string, without entering the serialiser for the usual plain text. */
+function quote(v: string): string {
+  return PLAIN.test(v) ? `"${v}"` : JSON.stringify(v);
+}
+
+// Route names and reason codes are few (the configuration's, the code's): each is quoted once.
+const quotedNames = new Map<string, string>();
+const MAX_QUOTED_NAMES = 4096;
+
+function quoteName(v: string): string {
+  let q = quotedNames.get(v);
+  if (q === undefined) {
+    q = quote(v);
+    if (quotedNames.size < MAX_QUOTED_NAMES) quotedNames.set(v, q);
+  }
+  return q;
+}
+
+/**
+ * A latency already rounded to hundredths (`Math.round(ms * 100) / 100`) as JSON writes it,
+ * from integers: `12`, `12.5`, `12.05`.
+ */
+export function hundredths(ms: number): string {
+  const c = Math.round(ms * 100);
+  if (!Number.isSafeInteger(c) || c < 0) return String(ms);
+  const whole = Math.floor(c / 100);
+  const frac = c - whole * 100;
+  if (frac === 0) return String(whole);
+  if (frac % 10 === 0) return `${whole}.${frac / 10}`;
+  return `${whole}.${frac < 10 ? '0' : ''}${frac}`;
+}
+
 /**
  * Access lines serialised here rather than through pino (a general-purpose logger costs several
  * times this per line) and written in batches from the main thread: no libuv pool thread and its
@@ -68,11 +103,11 @@ export function createBatchedAccessLog(options: BatchedAccessLogOptions): Access
   };
   return {
     write(e) {
-      let line = `{"level":30,"time":${now()}${head},"request_id":${JSON.stringify(e.request_id)}`;
-      if (e.method !== undefined) line += `,"method":${JSON.stringify(e.method)}`;
-      line += `,"path":${JSON.stringify(e.path)},"route":${JSON.stringify(e.route)},"status":${e.status},"reason":${JSON.stringify(e.reason)}`;
-      if (e.sub !== undefined) line += `,"sub":${JSON.stringify(e.sub)}`;
-      line += `,"latency_ms":${e.latency_ms}`;
+      let line = `{"level":30,"time":${now()}${head},"request_id":${quote(e.request_id)}`;
+      if (e.method !== undefined) line += `,"method":${quote(e.method)}`;
+      line += `,"path":${quote(e.path)},"route":${quoteName(e.route)},"status":${e.status},"reason":${quoteName(e.reason)}`;
+      if (e.sub !== undefined) line += `,"sub":${typeof e.sub === 'string' ? quote(e.sub) : JSON.stringify(e.sub)}`;
+      line += `,"latency_ms":${hundredths(e.latency_ms)}`;
       if (e.upgrade !== undefined) line += ',"upgrade":true';
       line += '}\n';
       if (batch.length + line.length > maxBatch) flush();

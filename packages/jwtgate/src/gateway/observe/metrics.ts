@@ -180,7 +180,11 @@ export function createMetrics(): GatewayMetrics {
     proxy: new Map(),
     decision: new Map(),
   };
-  const decisionCells = new Map<string, CounterCell>();
+  const decisionCells: Record<'allow' | 'deny', Map<string, CounterCell>> = {
+    allow: new Map(),
+    deny: new Map(),
+  };
+  const upstreamCells = new Map<string, HistogramCell>();
   return {
     registry,
     request(route, status, mode) {
@@ -198,16 +202,22 @@ export function createMetrics(): GatewayMetrics {
       cell.value++;
     },
     decision(decision, reason) {
-      const key = `${decision}\u0000${reason}`;
-      let cell = decisionCells.get(key);
+      // By outcome, then reason: no key string built per request (reasons are constants).
+      const byReason = decisionCells[decision];
+      let cell = byReason.get(reason);
       if (cell === undefined) {
         cell = decisions.cell(decision, reason);
-        decisionCells.set(key, cell);
+        byReason.set(reason, cell);
       }
       cell.value++;
     },
     upstream(route, seconds) {
-      latency.cell(route).observe(seconds);
+      let cell = upstreamCells.get(route);
+      if (cell === undefined) {
+        cell = latency.cell(route);
+        upstreamCells.set(route, cell);
+      }
+      cell.observe(seconds);
     },
     requestDuration(route, seconds, mode) {
       const byRoute = durationCells[mode];

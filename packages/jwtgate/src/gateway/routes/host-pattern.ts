@@ -78,6 +78,18 @@ export function exampleHost(a: HostPattern, b: HostPattern): string | null {
  */
 export function requestHost(value: string | undefined): string | null {
   if (value === undefined || value === '') return '';
+  // Nearly every request to a gateway names the host the one before named: the last answer is kept.
+  if (value === lastValue) return lastHost;
+  const host = parseHost(value);
+  lastValue = value;
+  lastHost = host;
+  return host;
+}
+
+let lastValue = '';
+let lastHost: string | null = '';
+
+function parseHost(value: string): string | null {
   let host = value.toLowerCase();
   if (host.startsWith('[')) {
     const end = host.indexOf(']');

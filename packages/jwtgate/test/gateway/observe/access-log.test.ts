@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import pino from 'pino';
-import { accessLogThrough, createBatchedAccessLog } from '../../../src/gateway/observe/access-log.ts';
+import {
+  accessLogThrough,
+  createBatchedAccessLog,
+  hundredths,
+} from '../../../src/gateway/observe/access-log.ts';
 
 const entry = {
   request_id: 'req-1',
@@ -63,6 +68,61 @@ describe('createBatchedAccessLog', () => {
       }),
     );
     assert.ok(!second.includes('"sub"') && !second.includes('"method"'), 'undefined fields are left out');
+  });
+
+  test('any text in any field (quotes, backslashes, controls, non-ASCII) is the line pino writes', () => {
+    const text = fc.oneof(
+      fc.string(),
+      fc.string({ unit: 'grapheme' }),
+      fc.constantFrom('', '"', '\\', '\u0000'),
+    );
+    fc.assert(
+      fc.property(
+        text,
+        text,
+        text,
+        text,
+        text,
+        fc.oneof(text, fc.integer()),
+        (id, method, path, route, reason, sub) => {
+          const chunks: string[] = [];
+          const log = createBatchedAccessLog({
+            name: 'jwtgate-gateway',
+            write: (c) => chunks.push(c),
+            now: () => 1234,
+          });
+          const e = { ...entry, request_id: id, method, path, route, reason, sub };
+          log.write(e);
+          log.flush();
+          assert.equal(chunks.join(''), pinoLine(e));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  test('a lone surrogate is escaped (pino writes it raw, which UTF-8 turns into U+FFFD): the line parses back to it', () => {
+    const chunks: string[] = [];
+    const log = createBatchedAccessLog({
+      name: 'jwtgate-gateway',
+      write: (c) => chunks.push(c),
+      now: () => 1234,
+    });
+    log.write({ ...entry, path: '/a\ud800b' });
+    log.flush();
+    assert.ok(chunks.join('').includes('"path":"/a\\ud800b"'));
+    assert.equal(JSON.parse(chunks.join('')).path, '/a\ud800b');
+  });
+
+  test('a latency rounded to hundredths is written as JSON writes the number', () => {
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 1e7, noNaN: true }), (ms) => {
+        const rounded = Math.round(ms * 100) / 100;
+        assert.equal(hundredths(rounded), JSON.stringify(rounded));
+      }),
+      { numRuns: 20_000 },
+    );
+    for (const ms of [0, 0.01, 0.1, 1.05, 12.5, 12, 99.99, 1e7]) assert.equal(hundredths(ms), String(ms));
   });
 
   test('batches stay under 4000 characters, whole lines only, and nothing is lost', () => {

@@ -290,6 +290,20 @@ describe('host patterns and the request host', () => {
       assert.equal(requestHost(bad), null, bad);
     }
   });
+
+  test('the same host again, or good and bad hosts in turn, give each its own answer (the last one is kept)', () => {
+    const cases: [string, string | null][] = [
+      ['API.example.com:8443', 'api.example.com'],
+      ['API.example.com:8443', 'api.example.com'],
+      ['a b', null],
+      ['a b', null],
+      ['api.example.com', 'api.example.com'],
+      ['[::1]:9001', '[::1]'],
+      ['a:b', null],
+      ['API.example.com:8443', 'api.example.com'],
+    ];
+    for (const [value, host] of cases) assert.equal(requestHost(value), host, value);
+  });
 });
 
 describe('TRACE', () => {
