@@ -9,7 +9,7 @@ import type { AccessLog } from './observe/access-log.ts';
 import type { GatewayMetrics } from './observe/metrics.ts';
 import { createOutcomeRecorder } from './observe/record-outcome.ts';
 import { endUpstreamSpan, startRequestSpan, startUpstreamSpan } from './observe/request-spans.ts';
-import { classifyUpstreamError, forward, isConnectFailure } from './pipeline/forward.ts';
+import { classifyUpstreamError, createForward, isConnectFailure } from './pipeline/forward.ts';
 import { hasBody, readBody } from './pipeline/read-body.ts';
 import { type Denial, RequestState } from './pipeline/request-state.ts';
 import { type Continuation, PIPELINE, runPipeline } from './pipeline/run-pipeline.ts';
@@ -105,25 +105,27 @@ export function createRequestHandler(ctx: HandlerContext): RequestHandler {
     record.finished(s, err.status, err.code);
   }
 
-  function send(s: RequestState, target: Target, body: Buffer | Readable | null) {
+  // How a forwarded request ended: one function for every request (the state says which).
+  const forward = createForward((s, error, status) => {
     const route = s.route as CompiledRoute;
-    const sent = performance.now();
-    const t = s.trace === null ? null : tracing();
-    const span = t === null ? null : startUpstreamSpan(t, s, target);
-    forward(s, target, body).then(
-      (status) => {
-        if (span !== null) endUpstreamSpan(t as NonNullable<typeof t>, span, status);
-        release(route.gate, target.gate);
-        metrics.upstream(route.name, (performance.now() - sent) / 1000);
-        record.finished(s, status, 'OK');
-      },
-      (error: unknown) => {
-        if (span !== null)
-          endUpstreamSpan(t as NonNullable<typeof t>, span, null, (error as { code?: string })?.code);
-        release(route.gate, target.gate);
-        failed(s, error, target);
-      },
-    );
+    const target = s.target as Target;
+    const span = s.upstreamSpan;
+    if (span !== null) {
+      const t = tracing() as NonNullable<ReturnType<typeof tracing>>;
+      if (error === null) endUpstreamSpan(t, span, status);
+      else endUpstreamSpan(t, span, null, (error as { code?: string }).code);
+    }
+    release(route.gate, target.gate);
+    if (error !== null) return failed(s, error, target);
+    metrics.upstream(route.name, (performance.now() - s.sentAt) / 1000);
+    record.finished(s, status, 'OK');
+  });
+
+  function send(s: RequestState, target: Target, body: Buffer | Readable | null) {
+    s.sentAt = performance.now();
+    if (s.trace !== null)
+      s.upstreamSpan = startUpstreamSpan(tracing() as NonNullable<ReturnType<typeof tracing>>, s, target);
+    forward(s, target, body);
   }
 
   /** Takes a place at the upstream (waiting for one if need be), then sends. */

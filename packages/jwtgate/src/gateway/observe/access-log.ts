@@ -106,7 +106,8 @@ export function createBatchedAccessLog(options: BatchedAccessLogOptions): Access
       let line = `{"level":30,"time":${now()}${head},"request_id":${quote(e.request_id)}`;
       if (e.method !== undefined) line += `,"method":${quote(e.method)}`;
       line += `,"path":${quote(e.path)},"route":${quoteName(e.route)},"status":${e.status},"reason":${quoteName(e.reason)}`;
-      if (e.sub !== undefined) line += `,"sub":${typeof e.sub === 'string' ? quote(e.sub) : JSON.stringify(e.sub)}`;
+      if (e.sub !== undefined)
+        line += `,"sub":${typeof e.sub === 'string' ? quote(e.sub) : JSON.stringify(e.sub)}`;
       line += `,"latency_ms":${hundredths(e.latency_ms)}`;
       if (e.upgrade !== undefined) line += ',"upgrade":true';
       line += '}\n';

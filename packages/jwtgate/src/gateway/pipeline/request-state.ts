@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type JwtGateError, toErrorResponse, usesDpopScheme } from '@jwtgate/verify';
+import type { Span } from '@opentelemetry/api';
 import type { CompiledGateway, CompiledRoute } from '../config/compile-gateway.ts';
 import type { GatewayError } from '../errors.ts';
 import type { RequestTrace } from '../observe/request-spans.ts';
@@ -61,6 +62,12 @@ export class RequestState {
   trace: RequestTrace | null = null;
   /** Set once the outcome is logged and counted: a request is recorded once, whatever ends it. */
   recorded = false;
+  /** The upstream's status, once its response started (forward). */
+  upstreamStatus = 0;
+  /** performance.now() when the request was sent upstream. */
+  sentAt = 0;
+  /** The upstream call's span, when tracing is on. */
+  upstreamSpan: Span | null = null;
 
   constructor(
     req: IncomingMessage,
