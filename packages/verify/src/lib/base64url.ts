@@ -51,6 +51,20 @@ export function isCanonicalBase64url(text: string): boolean {
   return scratch.write(text, 0, bytes, 'base64url') === bytes;
 }
 
+let transient = Buffer.allocUnsafe(1024);
+
+/**
+ * Decodes canonical base64url into a buffer this module reuses, or returns undefined. The bytes
+ * hold only until the next call: for bytes read at once (JSON text turned into a string, a
+ * signature handed to node:crypto), so that no buffer is allocated per token.
+ */
+export function decodeBase64urlTransient(text: string): Buffer | undefined {
+  const bytes = expectedBytes(text);
+  if (bytes < 0) return undefined;
+  if (transient.length < bytes) transient = Buffer.allocUnsafe(Math.max(bytes, 2 * transient.length));
+  return transient.write(text, 0, bytes, 'base64url') === bytes ? transient.subarray(0, bytes) : undefined;
+}
+
 /** Decodes canonical base64url, or returns undefined. */
 export function decodeBase64url(text: string): Buffer | undefined {
   const bytes = expectedBytes(text);
