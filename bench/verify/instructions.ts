@@ -20,7 +20,8 @@ import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
+import { type CryptoKey, exportJWK, generateKeyPair, type JWK } from 'jose';
+import { AUDIENCE, ISSUER, type SplitToken, signTokens, splitTokens } from './tokens.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: string) =>
@@ -31,8 +32,6 @@ const WARM = Number(flag('warm', '20000'));
 const SRC = resolve(flag('src', resolve(import.meta.dirname, '../../packages/verify/src')));
 const POOL = 2000;
 const SECRET = 'bench-secret-0123456789abcdef-0123456789abcdef';
-const ISSUER = 'https://issuer.bench';
-const AUDIENCE = 'api://bench';
 
 type Cell = () => unknown;
 
@@ -51,32 +50,11 @@ async function cells(): Promise<Record<string, Cell>> {
     keyObject = createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' });
     providerKeys = { keys: { jwks: { keys: [jwk] } } };
   }
-  const now = Math.floor(Date.now() / 1000);
-  const tokens: string[] = [];
-  for (let i = 0; i < POOL; i++) {
-    tokens.push(
-      await new SignJWT({ sub: `user-${i}`, scope: 'read write', roles: ['billing'], client_id: 'bench' })
-        .setProtectedHeader({ alg: ALG, typ: 'at+jwt', ...(ALG === 'HS256' ? {} : { kid: 'bench' }) })
-        .setIssuer(ISSUER)
-        .setAudience(AUDIENCE)
-        .setIssuedAt(now - (i % 100))
-        .setExpirationTime(now + 3600)
-        .setJti(`jti-${i}`)
-        .sign(signKey),
-    );
-  }
+  const tokens = await signTokens(ALG, signKey, POOL);
   let next = 0;
   const fresh = () => tokens[next++ % POOL] as string;
-  const split = tokens.map((t) => {
-    const dot = t.lastIndexOf('.');
-    return {
-      input: Buffer.from(t.slice(0, dot)),
-      text: t.slice(0, dot),
-      sig: t.slice(dot + 1),
-      signature: Buffer.from(t.slice(dot + 1), 'base64url'),
-    };
-  });
-  const piece = () => split[next++ % POOL] as (typeof split)[number];
+  const split = splitTokens(tokens);
+  const piece = () => split[next++ % POOL] as SplitToken;
   const { createVerifier } = await import(pathToFileURL(`${SRC}/index.ts`).href);
   const provider = {
     issuer: ISSUER,
@@ -137,20 +115,25 @@ async function cells(): Promise<Record<string, Cell>> {
       ALG === 'HS256'
         ? () => {
             const p = piece();
-            return createHmac('sha256', keyObject).update(p.text).digest('base64url') === p.sig;
+            return (
+              createHmac('sha256', keyObject).update(p.signingInput).digest('base64url') === p.signatureText
+            );
           }
         : () => {
             const p = piece();
             return cryptoVerify(
               hash,
-              Buffer.from(p.text, 'latin1'),
+              Buffer.from(p.signingInput, 'latin1'),
               keyOptions,
-              Buffer.from(p.sig, 'base64url'),
+              Buffer.from(p.signatureText, 'base64url'),
             );
           },
     'bare+compare latin1': () => {
       const p = piece();
-      return createHmac('sha256', keyObject).update(p.text, 'latin1').digest('base64url') === p.sig;
+      return (
+        createHmac('sha256', keyObject).update(p.signingInput, 'latin1').digest('base64url') ===
+        p.signatureText
+      );
     },
     decode: () => Buffer.from(payloads[next++ % POOL] as string, 'base64url').toString('utf8'),
     'JSON.parse': () => JSON.parse(texts[next++ % POOL] as string),

@@ -22,16 +22,7 @@ import {
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createVerifier as createFastJwtVerifier } from 'fast-jwt';
-import {
-  type CryptoKey,
-  exportJWK,
-  exportSPKI,
-  generateKeyPair,
-  importJWK,
-  type JWK,
-  jwtVerify,
-  SignJWT,
-} from 'jose';
+import { type CryptoKey, exportJWK, exportSPKI, generateKeyPair, importJWK, type JWK, jwtVerify } from 'jose';
 import { createLadderContenders, RUNGS } from './ladder.ts';
 import {
   type Contender,
@@ -43,6 +34,7 @@ import {
   ratios,
 } from './measure.ts';
 import { createStepContenders, formatStep, STEPS, stepMicros } from './steps.ts';
+import { AUDIENCE, ISSUER, type SplitToken, signTokens, splitTokens } from './tokens.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 25);
 const SLICE_MS = Number(process.env.BENCH_SLICE_MS ?? 60);
@@ -50,8 +42,6 @@ const WARM_MS = Number(process.env.BENCH_WARM_MS ?? 300);
 const POOL = Number(process.env.BENCH_TOKENS ?? 2000);
 const OURS_SRC = resolve(import.meta.dirname, '../../packages/verify/src');
 const BASELINE_SRC = process.env.BENCH_BASELINE_SRC ? resolve(process.env.BENCH_BASELINE_SRC) : undefined;
-const ISSUER = 'https://issuer.bench';
-const AUDIENCE = 'api://bench';
 const SECRET = 'bench-secret-0123456789abcdef-0123456789abcdef';
 const ALL_ALGS = ['HS256', 'RS256', 'ES256', 'EdDSA'] as const;
 type Alg = (typeof ALL_ALGS)[number];
@@ -96,35 +86,14 @@ async function setUp(alg: Alg, versions: { label: string; create: CreateVerifier
     fastKey = await exportSPKI(pair.publicKey);
     joseKey = (await importJWK(jwk, alg)) as CryptoKey;
   }
-  const now = Math.floor(Date.now() / 1000);
-  // Distinct tokens (own jti and iat), as a gateway sees from many clients: nothing per token can be reused.
-  const tokens: string[] = [];
-  for (let i = 0; i < POOL; i++) {
-    tokens.push(
-      await new SignJWT({ sub: `user-${i}`, scope: 'read write', roles: ['billing'], client_id: 'bench' })
-        .setProtectedHeader({ alg, typ: 'at+jwt', ...(alg === 'HS256' ? {} : { kid: 'bench' }) })
-        .setIssuer(ISSUER)
-        .setAudience(AUDIENCE)
-        .setIssuedAt(now - (i % 100))
-        .setExpirationTime(now + 3600)
-        .setJti(`jti-${i}`)
-        .sign(signKey),
-    );
-  }
+  const tokens = await signTokens(alg, signKey, POOL);
   const token = tokens[0] as string;
   let next = 0;
   const fresh = () => tokens[next++ % POOL] as string;
 
   // The floor: the signature operation alone on bytes already split and decoded, same tokens.
-  const split = tokens.map((t) => {
-    const dot = t.lastIndexOf('.');
-    return {
-      input: Buffer.from(t.slice(0, dot)),
-      signature: Buffer.from(t.slice(dot + 1), 'base64url'),
-      text: t.slice(dot + 1),
-    };
-  });
-  const piece = () => split[next++ % POOL] as { input: Buffer; signature: Buffer; text: string };
+  const split = splitTokens(tokens);
+  const piece = () => split[next++ % POOL] as SplitToken;
   const bare: Contender[] =
     alg === 'HS256'
       ? [
@@ -146,7 +115,9 @@ async function setUp(alg: Alg, versions: { label: string; create: CreateVerifier
             isAsync: false,
             run: () => {
               const p = piece();
-              return createHmac('sha256', verifyKeyObject).update(p.input).digest('base64url') === p.text;
+              return (
+                createHmac('sha256', verifyKeyObject).update(p.input).digest('base64url') === p.signatureText
+              );
             },
           },
         ]
