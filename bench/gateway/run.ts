@@ -8,11 +8,13 @@
 //   npm run bench:gateway                      (both setups, about 10 minutes)
 //   BENCH_ROUNDS=5 BENCH_SECONDS=5 BENCH_WARMUP_SECONDS=2 npm run bench:gateway
 //   npm run bench:gateway -- --only=A          (one setup: A or B)
-//   npm run bench:gateway -- --rows=bare,hs    (a subset of rows, by key; extra rows only so)
+//   npm run bench:gateway -- --rows=bare,hs    (a subset of rows, by key; extra rows only so;
+//                                              a row's `baseline` row comes with it)
 //   npm run bench:gateway -- --profile         (CPU profiles of the gateway and the bare proxy)
 //
 // Rows are modules in rows/ (see RowSpec in setup.ts). Needs wrk, nginx and taskset (Debian:
-// apt-get install -y wrk nginx-light util-linux). Everything listens on 127.0.0.1 and is
+// apt-get install -y wrk nginx-light util-linux); the HTTP/2 rows h2load (nghttp2-client) and
+// the TLS rows openssl. Everything listens on 127.0.0.1 and is
 // stopped before the script exits; nginx runs with its own prefix (never the system service).
 
 import { spawnSync } from 'node:child_process';
@@ -21,13 +23,13 @@ import { join } from 'node:path';
 import { fmtMs, fmtPct, fmtRate, fmtRatio, fmtUs, table } from '../lib/format.ts';
 import { waitReady } from '../lib/http-check.ts';
 import { type LoadResult, runLoad } from '../lib/load.ts';
-import { freePort, requireTools, sleep, startNode, stop } from '../lib/processes.ts';
+import { findTool, freePort, requireTools, sleep, startNode, stop } from '../lib/processes.ts';
 import { interleave } from '../lib/rounds.ts';
 import { formatMinMax, median, ratios } from '../lib/stats.ts';
 import { makeFixtures } from './fixtures.ts';
 import { loadRows } from './load-rows.ts';
 import { profileRows } from './profile.ts';
-import type { RowSpec, RunningRow, Setup } from './setup.ts';
+import { HTTP2_STREAMS, type RowSpec, type RunningRow, type Setup } from './setup.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
@@ -43,6 +45,7 @@ const onlyRows = args
   .split(',');
 
 const tools = requireTools({ wrk: 'wrk', nginx: 'nginx-light', taskset: 'util-linux' }, 'bench:gateway');
+const h2load = findTool('h2load');
 
 interface Measured {
   readonly result: LoadResult;
@@ -51,28 +54,34 @@ interface Measured {
 }
 
 async function measureOnce(setup: Setup, row: RunningRow): Promise<Measured> {
-  const load = (seconds: number, watch: boolean, target = row.target) =>
+  const load = (seconds: number, watch: boolean, target = row.target, warmupSeconds = 0) =>
     runLoad(
       {
         wrk: tools.wrk,
+        h2load,
         taskset: tools.taskset,
         cpu: setup.clientCpu,
         seconds,
         connections: CONNECTIONS,
         watch: watch ? row.procs.map((p) => p.pgid) : [],
+        warmupSeconds,
       },
       target,
     );
+  // h2load warms up inside the measured run (its connections are made then; see LoadOptions).
+  const h2 = row.target.http2 !== undefined;
   const attempt = async (): Promise<Measured> => {
-    await load(WARMUP_SECONDS, false, row.warmup ?? row.target);
+    if (!h2) await load(WARMUP_SECONDS, false, row.warmup ?? row.target);
     const before = (await row.counters?.()) ?? {};
-    const result = await load(SECONDS, true);
+    const result = await load(SECONDS, true, row.target, h2 ? WARMUP_SECONDS : 0);
     const after = (await row.counters?.()) ?? {};
     const delta = Object.fromEntries(Object.keys(after).map((k) => [k, (after[k] ?? 0) - (before[k] ?? 0)]));
     return {
       result,
       cpuUs: (result.watchedCpuSeconds * 1e6) / result.requests,
-      note: row.note?.(delta) ?? '',
+      note: [row.note?.(delta), result.stopped ? 'h2load stopped after its duration (a late handshake)' : '']
+        .filter((n) => n)
+        .join('; '),
     };
   };
   let m = await attempt();
@@ -134,7 +143,9 @@ function printTable(setup: Setup, results: RowResult[]): void {
   const rps = (m: Measured) => m.result.rps;
   const cpu = (m: Measured) => m.cpuUs;
   console.log(`\n### Setup ${setup.name}: ${setup.title}\n`);
+  const byKey = new Map(results.map((r) => [r.spec.key, r]));
   const rows = results.map((r) => {
+    const base = r.spec.baseline === undefined ? undefined : byKey.get(r.spec.baseline);
     const problems: string[] = [];
     const non2xx = r.rounds.reduce((n, m) => n + m.result.non2xx, 0);
     if (non2xx > 0) problems.push(`**${non2xx} non-2xx**`);
@@ -148,6 +159,9 @@ function printTable(setup: Setup, results: RowResult[]): void {
       formatMinMax(series(r, rps), fmtRate),
       bare ? fmtRatio(median(ratios(series(r, rps), series(bare, rps)))) : '-',
       fastify ? fmtRatio(median(ratios(series(fastify, cpu), series(r, cpu)))) : '-',
+      base
+        ? `${fmtRatio(median(ratios(series(r, cpu), series(base, cpu))))} / ${fmtRatio(median(ratios(series(r, rps), series(base, rps))))} (${base.spec.key})`
+        : '-',
       fmtMs(median(series(r, (m) => m.result.p50Ms))),
       fmtMs(median(series(r, (m) => m.result.p99Ms))),
       fmtPct(Math.max(...series(r, (m) => m.result.otherCores))),
@@ -163,13 +177,14 @@ function printTable(setup: Setup, results: RowResult[]): void {
         'req/s (min–max)',
         'req/s ÷ bare',
         'efficiency ÷ fastify',
+        'CPU / req/s ÷ baseline',
         'p50 ms',
         'p99 ms',
         'others’ CPU (max)',
         'notes',
       ],
       rows,
-      'lrrrrrrrrl',
+      'lrrrrrrrrrl',
     ),
   );
 }
@@ -183,7 +198,11 @@ function describeMachine(): string {
 process.stderr.write('signing HS256 tokens for the fresh-token rows...\n');
 const fixturesOnce = makeFixtures();
 const allRows = await loadRows();
-const specs = allRows.filter((r) => (onlyRows === undefined ? !r.extra : onlyRows.includes(r.key)));
+const wanted = new Set(onlyRows ?? allRows.filter((r) => !r.extra).map((r) => r.key));
+for (const r of allRows) if (wanted.has(r.key) && r.baseline !== undefined) wanted.add(r.baseline);
+const unknown = [...wanted].filter((k) => !allRows.some((r) => r.key === k));
+if (unknown.length > 0) throw new Error(`bench:gateway: no row ${unknown.join(', ')}`);
+const specs = allRows.filter((r) => wanted.has(r.key));
 if (args.includes('--profile')) {
   await profileRows(await fixturesOnce, tools, allRows);
 } else {
@@ -220,7 +239,8 @@ function printMethod(): void {
   console.log(
     [
       `\n## jwtgate gateway (${describeMachine()}; ${new Date().toISOString()})\n`,
-      `- Load: \`wrk -t1 -c${CONNECTIONS} -d${SECONDS}s --latency\` after a ${WARMUP_SECONDS} s warm-up, per row and round; ${ROUNDS} interleaved rounds (the order rotates each round); every row started once per setup.`,
+      `- Load: \`wrk -t1 -c${CONNECTIONS} -d${SECONDS}s --latency\` after a ${WARMUP_SECONDS} s warm-up, per row and round; ${ROUNDS} interleaved rounds (the order rotates each round); every row started once per setup. HTTP/2 rows: \`h2load -c${CONNECTIONS} -m${HTTP2_STREAMS} -D${SECONDS} --warm-up-time ${WARMUP_SECONDS}\` (one run: its connections are made in the warm-up; CPU counted from the end of the warm-up; p50/p99 from its per-request log).`,
+      '- "CPU / req/s ÷ baseline": for a row with a baseline other than bare (TLS rows: nginx terminating TLS the same way; the signed-identity row: the plain HS256 route), the medians of per-round ratios of CPU per request and of req/s to that row.',
       '- CPU µs/req: user + system time of the proxy (every process of its group, every thread) over responses, from /proc/PID/stat. Ratios are medians of per-round ratios; "efficiency ÷ fastify" is the fastify row\'s CPU per request over this row\'s.',
       '- "others’ CPU": the most that processes not started by this bench used during one of the row\'s runs (the machine may be shared); a run above `BENCH_DISTURBED` (default 50%) of a core is repeated once, keeping the quieter.',
       '- Upstream: one node:http process answering ~100 bytes of JSON, keep-alive. Baselines get the same Authorization header as the HS256 rows.',

@@ -4,6 +4,9 @@ import type { LoadTarget } from '../lib/load.ts';
 import type { Started } from '../lib/processes.ts';
 import type { Fixtures } from './fixtures.ts';
 
+/** Streams per connection in the HTTP/2 rows (h2load `-m`), the gateway's and nginx's alike. */
+export const HTTP2_STREAMS = 10;
+
 export interface Setup {
   readonly name: 'A' | 'B';
   readonly title: string;
@@ -50,6 +53,12 @@ export interface RowSpec {
   readonly order: number;
   /** Measured only when asked for (`--rows=...`). */
   readonly extra?: boolean;
+  /**
+   * The key of the row this one is compared with besides bare (the TLS rows: nginx terminating
+   * TLS the same way): the report gives CPU and req/s ÷ that row, and `--rows=` naming this row
+   * measures that one too.
+   */
+  readonly baseline?: string;
   label(setup: Setup): string;
   /** What the proxy does per request, for the report's note column. */
   readonly does: string;
