@@ -1,6 +1,6 @@
 import { type Algorithm, isAlgorithm } from './algorithms.ts';
 import { fail } from './errors.ts';
-import { decodeBase64url, isCanonicalBase64url } from './lib/base64url.ts';
+import { decodeBase64urlTransient, isCanonicalBase64url } from './lib/base64url.ts';
 import { parseJsonObject } from './lib/strict-json.ts';
 import { decodeUtf8 } from './lib/utf8.ts';
 
@@ -35,7 +35,8 @@ export interface ParsedToken {
 }
 
 function decodeJsonSegment(segment: string): Record<string, unknown> | undefined {
-  const bytes = decodeBase64url(segment);
+  // The bytes only live until they are text: a reused buffer, nothing allocated per token.
+  const bytes = decodeBase64urlTransient(segment);
   // RFC 7515 5.2: the decoded segment is UTF-8 JSON; invalid UTF-8 is not silently replaced.
   const text = bytes === undefined ? undefined : decodeUtf8(bytes);
   return text === undefined ? undefined : parseJsonObject(text);

@@ -1,7 +1,7 @@
 import { constants, createHmac, verify as cryptoVerify } from 'node:crypto';
 import { ALGORITHMS, type Algorithm, type AlgorithmSpec } from './algorithms.ts';
 import type { TrustedKey } from './keys/trusted-key.ts';
-import { decodeBase64url } from './lib/base64url.ts';
+import { decodeBase64urlTransient } from './lib/base64url.ts';
 
 // HMAC: compare our base64url digest with the segment as text. Both have a fixed length for the
 // algorithm and one canonical spelling, so equal text is equal bytes; the loop has no early exit.
@@ -10,6 +10,15 @@ function equalConstantTime(a: string, b: string): boolean {
   let diff = 0;
   for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
   return diff === 0;
+}
+
+let input = Buffer.allocUnsafe(1024);
+
+/** The signing input (ASCII: two canonical base64url segments and a dot) in a reused buffer. */
+function signingBytes(signingInput: string): Buffer {
+  if (input.length < signingInput.length)
+    input = Buffer.allocUnsafe(Math.max(signingInput.length, 2 * input.length));
+  return input.subarray(0, input.write(signingInput, 0, 'latin1'));
 }
 
 /**
@@ -31,12 +40,13 @@ export function verifySignature(
       .digest('base64url');
     return equalConstantTime(expected, segment);
   }
-  const signature = decodeBase64url(segment);
+  // Both byte strings live in reused buffers: node:crypto reads them before this returns.
+  const signature = decodeBase64urlTransient(segment);
   if (signature === undefined) return false;
   // RSA signatures are exactly the modulus length (RFC 8017 8.2.2 step 1).
   const length = spec.kind === 'RSA' ? key.bytes : spec.signatureBytes;
   if (signature.length !== length) return false;
-  const data = Buffer.from(signingInput, 'latin1');
+  const data = signingBytes(signingInput);
   try {
     if (spec.kind === 'EC') {
       return cryptoVerify(spec.hash, data, { key: key.key, dsaEncoding: 'ieee-p1363' }, signature);
